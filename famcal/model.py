@@ -1,0 +1,333 @@
+"""The domain model: the bottom layer every other module builds on.
+
+Contract:
+- Values are frozen, keyword-only dataclasses; stages return new values (``dataclasses.replace``).
+- Vocabularies are ``StrEnum``s whose values are the slugs of ``shared/spec/taxonomy.md``.
+- Datetimes are timezone-aware everywhere past the spiders. A ``RawEvent`` keeps the
+  time text as the source gave it (ISO 8601, naive, with offset, or a bare date) plus the
+  time-zone name to read naive times in; ``pipeline.normalize`` turns it into an ``Event``.
+- ``to_dict``/``from_dict`` give the JSON-safe form used by the store and between processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+class SourceType(StrEnum):
+    HANNOVER_DE = "hannover_de"
+    ICS = "ics"
+    JSONLD = "jsonld"
+    TRIBE = "tribe"
+
+
+class Status(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    POSTPONED = "postponed"
+
+
+class District(StrEnum):
+    MITTE = "mitte"
+    VAHRENWALD_LIST = "vahrenwald-list"
+    BOTHFELD_VAHRENHEIDE = "bothfeld-vahrenheide"
+    BUCHHOLZ_KLEEFELD = "buchholz-kleefeld"
+    MISBURG_ANDERTEN = "misburg-anderten"
+    KIRCHRODE_BEMERODE_WUELFERODE = "kirchrode-bemerode-wuelferode"
+    SUEDSTADT_BULT = "suedstadt-bult"
+    DOEHREN_WUELFEL = "doehren-wuelfel"
+    RICKLINGEN = "ricklingen"
+    LINDEN_LIMMER = "linden-limmer"
+    AHLEM_BADENSTEDT_DAVENSTEDT = "ahlem-badenstedt-davenstedt"
+    HERRENHAUSEN_STOECKEN = "herrenhausen-stoecken"
+    NORD = "nord"
+
+
+class Municipality(StrEnum):
+    HANNOVER = "hannover"
+    LANGENHAGEN = "langenhagen"
+    GARBSEN = "garbsen"
+    LAATZEN = "laatzen"
+    HEMMINGEN = "hemmingen"
+    RONNENBERG = "ronnenberg"
+    SEELZE = "seelze"
+    BARSINGHAUSEN = "barsinghausen"
+    BURGDORF = "burgdorf"
+    BURGWEDEL = "burgwedel"
+    GEHRDEN = "gehrden"
+    ISERNHAGEN = "isernhagen"
+    LEHRTE = "lehrte"
+    NEUSTADT_AM_RUEBENBERGE = "neustadt-am-ruebenberge"
+    PATTENSEN = "pattensen"
+    SEHNDE = "sehnde"
+    SPRINGE = "springe"
+    UETZE = "uetze"
+    WEDEMARK = "wedemark"
+    WENNIGSEN = "wennigsen"
+    WUNSTORF = "wunstorf"
+
+
+class AgeGroup(StrEnum):
+    BABY = "0-2"
+    KITA = "3-5"
+    GRUNDSCHULE = "6-9"
+    KIDS = "10-13"
+    TEENS = "14-17"
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        low, high = self.value.split("-")
+        return int(low), int(high)
+
+
+class Topic(StrEnum):
+    SPORT_BEWEGUNG = "sport-bewegung"
+    GESUNDHEIT = "gesundheit"
+    MEDIENKOMPETENZ = "medienkompetenz"
+    BILDUNG = "bildung"
+    KULTUR = "kultur"
+    NATUR = "natur"
+    FERIEN = "ferien"
+    BERATUNG = "beratung"
+    FESTE = "feste"
+
+
+class Audience(StrEnum):
+    ELTERN = "eltern"
+    ALLEINERZIEHENDE = "alleinerziehende"
+    MIGRATION = "migration"
+    INKLUSION = "inklusion"
+    JUGENDLICHE = "jugendliche"
+
+
+class Health(StrEnum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Location:
+    name: str = ""
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
+    lat: float | None = None
+    lon: float | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.name or self.street or self.postal_code or self.city) and self.lat is None
+
+    def one_line(self) -> str:
+        """'Venue, Street, 30159 Hannover' without empty parts."""
+        town = " ".join(p for p in (self.postal_code, self.city) if p)
+        return ", ".join(p for p in (self.name, self.street, town) if p)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Location:
+        data = data or {}
+
+        def num(value: Any) -> float | None:
+            try:
+                return None if value in (None, "") else float(value)
+            except (TypeError, ValueError):
+                return None
+
+        return cls(
+            name=str(data.get("name") or ""),
+            street=str(data.get("street") or ""),
+            postal_code=str(data.get("postal_code") or ""),
+            city=str(data.get("city") or ""),
+            lat=num(data.get("lat")),
+            lon=num(data.get("lon")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RawEvent:
+    """One occurrence as a spider found it, before any cleaning.
+
+    ``record_id`` is the source's own identity of this occurrence (an ICS UID plus its
+    recurrence id, a hannover.de location id plus the date, a page URL): it must survive
+    title and time changes, because the event's published UID is derived from it.
+    ``start``/``end`` are ISO 8601 text: ``2026-12-06`` (all day), ``2026-12-06T11:00:00``
+    (naive, read in ``timezone`` or Europe/Berlin), ``2026-12-06T11:00:00+01:00`` or ``...Z``.
+    ``description`` may hold HTML. Status/free/age hints are the source's structured
+    statements (ICS STATUS, schema.org eventStatus, isAccessibleForFree, typicalAgeRange).
+    """
+
+    source_id: str
+    record_id: str
+    title: str
+    start: str
+    end: str | None = None
+    timezone: str | None = None
+    all_day: bool | None = None
+    url: str | None = None
+    description: str = ""
+    location: Location = field(default_factory=Location)
+    categories: tuple[str, ...] = ()
+    price: str | None = None
+    free: bool | None = None
+    status: str | None = None
+    age_range: str | None = None
+    image: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_jsonable(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RawEvent:
+        values = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+        values["location"] = Location.from_dict(data.get("location"))
+        values["categories"] = tuple(data.get("categories") or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tags:
+    """The taxonomy's tags for one event; ``reasons`` holds 'tag: rule «phrase»' evidence."""
+
+    family: bool = False
+    age_min: int | None = None
+    age_max: int | None = None
+    age_groups: tuple[AgeGroup, ...] = ()
+    free: bool | None = None
+    aktivpass: bool = False
+    district: District | None = None
+    municipality: Municipality | None = None
+    status: Status = Status.SCHEDULED
+    topics: tuple[Topic, ...] = ()
+    audiences: tuple[Audience, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_jsonable(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Tags:
+        district = data.get("district")
+        municipality = data.get("municipality")
+        return cls(
+            family=bool(data.get("family", False)),
+            age_min=data.get("age_min"),
+            age_max=data.get("age_max"),
+            age_groups=tuple(AgeGroup(g) for g in data.get("age_groups") or ()),
+            free=data.get("free"),
+            aktivpass=bool(data.get("aktivpass", False)),
+            district=District(district) if district else None,
+            municipality=Municipality(municipality) if municipality else None,
+            status=Status(data.get("status") or Status.SCHEDULED),
+            topics=tuple(Topic(t) for t in data.get("topics") or ()),
+            audiences=tuple(Audience(a) for a in data.get("audiences") or ()),
+            reasons=tuple(data.get("reasons") or ()),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceRef:
+    id: str
+    url: str | None = None
+    record_id: str = ""
+
+
+When = datetime | date
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """One normalized occurrence: clean text, aware datetimes (or dates when all-day).
+
+    ``end`` is exclusive for all-day events, as in ICS. ``uid`` is stable: derived from the
+    first source's ``record_id``, kept through merges. ``sequence``/``updated`` change only
+    when a material field changes (``pipeline.track``). ``tags`` is None until tagged.
+    """
+
+    uid: str
+    title: str
+    start: When
+    end: When | None
+    all_day: bool
+    description: str = ""
+    url: str | None = None
+    location: Location = field(default_factory=Location)
+    categories: tuple[str, ...] = ()
+    price: str | None = None
+    image: str | None = None
+    hints: dict[str, Any] = field(default_factory=dict)  # source statements: status, free, age
+    sources: tuple[SourceRef, ...] = ()
+    tags: Tags | None = None
+    sequence: int = 0
+    updated: datetime | None = None
+    field_sources: dict[str, str] = field(default_factory=dict)  # field -> source id
+
+    @property
+    def status(self) -> Status:
+        return self.tags.status if self.tags else Status.SCHEDULED
+
+    def start_datetime(self) -> datetime:
+        """The start as an aware datetime (all-day events start at local midnight)."""
+        return as_datetime(self.start)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_jsonable(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        all_day = bool(data["all_day"])
+        return cls(
+            uid=data["uid"],
+            title=data["title"],
+            start=parse_when(data["start"]),
+            end=parse_when(data["end"]) if data.get("end") else None,
+            all_day=all_day,
+            description=data.get("description") or "",
+            url=data.get("url"),
+            location=Location.from_dict(data.get("location")),
+            categories=tuple(data.get("categories") or ()),
+            price=data.get("price"),
+            image=data.get("image"),
+            hints=dict(data.get("hints") or {}),
+            sources=tuple(SourceRef(**s) for s in data.get("sources") or ()),
+            tags=Tags.from_dict(data["tags"]) if data.get("tags") is not None else None,
+            sequence=int(data.get("sequence") or 0),
+            updated=datetime.fromisoformat(data["updated"]) if data.get("updated") else None,
+            field_sources=dict(data.get("field_sources") or {}),
+        )
+
+
+def as_datetime(value: When) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=BERLIN)
+
+
+def parse_when(text: str) -> When:
+    """Read the model's own ISO form back: a date, or an aware datetime."""
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime in the model: {text!r}")
+    return value
+
+
+def _to_jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, StrEnum):
+        return obj.value
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, tuple | list):
+        return [_to_jsonable(v) for v in obj]
+    if isinstance(obj, dict):
+        return {str(k): _to_jsonable(v) for k, v in obj.items()}
+    return obj
