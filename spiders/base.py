@@ -1,0 +1,91 @@
+"""The base every source-type spider extends.
+
+Contract:
+- A spider is built for one ``SourceConfig`` and a window (``window_start``..``window_end``,
+  aware datetimes); it yields ``RawEvent`` items for the occurrences it finds in that window
+  (recurrences already expanded by the spider that understands them).
+- ``self.request(url, callback)`` makes requests whose failures are recorded: a failed
+  request (HTTP error status, DNS, timeout, refused, too large) is an *error* of the source.
+- ``self.fail(message)`` records a content error (e.g. HTML where a calendar was expected);
+  ``self.skip(reason, detail)`` counts and logs a bad component that was passed over.
+- After the crawl, ``errors`` decides the source's health (any error: failed) and
+  ``skipped`` holds counts per reason; ``spiders.worker`` reads both.
+- The source's own ``categories`` are added to every event (``make_event``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import datetime
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from famcal.config import SourceConfig
+from famcal.model import RawEvent, SourceType
+
+
+class SourceSpider(scrapy.Spider):
+    source_type: ClassVar[SourceType]
+
+    def __init__(
+        self,
+        *,
+        source: SourceConfig,
+        window_start: datetime,
+        window_end: datetime,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=source.id, **kwargs)
+        self.source = source
+        self.window_start = window_start
+        self.window_end = window_end
+        # Scrapy reads the per-spider delay from this attribute.
+        self.download_delay = source.download_delay
+        self.errors: list[str] = []
+        self.skipped: Counter[str] = Counter()
+        self.emitted = 0
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.source.start_urls:
+            yield self.request(url, self.parse_start)
+
+    def parse_start(self, response: Response) -> Iterable[Any]:
+        raise NotImplementedError
+
+    def request(
+        self,
+        url: str,
+        callback: Callable[..., Any],
+        *,
+        meta: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Request:
+        return Request(url, callback=callback, errback=self.on_error, meta=meta or {}, **kwargs)
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        response = getattr(failure.value, "response", None)
+        url = request.url if request is not None else "?"
+        if response is not None:
+            message = f"HTTP {response.status} for {url}"
+        else:
+            message = f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()} ({url})"
+        self.fail(message)
+
+    def fail(self, message: str) -> None:
+        self.logger.error(message)
+        self.errors.append(message)
+
+    def skip(self, reason: str, detail: str = "") -> None:
+        self.skipped[reason] += 1
+        self.logger.warning("skipped (%s): %s", reason, detail[:300])
+
+    def make_event(self, **fields: Any) -> RawEvent:
+        categories = tuple(fields.pop("categories", ()))
+        extra = tuple(c for c in self.source.categories if c not in categories)
+        self.emitted += 1
+        return RawEvent(source_id=self.source.id, categories=categories + extra, **fields)

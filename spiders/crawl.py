@@ -1,0 +1,114 @@
+"""Run the crawl of many sources and collect what each one gave.
+
+Contract: ``crawl(sources, window_start=…, window_end=…, work_dir=…, settings=…)`` runs all
+spiders in one Scrapy process — a *child* process, because Twisted's reactor cannot be
+restarted and a crashing crawl must not take the caller down — and returns one
+``CrawlResult`` per source: its health (ok or failed), the first error, skip counts, and the
+``RawEvent`` records it yielded (read back from the JSON lines the worker wrote). A source
+for which the worker left no result (the worker died) is failed with the worker's last words.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from famcal.config import SourceConfig
+from famcal.model import Health, RawEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrawlResult:
+    source_id: str
+    status: Health
+    error: str | None
+    records_path: Path | None
+    count: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def records(self) -> Iterator[RawEvent]:
+        if self.records_path is None or not self.records_path.exists():
+            return
+        with self.records_path.open(encoding="utf-8") as lines:
+            for line in lines:
+                yield RawEvent.from_dict(json.loads(line))
+
+
+def source_to_dict(source: SourceConfig) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "type": source.type.value,
+        "name": source.name,
+        "start_urls": list(source.start_urls),
+        "download_delay": source.download_delay,
+        "priority": source.priority,
+        "categories": list(source.categories),
+        "options": source.options,
+    }
+
+
+def crawl(
+    sources: Sequence[SourceConfig],
+    *,
+    window_start: datetime,
+    window_end: datetime,
+    work_dir: Path,
+    settings: dict[str, Any] | None = None,
+    log_file: Path | None = None,
+) -> dict[str, CrawlResult]:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    job = {
+        "sources": [source_to_dict(s) for s in sources],
+        "window_start": window_start.isoformat(),
+        "window_end": window_end.isoformat(),
+        "out_dir": str(work_dir),
+        "settings": settings or {},
+    }
+    job_path = work_dir / "job.json"
+    job_path.write_text(json.dumps(job), encoding="utf-8")
+    log_path = log_file or work_dir / "crawl.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.run(
+            [sys.executable, "-m", "spiders.worker", str(job_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    results: dict[str, CrawlResult] = {}
+    for source in sources:
+        result_path = work_dir / f"{source.id}.result.json"
+        if result_path.exists():
+            data = json.loads(result_path.read_text(encoding="utf-8"))
+            results[source.id] = CrawlResult(
+                source_id=source.id,
+                status=Health(data["status"]),
+                error=data.get("error"),
+                records_path=work_dir / f"{source.id}.jsonl",
+                count=int(data.get("count", 0)),
+                skipped=dict(data.get("skipped") or {}),
+                stats=dict(data.get("stats") or {}),
+            )
+        else:
+            results[source.id] = CrawlResult(
+                source_id=source.id,
+                status=Health.FAILED,
+                error=f"crawler exited with status {proc.returncode}: {_tail(log_path)}",
+                records_path=None,
+                count=0,
+            )
+    return results
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return " | ".join(text[-lines:])[:500] or "no output"

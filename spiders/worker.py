@@ -1,0 +1,109 @@
+"""The child process of ``spiders.crawl``: runs every source's spider in one Scrapy process.
+
+Contract: ``python -m spiders.worker JOB.json``. For each source it writes
+``<out_dir>/<id>.jsonl`` (one ``RawEvent`` per line, as yielded) and, when the spider
+closes, ``<out_dir>/<id>.result.json`` with status, first error, count, skip counts and a
+few download statistics. One spider's exception is that source's error, not the run's.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+
+from famcal.config import SourceConfig
+from famcal.model import Health, RawEvent, SourceType
+from spiders.base import SourceSpider
+from spiders.registry import spider_class
+from spiders.settings import crawl_settings
+
+_STATS = (
+    "downloader/request_count",
+    "downloader/response_count",
+    "downloader/response_bytes",
+    "httpcache/hit",
+    "httpcache/miss",
+    "httpcache/revalidate",
+    "downloader/response_status_count/304",
+    "robotstxt/forbidden",
+)
+
+
+class _SourceRecorder:
+    """Writes one source's items and, at close, its result."""
+
+    def __init__(self, source: SourceConfig, out_dir: Path) -> None:
+        self.source = source
+        self.out_dir = out_dir
+        self.file: IO[str] = (out_dir / f"{source.id}.jsonl").open("w", encoding="utf-8")
+        self.count = 0
+        self.exceptions: list[str] = []
+
+    def item_scraped(self, item: Any) -> None:
+        if isinstance(item, RawEvent):
+            self.file.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
+            self.count += 1
+
+    def spider_error(self, failure: Any, response: Any) -> None:
+        url = getattr(response, "url", "?")
+        self.exceptions.append(f"{failure.type.__name__}: {failure.getErrorMessage()} ({url})")
+
+    def spider_closed(self, spider: SourceSpider, reason: str) -> None:
+        self.file.close()
+        errors = list(spider.errors) + self.exceptions
+        if reason not in ("finished",) and not errors:
+            errors.append(f"crawl ended early: {reason}")
+        stats = spider.crawler.stats.get_stats() if spider.crawler.stats else {}
+        result = {
+            "status": (Health.FAILED if errors else Health.OK).value,
+            "error": errors[0] if errors else None,
+            "errors": errors[:20],
+            "count": self.count,
+            "skipped": dict(spider.skipped),
+            "stats": {k: stats[k] for k in _STATS if k in stats},
+        }
+        path = self.out_dir / f"{self.source.id}.result.json"
+        path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+
+
+def run(job: dict[str, Any]) -> None:
+    out_dir = Path(job["out_dir"])
+    window_start = datetime.fromisoformat(job["window_start"])
+    window_end = datetime.fromisoformat(job["window_end"])
+    process = CrawlerProcess(crawl_settings(job.get("settings")), install_root_handler=True)
+    for data in job["sources"]:
+        source = SourceConfig(
+            id=data["id"],
+            type=SourceType(data["type"]),
+            name=data["name"],
+            start_urls=tuple(data["start_urls"]),
+            download_delay=float(data["download_delay"]),
+            priority=int(data["priority"]),
+            categories=tuple(data["categories"]),
+            options=dict(data["options"]),
+        )
+        crawler = process.create_crawler(spider_class(source.type))
+        recorder = _SourceRecorder(source, out_dir)
+        crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(recorder.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        process.crawl(
+            crawler, source=source, window_start=window_start, window_end=window_end
+        )
+    process.start()
+
+
+def main(argv: list[str]) -> int:
+    job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    run(job)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
