@@ -69,10 +69,12 @@ def _parse_one(source_id: str, entry: Any, where: str) -> SourceConfig:
         raise ConfigError(f"{where}: {key}: must be a table")
     kind = entry.get("type")
     try:
-        source_type = SourceType(kind)
+        source_type = SourceType(str(kind))
     except ValueError:
         allowed = ", ".join(t.value for t in SourceType)
-        raise ConfigError(f"{where}: {key}.type: unknown type {kind!r} (one of {allowed})") from None
+        raise ConfigError(
+            f"{where}: {key}.type: unknown type {kind!r} (one of {allowed})"
+        ) from None
     urls = entry.get("start_urls")
     if not urls or not isinstance(urls, list) or not all(isinstance(u, str) and u for u in urls):
         raise ConfigError(f"{where}: {key}.start_urls: missing or not a list of URLs")

@@ -181,7 +181,8 @@ class RawEvent:
     image: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(self)
+        data: dict[str, Any] = _to_jsonable(self)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RawEvent:
@@ -209,7 +210,8 @@ class Tags:
     reasons: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(self)
+        data: dict[str, Any] = _to_jsonable(self)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tags:
@@ -277,7 +279,8 @@ class Event:
         return as_datetime(self.start)
 
     def to_dict(self) -> dict[str, Any]:
-        return _to_jsonable(self)
+        data: dict[str, Any] = _to_jsonable(self)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
@@ -316,7 +319,8 @@ def parse_when(text: str) -> When:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         raise ValueError(f"naive datetime in the model: {text!r}")
-    return value
+    # The model's times are Europe/Berlin; the ISO text only keeps a fixed offset.
+    return value.astimezone(BERLIN)
 
 
 def _to_jsonable(obj: Any) -> Any:

@@ -43,8 +43,6 @@ class SourceSpider(scrapy.Spider):
         self.source = source
         self.window_start = window_start
         self.window_end = window_end
-        # Scrapy reads the per-spider delay from this attribute.
-        self.download_delay = source.download_delay
         self.errors: list[str] = []
         self.skipped: Counter[str] = Counter()
         self.emitted = 0
@@ -73,7 +71,8 @@ class SourceSpider(scrapy.Spider):
         if response is not None:
             message = f"HTTP {response.status} for {url}"
         else:
-            message = f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()} ({url})"
+            kind = failure.type.__name__ if failure.type else "error"
+            message = f"{kind}: {failure.getErrorMessage()} ({url})"
         self.fail(message)
 
     def fail(self, message: str) -> None:

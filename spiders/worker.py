@@ -76,7 +76,9 @@ def run(job: dict[str, Any]) -> None:
     out_dir = Path(job["out_dir"])
     window_start = datetime.fromisoformat(job["window_start"])
     window_end = datetime.fromisoformat(job["window_end"])
-    process = CrawlerProcess(crawl_settings(job.get("settings")), install_root_handler=True)
+    overrides = job.get("settings") or {}
+    process = CrawlerProcess(crawl_settings(overrides))
+    recorders: list[_SourceRecorder] = []  # signals hold receivers weakly: keep them alive
     for data in job["sources"]:
         source = SourceConfig(
             id=data["id"],
@@ -88,14 +90,21 @@ def run(job: dict[str, Any]) -> None:
             categories=tuple(data["categories"]),
             options=dict(data["options"]),
         )
-        crawler = process.create_crawler(spider_class(source.type))
+        base = spider_class(source.type)
+        # Per-source politeness; an explicit run-wide override (tests, demo) wins.
+        delay = overrides.get("DOWNLOAD_DELAY", source.download_delay)
+        per_source = type(
+            f"{base.__name__}_{source.id.replace('-', '_')}",
+            (base,),
+            {"custom_settings": {**(base.custom_settings or {}), "DOWNLOAD_DELAY": delay}},
+        )
+        crawler = process.create_crawler(per_source)
         recorder = _SourceRecorder(source, out_dir)
+        recorders.append(recorder)
         crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(recorder.spider_error, signal=signals.spider_error)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
-        process.crawl(
-            crawler, source=source, window_start=window_start, window_end=window_end
-        )
+        process.crawl(crawler, source=source, window_start=window_start, window_end=window_end)
     process.start()
 
 

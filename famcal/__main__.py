@@ -1,0 +1,5 @@
+"""``python -m famcal`` is the ``famcal`` command."""
+
+from famcal.cli import main
+
+main()

@@ -1,0 +1,422 @@
+"""The ``famcal`` command line (contract.md): a thin layer over ``famcal.runner``.
+
+Contract: commands run, crawl, process, publish, tag, demo, serve, sources; shared options
+``--sources --db --out --now``; exit status 0 (all healthy), 3 (published, a source failed
+or was degraded), 1 (nothing could be published), 2 (bad usage or configuration, with one
+line naming the file and key). The clock is read here and nowhere below.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from famcal import __version__
+from famcal.config import ConfigError, SourceConfig, load_sources
+from famcal.model import BERLIN
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Now(click.ParamType):  # type: ignore[type-arg] # generic only in newer click stubs
+    name = "ISO8601"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 date and time", param, ctx)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=BERLIN)
+
+
+def _parse_setting(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise click.BadParameter(f"{text!r} is not KEY=VALUE")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def shared_options(func: F) -> F:
+    """--sources --db --out --now (and --set for crawl settings) on every pipeline command."""
+
+    @click.option(
+        "--sources",
+        "sources_path",
+        type=click.Path(path_type=Path),
+        default=Path("data/sources.toml"),
+        show_default=True,
+        help="Sources file (TOML).",
+    )
+    @click.option(
+        "--db",
+        "db_path",
+        type=click.Path(path_type=Path),
+        default=Path("data/events.db"),
+        show_default=True,
+        help="SQLite database.",
+    )
+    @click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path),
+        default=Path("public"),
+        show_default=True,
+        help="Published folder.",
+    )
+    @click.option(
+        "--now",
+        type=_Now(),
+        default=None,
+        help="The moment every date decision uses (default: the current time).",
+    )
+    @click.option(
+        "--base-url",
+        default=None,
+        help="Public https address of the published folder (for subscribe links).",
+    )
+    @click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a Scrapy setting for this run (e.g. DOWNLOAD_TIMEOUT=10).",
+    )
+    @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose or sys.stderr.isatty() else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _now(value: datetime | None) -> datetime:
+    return value if value is not None else datetime.now(BERLIN)
+
+
+def _sources(path: Path) -> list[SourceConfig]:
+    try:
+        return load_sources(path)
+    except ConfigError as exc:
+        click.echo(f"famcal: error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _crawl_settings(db_path: Path, settings: tuple[str, ...]) -> dict[str, Any]:
+    import os
+
+    result: dict[str, Any] = {"HTTPCACHE_DIR": str((db_path.parent / "httpcache").resolve())}
+    if agent := os.environ.get("FAMCAL_USER_AGENT"):
+        result["USER_AGENT"] = agent
+    result.update(dict(_parse_setting(s) for s in settings))
+    return result
+
+
+def _store(db_path: Path) -> Any:
+    from famcal.store import Store
+
+    return Store(db_path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="famcal")
+def main() -> None:
+    """famcal: the Familienkalender Hannover pipeline.
+
+    Crawls the sources of a sources file, tags and merges their events and publishes
+    calendar feeds (ICS, JSON Feed), a page for people and a health report.
+
+    Example: famcal run --sources data/sources.toml --out public/
+    """
+
+
+@main.command()
+@shared_options
+def run(
+    sources_path: Path,
+    db_path: Path,
+    out_dir: Path,
+    now: datetime | None,
+    base_url: str | None,
+    settings: tuple[str, ...],
+    verbose: bool,
+) -> None:
+    """Crawl every source, process and publish (exit 0, 3, 1 or 2; see contract.md).
+
+    Example: famcal run --now 2026-12-01T08:00:00+01:00
+    """
+    from famcal import runner
+
+    _setup_logging(verbose)
+    sources = _sources(sources_path)
+    store = _store(db_path)
+    try:
+        status = runner.run(
+            store,
+            sources,
+            now=_now(now),
+            out_dir=out_dir,
+            work_dir=db_path.parent / "crawl",
+            settings=_crawl_settings(db_path, settings),
+            base_url=base_url,
+        )
+    except Exception as exc:
+        logging.getLogger("famcal").exception("run failed")
+        click.echo(f"famcal: error: nothing published: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        store.close()
+    sys.exit(status)
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1)
+@shared_options
+def crawl(
+    source_ids: tuple[str, ...],
+    sources_path: Path,
+    db_path: Path,
+    out_dir: Path,
+    now: datetime | None,
+    base_url: str | None,
+    settings: tuple[str, ...],
+    verbose: bool,
+) -> None:
+    """Crawl the sources (all, or the ids given) and store their records.
+
+    Example: famcal crawl hannover-de
+    """
+    from famcal import runner
+
+    _setup_logging(verbose)
+    sources = _sources(sources_path)
+    unknown = set(source_ids) - {s.id for s in sources}
+    if unknown:
+        click.echo(f"famcal: error: {sources_path}: no source {sorted(unknown)[0]!r}", err=True)
+        sys.exit(2)
+    chosen = [s for s in sources if not source_ids or s.id in source_ids]
+    store = _store(db_path)
+    moment = _now(now)
+    run_id = store.start_run(started=datetime.now(BERLIN), now=moment, stage="crawl")
+    outcomes = runner.crawl_stage(
+        store,
+        chosen,
+        now=moment,
+        run_id=run_id,
+        work_dir=db_path.parent / "crawl",
+        settings=_crawl_settings(db_path, settings),
+    )
+    status = runner.exit_status(outcomes)
+    store.finish_run(
+        run_id,
+        finished=datetime.now(BERLIN),
+        exit_status=status,
+        counts={k: o.events for k, o in outcomes.items()},
+    )
+    for outcome in outcomes.values():
+        click.echo(
+            f"{outcome.id}: {outcome.status.value}, {outcome.events} events"
+            + (f" — {outcome.error}" if outcome.error else "")
+        )
+    sys.exit(status)
+
+
+@main.command()
+@shared_options
+def process(
+    sources_path: Path,
+    db_path: Path,
+    out_dir: Path,
+    now: datetime | None,
+    base_url: str | None,
+    settings: tuple[str, ...],
+    verbose: bool,
+) -> None:
+    """Normalize, tag, merge and track the stored records.
+
+    Example: famcal process --now 2026-12-01T08:00:00+01:00
+    """
+    from famcal import runner
+
+    _setup_logging(verbose)
+    sources = _sources(sources_path)
+    store = _store(db_path)
+    moment = _now(now)
+    run_id = store.start_run(started=datetime.now(BERLIN), now=moment, stage="process")
+    report = runner.process_stage(store, sources, now=moment, run_id=run_id)
+    store.finish_run(
+        run_id,
+        finished=datetime.now(BERLIN),
+        exit_status=0,
+        counts={"events": report.events, "rejected": dict(report.rejected)},
+    )
+    click.echo(
+        f"{report.records} records → {report.events} events "
+        f"({report.merged} merged, {sum(report.rejected.values())} rejected)"
+    )
+
+
+@main.command()
+@shared_options
+def publish(
+    sources_path: Path,
+    db_path: Path,
+    out_dir: Path,
+    now: datetime | None,
+    base_url: str | None,
+    settings: tuple[str, ...],
+    verbose: bool,
+) -> None:
+    """Write the feeds, index.html and health.json from the processed events.
+
+    Example: famcal publish --out public/
+    """
+    from famcal import runner
+
+    _setup_logging(verbose)
+    store = _store(db_path)
+    report = runner.publish_stage(store, now=_now(now), out_dir=out_dir, base_url=base_url)
+    click.echo(
+        f"{len(report.feeds)} feeds, {len(report.written)} files written, "
+        f"{report.feeds.get('familie', 0)} family events"
+    )
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+def tag(file: Any) -> None:
+    """Tag JSON lines (contract.md) from FILE or stdin; write JSON lines to stdout.
+
+    Pure: no database, no network. A line that is not valid JSON gives an error on stderr
+    naming its line number, and the rest goes on.
+
+    Example: echo '{"title": "Kindertheater ab 4"}' | famcal tag
+    """
+    from pipeline.tag import tag_record
+
+    failures = 0
+    for number, line in enumerate(file, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            failures += 1
+            click.echo(f"famcal tag: line {number}: invalid JSON: {exc}", err=True)
+            continue
+        click.echo(json.dumps(tag_record(record), ensure_ascii=False))
+    sys.exit(1 if failures else 0)
+
+
+@main.command()
+@shared_options
+@click.option("--keep-serving", is_flag=True, help="Keep serving the feeds after the run.")
+def demo(
+    sources_path: Path,
+    db_path: Path,
+    out_dir: Path,
+    now: datetime | None,
+    base_url: str | None,
+    settings: tuple[str, ...],
+    verbose: bool,
+    keep_serving: bool,
+) -> None:
+    """Run the pipeline over the bundled recorded snapshot, offline.
+
+    Serves data/demo/site on 127.0.0.1 for the length of the run, crawls it with the real
+    spiders and publishes to --out. --now defaults to the snapshot's recording time.
+
+    Example: famcal demo --out public/
+    """
+    from famcal import demo as demo_module
+
+    _setup_logging(verbose)
+    status = demo_module.run_demo(
+        db_path=db_path,
+        out_dir=out_dir,
+        now=now,
+        base_url=base_url,
+        settings=dict(_parse_setting(s) for s in settings),
+        sources_path=None if sources_path == Path("data/sources.toml") else sources_path,
+    )
+    sys.exit(status)
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("public"),
+    show_default=True,
+    help="Published folder to serve.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def serve(out_dir: Path, host: str, port: int) -> None:
+    """Serve the published folder over HTTP (ETag/304, text/calendar; charset=utf-8).
+
+    Example: famcal serve --port 8080
+    """
+    from feeds.serve import serve_forever
+
+    serve_forever(out_dir, host=host, port=port)
+
+
+@main.command()
+@click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(path_type=Path),
+    default=Path("data/sources.toml"),
+    show_default=True,
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=Path("data/events.db"),
+    show_default=True,
+)
+def sources(sources_path: Path, db_path: Path) -> None:
+    """List the sources and their last health.
+
+    Example: famcal sources --db data/events.db
+    """
+    configured = _sources(sources_path)
+    store = _store(db_path)
+    for source in configured:
+        health = store.source_health(source.id)
+        if health is None or health.status is None:
+            click.echo(f"{source.id:24} {source.type.value:12} never run    {source.name}")
+            continue
+        recent = ",".join(str(h.get("events")) for h in health.history[:5])
+        click.echo(
+            f"{source.id:24} {source.type.value:12} {health.status.value:8} "
+            f"{health.events:6} events  last success {health.last_success or '-'}  "
+            f"recent [{recent}]" + (f"  error: {health.error}" if health.error else "")
+        )

@@ -1,0 +1,452 @@
+"""The SQLite store (through sqlite-utils): the only module that talks to the database.
+
+Contract:
+- ``Store(path)`` opens (and on first use creates) the database; tables:
+  ``sources`` (health per source), ``source_runs`` (per-run history of each source),
+  ``records`` (raw records per source, with first/last seen and a missing counter),
+  ``events`` (canonical events: the model's JSON plus indexed columns),
+  ``identities`` (source record -> uid, so a UID survives title/time changes and merges),
+  ``merge_log`` (what merged and why), ``runs`` (start, end, counts, exit status).
+- Every write method runs in one transaction: a run that dies leaves the previous state.
+- Values cross this boundary as ``famcal.model`` objects or plain dicts, never cursors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from famcal.model import Event, Health, RawEvent
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceHealth:
+    id: str
+    name: str
+    type: str
+    status: Health | None
+    events: int
+    error: str | None
+    last_success: str | None
+    last_run: str | None
+    last_healthy_count: int | None
+    history: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredRecord:
+    raw: RawEvent
+    missing_runs: int
+    first_seen: str
+    last_seen: str
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(self.path)
+        # WAL keeps readers (famcal serve, sources) working while a run writes.
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=10000")
+        self._create()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.conn:
+            yield
+
+    def _create(self) -> None:
+        db = self.db
+        with db.conn:
+            if "sources" not in db.table_names():
+                db.table("sources").create(
+                    {
+                        "id": str,
+                        "name": str,
+                        "type": str,
+                        "status": str,
+                        "events": int,
+                        "error": str,
+                        "last_success": str,
+                        "last_run": str,
+                        "last_healthy_count": int,
+                    },
+                    pk="id",
+                )
+            if "source_runs" not in db.table_names():
+                db.table("source_runs").create(
+                    {
+                        "run_id": int,
+                        "source_id": str,
+                        "status": str,
+                        "events": int,
+                        "error": str,
+                        "skipped": str,
+                        "stats": str,
+                        "at": str,
+                    },
+                    pk=("run_id", "source_id"),
+                )
+            if "records" not in db.table_names():
+                db.table("records").create(
+                    {
+                        "source_id": str,
+                        "record_id": str,
+                        "data": str,
+                        "start": str,
+                        "first_seen": str,
+                        "last_seen": str,
+                        "missing_runs": int,
+                    },
+                    pk=("source_id", "record_id"),
+                )
+            if "identities" not in db.table_names():
+                db.table("identities").create(
+                    {"source_id": str, "record_id": str, "uid": str},
+                    pk=("source_id", "record_id"),
+                )
+                db.table("identities").create_index(["uid"])
+            if "events" not in db.table_names():
+                db.table("events").create(
+                    {
+                        "uid": str,
+                        "start": str,
+                        "end": str,
+                        "family": int,
+                        "status": str,
+                        "sequence": int,
+                        "updated": str,
+                        "created": str,
+                        "fingerprint": str,
+                        "processed": int,
+                        "data": str,
+                    },
+                    pk="uid",
+                )
+                db.table("events").create_index(["start"])
+                db.table("events").create_index(["processed"])
+            if "merge_log" not in db.table_names():
+                db.table("merge_log").create(
+                    {
+                        "id": int,
+                        "run_id": int,
+                        "uid": str,
+                        "source_id": str,
+                        "record_id": str,
+                        "decision": str,
+                        "reason": str,
+                    },
+                    pk="id",
+                )
+            if "runs" not in db.table_names():
+                db.table("runs").create(
+                    {
+                        "id": int,
+                        "started": str,
+                        "finished": str,
+                        "now": str,
+                        "exit_status": int,
+                        "stage": str,
+                        "counts": str,
+                    },
+                    pk="id",
+                )
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def start_run(self, *, started: datetime, now: datetime, stage: str) -> int:
+        with self.transaction():
+            table = self.db.table("runs")
+            table.insert(
+                {
+                    "started": started.isoformat(),
+                    "now": now.isoformat(),
+                    "stage": stage,
+                    "counts": "{}",
+                }
+            )
+            return int(table.last_pk or 0)
+
+    def finish_run(
+        self, run_id: int, *, finished: datetime, exit_status: int, counts: dict[str, Any]
+    ) -> None:
+        with self.transaction():
+            self.db.table("runs").update(
+                run_id,
+                {
+                    "finished": finished.isoformat(),
+                    "exit_status": exit_status,
+                    "counts": json.dumps(counts, ensure_ascii=False),
+                },
+            )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return list(self.db.table("runs").rows_where(order_by="id desc", limit=limit))
+
+    # --- sources ----------------------------------------------------------------------------
+
+    def source_health(self, source_id: str) -> SourceHealth | None:
+        rows = list(self.db.table("sources").rows_where("id = ?", [source_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        history = tuple(
+            self.db.table("source_runs").rows_where(
+                "source_id = ?", [source_id], order_by="run_id desc", limit=10
+            )
+        )
+        return SourceHealth(
+            id=row["id"],
+            name=row["name"] or "",
+            type=row["type"] or "",
+            status=Health(row["status"]) if row["status"] else None,
+            events=row["events"] or 0,
+            error=row["error"],
+            last_success=row["last_success"],
+            last_run=row["last_run"],
+            last_healthy_count=row["last_healthy_count"],
+            history=history,
+        )
+
+    def all_source_health(self) -> list[SourceHealth]:
+        ids = [row["id"] for row in self.db.table("sources").rows_where(select="id", order_by="id")]
+        return [h for h in (self.source_health(i) for i in ids) if h is not None]
+
+    # --- a crawl's results ------------------------------------------------------------------
+
+    def save_crawl(
+        self,
+        *,
+        run_id: int,
+        source_id: str,
+        name: str,
+        type: str,
+        status: Health,
+        error: str | None,
+        records: Iterable[RawEvent],
+        count: int,
+        at: datetime,
+        window_start: datetime,
+        skipped: dict[str, int] | None = None,
+        stats: dict[str, Any] | None = None,
+    ) -> None:
+        """Store one source's crawl in one transaction.
+
+        Seen records are upserted (missing counter reset). Only an ``ok`` crawl counts the
+        absences of the source's other records still inside the window; a failed or
+        degraded crawl must never make events look deleted.
+        """
+        stamp = at.isoformat()
+        previous = self.source_health(source_id)
+        with self.transaction():
+            seen: set[str] = set()
+            batch: list[dict[str, Any]] = []
+            for raw in records:
+                seen.add(raw.record_id)
+                batch.append(
+                    {
+                        "source_id": source_id,
+                        "record_id": raw.record_id,
+                        "data": json.dumps(raw.to_dict(), ensure_ascii=False),
+                        "start": raw.start,
+                        "last_seen": stamp,
+                        "missing_runs": 0,
+                    }
+                )
+                if len(batch) >= 2000:
+                    self._upsert_records(batch, stamp)
+                    batch = []
+            self._upsert_records(batch, stamp)
+            if status is Health.OK:
+                # Only records whose start the source should still list can be missing:
+                # occurrences that slid out of the window are history, not deletions.
+                window = window_start.isoformat()[:10]
+                rows = self.db.execute(
+                    "select record_id from records "
+                    "where source_id = ? and substr(start, 1, 10) >= ?",
+                    [source_id, window],
+                ).fetchall()
+                gone = [r[0] for r in rows if r[0] not in seen]
+                for chunk in _chunks(gone, 500):
+                    marks = ",".join("?" for _ in chunk)
+                    self.db.execute(
+                        f"update records set missing_runs = missing_runs + 1 "
+                        f"where source_id = ? and record_id in ({marks})",
+                        [source_id, *chunk],
+                    )
+            healthy = status is Health.OK
+            self.db.table("sources").upsert(
+                {
+                    "id": source_id,
+                    "name": name,
+                    "type": type,
+                    "status": status.value,
+                    "events": count,
+                    "error": error,
+                    "last_run": stamp,
+                    "last_success": stamp
+                    if healthy
+                    else (previous.last_success if previous else None),
+                    "last_healthy_count": count
+                    if healthy
+                    else (previous.last_healthy_count if previous else None),
+                },
+                pk="id",
+            )
+            self.db.table("source_runs").upsert(
+                {
+                    "run_id": run_id,
+                    "source_id": source_id,
+                    "status": status.value,
+                    "events": count,
+                    "error": error,
+                    "at": stamp,
+                    "skipped": json.dumps(skipped or {}),
+                    "stats": json.dumps(stats or {}),
+                },
+                pk=("run_id", "source_id"),
+            )
+
+    def _upsert_records(self, batch: list[dict[str, Any]], stamp: str) -> None:
+        if not batch:
+            return
+        # first_seen is set once: insert-or-ignore first, then update the mutable columns.
+        self.db.conn.executemany(
+            "insert or ignore into records (source_id, record_id, first_seen, missing_runs) "
+            "values (?, ?, ?, 0)",
+            [(b["source_id"], b["record_id"], stamp) for b in batch],
+        )
+        self.db.conn.executemany(
+            "update records set data = ?, start = ?, last_seen = ?, missing_runs = 0 "
+            "where source_id = ? and record_id = ?",
+            [
+                (b["data"], b["start"], b["last_seen"], b["source_id"], b["record_id"])
+                for b in batch
+            ],
+        )
+
+    def records(self, since: str | None = None) -> Iterator[StoredRecord]:
+        """Every stored raw record (optionally only those starting on or after ``since``)."""
+        where, args = ("substr(start, 1, 10) >= ?", [since[:10]]) if since else (None, [])
+        for row in self.db.table("records").rows_where(
+            where, args, order_by="source_id, record_id"
+        ):
+            if row["data"] is None:
+                continue
+            yield StoredRecord(
+                raw=RawEvent.from_dict(json.loads(row["data"])),
+                missing_runs=row["missing_runs"] or 0,
+                first_seen=row["first_seen"] or "",
+                last_seen=row["last_seen"] or "",
+            )
+
+    # --- identities -------------------------------------------------------------------------
+
+    def identities(self) -> dict[tuple[str, str], str]:
+        return {
+            (row["source_id"], row["record_id"]): row["uid"]
+            for row in self.db.table("identities").rows
+        }
+
+    def save_identities(self, mapping: dict[tuple[str, str], str]) -> None:
+        with self.transaction():
+            self.db.table("identities").upsert_all(
+                ({"source_id": s, "record_id": r, "uid": u} for (s, r), u in mapping.items()),
+                pk=("source_id", "record_id"),
+            )
+
+    # --- canonical events -------------------------------------------------------------------
+
+    def latest_processed(self) -> int | None:
+        row = self.db.execute("select max(processed) from events").fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def events(
+        self,
+        *,
+        start_from: str | None = None,
+        start_to: str | None = None,
+        processed: int | None = None,
+    ) -> list[Event]:
+        """Canonical events, by UTC start; ``processed`` limits them to one process run's."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if processed is not None:
+            clauses.append("processed = ?")
+            args.append(processed)
+        if start_from:
+            clauses.append("start >= ?")
+            args.append(start_from)
+        if start_to:
+            clauses.append("start < ?")
+            args.append(start_to)
+        where = " and ".join(clauses) or None
+        return [
+            Event.from_dict(json.loads(row["data"]))
+            for row in self.db.table("events").rows_where(where, args, order_by="start, uid")
+        ]
+
+    def event_rows(self) -> dict[str, dict[str, Any]]:
+        """uid -> stored row (fingerprint, sequence, updated, created, data) for tracking."""
+        return {row["uid"]: row for row in self.db.table("events").rows}
+
+    def save_events(
+        self,
+        events: Sequence[tuple[Event, str, str]],
+        *,
+        processed: int,
+        merge_log: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        """Upsert (event, fingerprint, created) rows and the merge decisions, atomically."""
+        with self.transaction():
+            self.db.table("events").upsert_all(
+                (
+                    {
+                        "uid": event.uid,
+                        "start": _sort_key(event),
+                        "end": event.end.isoformat() if event.end else None,
+                        "family": int(bool(event.tags and event.tags.family)),
+                        "status": event.status.value,
+                        "sequence": event.sequence,
+                        "updated": event.updated.isoformat() if event.updated else None,
+                        "created": created,
+                        "fingerprint": fingerprint,
+                        "processed": processed,
+                        "data": json.dumps(event.to_dict(), ensure_ascii=False),
+                    }
+                    for event, fingerprint, created in events
+                ),
+                pk="uid",
+                batch_size=1000,
+            )
+            if merge_log:
+                self.db.table("merge_log").insert_all(
+                    ({**row, "run_id": processed} for row in merge_log), batch_size=1000
+                )
+
+
+def _sort_key(event: Event) -> str:
+    # Timed and all-day events sort together by their UTC instant.
+    from datetime import UTC
+
+    return event.start_datetime().astimezone(UTC).isoformat()
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,35 @@
+"""health.json: the operators' view of each source (contract.md, "Published folder").
+
+Contract: ``health_document(sources, now=…)`` returns
+``{"generated": ISO, "sources": {id: {"status", "events", "error", "last_success",
+"recent": [{"at", "status", "events"}…]}}}`` — ``recent`` extends the contract with the
+event counts of the last runs, newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from famcal.store import SourceHealth
+
+
+def health_document(sources: Sequence[SourceHealth], *, now: datetime) -> dict[str, Any]:
+    return {
+        "generated": now.isoformat(),
+        "sources": {
+            s.id: {
+                "name": s.name,
+                "status": s.status.value if s.status else "failed",
+                "events": s.events,
+                "error": s.error,
+                "last_success": s.last_success,
+                "recent": [
+                    {"at": h.get("at"), "status": h.get("status"), "events": h.get("events")}
+                    for h in s.history
+                ],
+            }
+            for s in sources
+        },
+    }

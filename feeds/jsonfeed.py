@@ -1,0 +1,101 @@
+"""JSON Feed 1.1 writing with the ``_event`` extension of contract.md.
+
+Contract: ``item(event) -> dict`` is one event's item (built once, reused by every feed);
+``feed(title=, description=, items=, feed_url=, home_page_url=) -> bytes`` is the whole
+document, deterministic (sorted keys, no build time inside).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC
+from typing import Any
+
+from famcal.model import Event, Tags
+from feeds.labels import describe_event
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def event_object(event: Event) -> dict[str, Any]:
+    tags = event.tags or Tags()
+    updated = event.updated.astimezone(UTC).isoformat() if event.updated else None
+    return {
+        "uid": event.uid,
+        "title": event.title,
+        "description": event.description,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat() if event.end else None,
+        "all_day": event.all_day,
+        "status": tags.status.value,
+        "location": {
+            "name": event.location.name or None,
+            "street": event.location.street or None,
+            "postal_code": event.location.postal_code or None,
+            "city": event.location.city or None,
+            "lat": event.location.lat,
+            "lon": event.location.lon,
+        },
+        "district": tags.district.value if tags.district else None,
+        "municipality": tags.municipality.value if tags.municipality else None,
+        "family": tags.family,
+        "age_min": tags.age_min,
+        "age_max": tags.age_max,
+        "age_groups": [g.value for g in tags.age_groups],
+        "free": tags.free,
+        "aktivpass": tags.aktivpass,
+        "topics": [t.value for t in tags.topics],
+        "audiences": [a.value for a in tags.audiences],
+        "categories": list(event.categories),
+        "reasons": list(tags.reasons),
+        "sources": [{"id": s.id, "url": s.url} for s in event.sources],
+        "url": event.url,
+        "sequence": event.sequence,
+        "updated": updated,
+    }
+
+
+def item(event: Event) -> dict[str, Any]:
+    obj = event_object(event)
+    tags = [*obj["topics"], *obj["age_groups"], *obj["audiences"]]
+    if obj["district"]:
+        tags.append(obj["district"])
+    if obj["free"]:
+        tags.append("kostenlos")
+    result: dict[str, Any] = {
+        "id": event.uid,
+        "title": event.title,
+        "content_text": describe_event(event),
+        "date_modified": obj["updated"],
+        "tags": tags,
+        "_event": obj,
+    }
+    if event.url:
+        result["url"] = event.url
+    if event.image:
+        result["image"] = event.image
+    return result
+
+
+def feed(
+    *,
+    title: str,
+    description: str,
+    items: Iterable[dict[str, Any]],
+    feed_url: str | None = None,
+    home_page_url: str | None = None,
+) -> bytes:
+    document: dict[str, Any] = {
+        "version": VERSION,
+        "title": title,
+        "description": description,
+        "language": "de",
+        "_event": {"about": "famcal event extension: see contract.md, 'JSON Feed items'"},
+        "items": list(items),
+    }
+    if feed_url:
+        document["feed_url"] = feed_url
+    if home_page_url:
+        document["home_page_url"] = home_page_url
+    return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()

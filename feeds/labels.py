@@ -1,0 +1,71 @@
+"""Display names and the plain-text event description shared by the feed writers.
+
+Contract: label tables come from ``data/labels.toml``; ``describe_event(event)`` is the
+plain-text body used in ICS DESCRIPTION and JSON ``content_text``: the source's text, then
+ages, price, place, a short "Warum hier" line from the tag reasons, source and link.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+
+from famcal.model import Event
+from famcal.paths import data_file
+
+
+@cache
+def labels() -> dict[str, dict[str, str]]:
+    with data_file("labels.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _flat() -> dict[str, str]:
+    table = labels()
+    return {**table["topics"]}
+
+
+CATEGORY_LABELS: dict[str, str] = _flat()
+
+
+def ages_text(event: Event) -> str:
+    tags = event.tags
+    if not tags:
+        return ""
+    if tags.age_min is not None and tags.age_max is not None:
+        return f"{tags.age_min} bis {tags.age_max} Jahre"
+    if tags.age_min is not None:
+        return f"ab {tags.age_min} Jahren"
+    if tags.age_max is not None:
+        return f"bis {tags.age_max} Jahre"
+    return ""
+
+
+def price_text(event: Event) -> str:
+    tags = event.tags
+    if event.price:
+        return event.price
+    if tags and tags.free:
+        return "kostenlos"
+    return ""
+
+
+def describe_event(event: Event) -> str:
+    parts: list[str] = []
+    if event.description:
+        parts.append(event.description)
+    facts = []
+    if ages := ages_text(event):
+        facts.append(f"Alter: {ages}")
+    if price := price_text(event):
+        facts.append(f"Preis: {price}")
+    if event.tags and event.tags.aktivpass:
+        facts.append("Ermäßigt mit HannoverAktivPass")
+    if facts:
+        parts.append("\n".join(facts))
+    if event.tags and event.tags.reasons:
+        parts.append("Warum hier: " + "; ".join(event.tags.reasons[:4]))
+    sources = ", ".join(s.id for s in event.sources)
+    link = f"\n{event.url}" if event.url else ""
+    parts.append(f"Quelle: {sources}{link}")
+    return "\n\n".join(parts)

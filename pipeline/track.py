@@ -1,0 +1,52 @@
+"""track: SEQUENCE and LAST-MODIFIED that change only when an event really changed.
+
+Contract: ``track(events, stored, now=…)`` compares each canonical event with its stored row
+(``fingerprint``, ``sequence``, ``updated``, ``created``) by a hash of the material fields
+(title, start, end, place, status, description). Unchanged: the stored sequence and
+``updated`` are kept, so the feeds come out byte-identical. Changed: sequence + 1 and
+``updated = now``. New: sequence 0, ``updated = created = now``. Returns
+``(event, fingerprint, created)`` triples for the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from famcal.model import Event
+
+
+def fingerprint(event: Event) -> str:
+    material = {
+        "title": event.title,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat() if event.end else None,
+        "all_day": event.all_day,
+        "location": event.location.one_line(),
+        "status": event.status.value,
+        "description": event.description,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def track(
+    events: Sequence[Event], stored: Mapping[str, Mapping[str, Any]], *, now: datetime
+) -> list[tuple[Event, str, str]]:
+    out: list[tuple[Event, str, str]] = []
+    for event in events:
+        mark = fingerprint(event)
+        row = stored.get(event.uid)
+        if row is None:
+            out.append((replace(event, sequence=0, updated=now), mark, now.isoformat()))
+            continue
+        previous_updated = datetime.fromisoformat(row["updated"]) if row["updated"] else now
+        if row["fingerprint"] == mark:
+            tracked = replace(event, sequence=row["sequence"] or 0, updated=previous_updated)
+        else:
+            tracked = replace(event, sequence=(row["sequence"] or 0) + 1, updated=now)
+        out.append((tracked, mark, row["created"] or now.isoformat()))
+    return out

@@ -1,0 +1,105 @@
+"""Shared test fixtures: a real local HTTP server whose answers tests can change between runs,
+the shared corpora folder (tests skip when it is absent), and a fixed "now"."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from famcal.model import BERLIN
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=BERLIN)
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/; skips the test when the folder is absent (a user's clone)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+@dataclass
+class Answer:
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class LocalSite:
+    """A real HTTP server on 127.0.0.1: ``site.put(path, body)`` sets what a path answers."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, Answer] = {"/robots.txt": Answer(b"User-agent: *\nAllow: /\n")}
+        self.requests: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                site.requests.append(self.path)
+                # The exact path with its query first, then the path alone.
+                answer = site.answers.get(self.path) or site.answers.get(self.path.split("?")[0])
+                if answer is None:
+                    self.send_error(404)
+                    return
+                self.send_response(answer.status)
+                for key, value in answer.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def put(self, path: str, body: bytes | str, status: int = 200,
+            content_type: str = "text/calendar; charset=utf-8", **headers: str) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        self.answers[path] = Answer(data, status, {"Content-Type": content_type, **headers})
+        return self.base + path
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    server = LocalSite()
+    yield server
+    server.close()
+
+
+FAST_CRAWL = [
+    "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
+    "--set", "HTTPCACHE_ENABLED=false", "--set", "DOWNLOAD_TIMEOUT=10",
+    "--set", "RETRY_TIMES=0", "--set", "LOG_LEVEL=\"WARNING\"",
+]
+
+
+def famcal(*args: str, cwd: Path | None = None, input: str | None = None,  # noqa: A002
+           ) -> subprocess.CompletedProcess[str]:
+    """Run the real ``famcal`` command line in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "famcal", *args], capture_output=True, text=True,
+        cwd=cwd or ROOT, input=input, timeout=300, check=False,
+    )
