@@ -46,10 +46,10 @@ class LocalSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 site.requests.append(self.path)
                 # The exact path with its query first, then the path alone.
                 answer = site.answers.get(self.path) or site.answers.get(self.path.split("?")[0])
@@ -68,8 +68,14 @@ class LocalSite:
         self.thread.start()
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def put(self, path: str, body: bytes | str, status: int = 200,
-            content_type: str = "text/calendar; charset=utf-8", **headers: str) -> str:
+    def put(
+        self,
+        path: str,
+        body: bytes | str,
+        status: int = 200,
+        content_type: str = "text/calendar; charset=utf-8",
+        **headers: str,
+    ) -> str:
         data = body.encode() if isinstance(body, str) else body
         self.answers[path] = Answer(data, status, {"Content-Type": content_type, **headers})
         return self.base + path
@@ -90,16 +96,33 @@ def site() -> Iterator[LocalSite]:
 
 
 FAST_CRAWL = [
-    "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=false",
-    "--set", "HTTPCACHE_ENABLED=false", "--set", "DOWNLOAD_TIMEOUT=10",
-    "--set", "RETRY_TIMES=0", "--set", "LOG_LEVEL=\"WARNING\"",
+    "--set",
+    "DOWNLOAD_DELAY=0",
+    "--set",
+    "AUTOTHROTTLE_ENABLED=false",
+    "--set",
+    "HTTPCACHE_ENABLED=false",
+    "--set",
+    "DOWNLOAD_TIMEOUT=10",
+    "--set",
+    "RETRY_TIMES=0",
+    "--set",
+    'LOG_LEVEL="WARNING"',
 ]
 
 
-def famcal(*args: str, cwd: Path | None = None, input: str | None = None,  # noqa: A002
-           ) -> subprocess.CompletedProcess[str]:
+def famcal(
+    *args: str,
+    cwd: Path | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``famcal`` command line in a child process."""
     return subprocess.run(
-        [sys.executable, "-m", "famcal", *args], capture_output=True, text=True,
-        cwd=cwd or ROOT, input=input, timeout=300, check=False,
+        [sys.executable, "-m", "famcal", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        input=input,
+        timeout=300,
+        check=False,
     )

@@ -59,15 +59,29 @@ def test_bad_file(tmp_path: Path, text: str, message: str) -> None:
 def test_cli_bad_config_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "sources.toml"
     path.write_text('[sources.a]\ntype = "rss"\nstart_urls = ["u"]')
-    result = famcal("run", "--sources", str(path), "--db", str(tmp_path / "e.db"),
-                    "--out", str(tmp_path / "out"))
+    result = famcal(
+        "run",
+        "--sources",
+        str(path),
+        "--db",
+        str(tmp_path / "e.db"),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "sources.a.type" in result.stderr and str(path) in result.stderr
 
 
 def test_missing_file_exits_2(tmp_path: Path) -> None:
-    result = famcal("run", "--sources", str(tmp_path / "none.toml"), "--db",
-                    str(tmp_path / "e.db"), "--out", str(tmp_path / "out"))
+    result = famcal(
+        "run",
+        "--sources",
+        str(tmp_path / "none.toml"),
+        "--db",
+        str(tmp_path / "e.db"),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert result.returncode == 2
     assert "none.toml" in result.stderr

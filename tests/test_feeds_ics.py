@@ -14,14 +14,25 @@ UPDATED = datetime(2026, 11, 20, 9, 30, tzinfo=BERLIN)
 
 def event(**fields: object) -> Event:
     values: dict[str, object] = {
-        "uid": "abc@famcal-hannover", "title": "Kindertheater; Der Räuber, Hotzenplotz",
+        "uid": "abc@famcal-hannover",
+        "title": "Kindertheater; Der Räuber, Hotzenplotz",
         "start": datetime(2026, 7, 1, 10, tzinfo=BERLIN),
-        "end": datetime(2026, 7, 1, 11, tzinfo=BERLIN), "all_day": False,
-        "location": Location(name="Theater", street="Str. 1", postal_code="30159",
-                             city="Hannover", lat=52.37, lon=9.73),
-        "url": "https://example.org/e", "sequence": 2, "updated": UPDATED,
+        "end": datetime(2026, 7, 1, 11, tzinfo=BERLIN),
+        "all_day": False,
+        "location": Location(
+            name="Theater",
+            street="Str. 1",
+            postal_code="30159",
+            city="Hannover",
+            lat=52.37,
+            lon=9.73,
+        ),
+        "url": "https://example.org/e",
+        "sequence": 2,
+        "updated": UPDATED,
         "sources": (SourceRef(id="src", url="https://example.org/e"),),
-        "tags": Tags(family=True), "description": "Zeile 1\nZeile 2",
+        "tags": Tags(family=True),
+        "description": "Zeile 1\nZeile 2",
     }
     values.update(fields)
     return Event(**values)  # type: ignore[arg-type]
@@ -32,8 +43,9 @@ def parse(data: bytes) -> icalendar.Calendar:
 
 
 def feed(*events: Event) -> icalendar.Calendar:
-    data = ics.calendar(uid="feed@x", name="Feed", description="D",
-                        vevents=[ics.vevent(e) for e in events])
+    data = ics.calendar(
+        uid="feed@x", name="Feed", description="D", vevents=[ics.vevent(e) for e in events]
+    )
     assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
     assert all(len(line) <= 75 for line in data.split(b"\r\n"))
     return parse(data)

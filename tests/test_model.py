@@ -7,25 +7,49 @@ from datetime import date, datetime
 import pytest
 
 from famcal.model import (
-    BERLIN, AgeGroup, District, Event, Location, RawEvent, SourceRef, Status, Tags, Topic,
+    BERLIN,
+    AgeGroup,
+    District,
+    Event,
+    Location,
+    RawEvent,
+    SourceRef,
+    Status,
+    Tags,
+    Topic,
     parse_when,
 )
 
 
 def test_raw_event_round_trip() -> None:
-    raw = RawEvent(source_id="s", record_id="r1", title="T", start="2026-12-06T11:00:00",
-                   timezone="Europe/Berlin", location=Location(name="Ort", lat=52.3),
-                   categories=("a", "b"))
+    raw = RawEvent(
+        source_id="s",
+        record_id="r1",
+        title="T",
+        start="2026-12-06T11:00:00",
+        timezone="Europe/Berlin",
+        location=Location(name="Ort", lat=52.3),
+        categories=("a", "b"),
+    )
     assert RawEvent.from_dict(raw.to_dict()) == raw
 
 
 def test_event_round_trip_keeps_berlin_zone() -> None:
     event = Event(
-        uid="u", title="T", start=datetime(2026, 7, 1, 10, tzinfo=BERLIN),
-        end=datetime(2026, 7, 1, 11, tzinfo=BERLIN), all_day=False,
+        uid="u",
+        title="T",
+        start=datetime(2026, 7, 1, 10, tzinfo=BERLIN),
+        end=datetime(2026, 7, 1, 11, tzinfo=BERLIN),
+        all_day=False,
         sources=(SourceRef(id="s", url=None, record_id="r"),),
-        tags=Tags(family=True, district=District.NORD, topics=(Topic.KULTUR,),
-                  age_groups=(AgeGroup.KITA,), status=Status.CANCELLED, reasons=("x",)),
+        tags=Tags(
+            family=True,
+            district=District.NORD,
+            topics=(Topic.KULTUR,),
+            age_groups=(AgeGroup.KITA,),
+            status=Status.CANCELLED,
+            reasons=("x",),
+        ),
     )
     back = Event.from_dict(event.to_dict())
     assert back == event

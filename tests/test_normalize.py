@@ -11,8 +11,12 @@ from pipeline.normalize import Rejected, normalize, plain_text, safe_url, split_
 
 
 def raw(**fields: object) -> RawEvent:
-    values: dict[str, object] = {"source_id": "s", "record_id": "r", "title": "Titel",
-                                 "start": "2026-12-06T11:00:00"}
+    values: dict[str, object] = {
+        "source_id": "s",
+        "record_id": "r",
+        "title": "Titel",
+        "start": "2026-12-06T11:00:00",
+    }
     values.update(fields)
     return RawEvent(**values)  # type: ignore[arg-type]
 
@@ -110,8 +114,9 @@ def test_safe_url(url: str, kept: bool) -> None:
 
 def test_split_location_from_ics_text() -> None:
     place = split_location(Location(name="Freizeitheim Linden, Windheimstraße 4, 30451 Hannover"))
-    assert place == Location(name="Freizeitheim Linden", street="Windheimstraße 4",
-                             postal_code="30451", city="Hannover")
+    assert place == Location(
+        name="Freizeitheim Linden", street="Windheimstraße 4", postal_code="30451", city="Hannover"
+    )
     assert split_location(Location(name="Maschsee")) == Location(name="Maschsee")
 
 

@@ -24,22 +24,37 @@ FEEDS = (
 
 def sources_file(tmp_path: Path, **urls: str) -> Path:
     path = tmp_path / "sources.toml"
-    path.write_text("".join(
-        f'[sources.{sid}]\ntype = "ics"\nname = "{sid}"\nstart_urls = ["{url}"]\n\n'
-        for sid, url in urls.items()
-    ))
+    path.write_text(
+        "".join(
+            f'[sources.{sid}]\ntype = "ics"\nname = "{sid}"\nstart_urls = ["{url}"]\n\n'
+            for sid, url in urls.items()
+        )
+    )
     return path
 
 
 def run(tmp_path: Path, sources: Path, now: str = NOW.isoformat()) -> tuple[int, str]:
-    result = famcal("run", "--sources", str(sources), "--db", str(tmp_path / "events.db"),
-                    "--out", str(tmp_path / "out"), "--now", now, *FAST_CRAWL)
+    result = famcal(
+        "run",
+        "--sources",
+        str(sources),
+        "--db",
+        str(tmp_path / "events.db"),
+        "--out",
+        str(tmp_path / "out"),
+        "--now",
+        now,
+        *FAST_CRAWL,
+    )
     return result.returncode, result.stderr
 
 
 def snapshot(out: Path) -> dict[str, tuple[int, bytes]]:
-    return {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.read_bytes())
-            for p in sorted(out.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(out)): (p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_run_publishes_every_feed(tmp_path: Path, site: LocalSite) -> None:
@@ -70,7 +85,9 @@ def test_run_publishes_every_feed(tmp_path: Path, site: LocalSite) -> None:
     assert film["id"] == film["_event"]["uid"]
     assert film["_event"]["reasons"]
     fest_item = next(i for i in items if i["title"].startswith("Familienfest"))
-    assert fest_item["_event"]["start"] == "2027-06-01" and fest_item["_event"]["end"] == "2027-06-04"
+    assert (
+        fest_item["_event"]["start"] == "2027-06-01" and fest_item["_event"]["end"] == "2027-06-04"
+    )
     assert fest_item["_event"]["status"] == "cancelled"
 
     familie = json.loads((out / "familie.json").read_text())["items"]
@@ -93,8 +110,11 @@ def test_second_run_rewrites_nothing_and_keeps_uids(tmp_path: Path, site: LocalS
     assert changed == ["health.json"]  # the report of the run itself
 
     # A retitled event keeps its UID and gets SEQUENCE + 1.
-    body = (FIXTURES / "ics" / "family.ics").read_text().replace(
-        "Kinderkino: Die Schneekönigin", "Kinderkino: Die Eiskönigin")
+    body = (
+        (FIXTURES / "ics" / "family.ics")
+        .read_text()
+        .replace("Kinderkino: Die Schneekönigin", "Kinderkino: Die Eiskönigin")
+    )
     site.put("/cal.ics", body)
     assert run(tmp_path, sources)[0] == 0
     items = json.loads((tmp_path / "out" / "alle.json").read_text())["items"]
@@ -105,11 +125,11 @@ def test_second_run_rewrites_nothing_and_keeps_uids(tmp_path: Path, site: LocalS
     assert film["_event"]["sequence"] == old_film["_event"]["sequence"] + 1
 
 
-def test_broken_source_is_reported_and_others_published(tmp_path: Path, site: LocalSite
-                                                         ) -> None:
+def test_broken_source_is_reported_and_others_published(tmp_path: Path, site: LocalSite) -> None:
     good = site.put("/cal.ics", (FIXTURES / "ics" / "family.ics").read_bytes())
-    bad = site.put("/broken.ics", b"<html><body>Wartungsarbeiten</body></html>",
-                   content_type="text/html")
+    bad = site.put(
+        "/broken.ics", b"<html><body>Wartungsarbeiten</body></html>", content_type="text/html"
+    )
     sources = sources_file(tmp_path, partner=good, broken=bad)
     code, err = run(tmp_path, sources)
     assert code == 3, err

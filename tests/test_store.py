@@ -16,11 +16,21 @@ def raws(*ids: str, start: str = "2026-12-06T11:00:00") -> list[RawEvent]:
     return [RawEvent(source_id="s", record_id=i, title=f"T {i}", start=start) for i in ids]
 
 
-def save(store: Store, records: list[RawEvent], status: Health = Health.OK, run_id: int = 1
-         ) -> None:
-    store.save_crawl(run_id=run_id, source_id="s", name="S", type="ics", status=status,
-                     error=None if status is Health.OK else "boom", records=records,
-                     count=len(records), at=NOW, window_start=NOW)
+def save(
+    store: Store, records: list[RawEvent], status: Health = Health.OK, run_id: int = 1
+) -> None:
+    store.save_crawl(
+        run_id=run_id,
+        source_id="s",
+        name="S",
+        type="ics",
+        status=status,
+        error=None if status is Health.OK else "boom",
+        records=records,
+        count=len(records),
+        at=NOW,
+        window_start=NOW,
+    )
 
 
 def missing(store: Store) -> dict[str, int]:
@@ -30,8 +40,10 @@ def missing(store: Store) -> dict[str, int]:
 def test_created_on_first_use(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "events.db"
     Store(path).close()
-    tables = {r[0] for r in sqlite3.connect(path).execute(
-        "select name from sqlite_master where type='table'")}
+    tables = {
+        r[0]
+        for r in sqlite3.connect(path).execute("select name from sqlite_master where type='table'")
+    }
     assert {"sources", "records", "events", "runs", "identities", "merge_log"} <= tables
 
 
@@ -78,7 +90,17 @@ def test_a_crawl_that_dies_leaves_the_previous_state(tmp_path: Path) -> None:
         raise RuntimeError("killed mid-write")
 
     with pytest.raises(RuntimeError):
-        store.save_crawl(run_id=2, source_id="s", name="S", type="ics", status=Health.OK,
-                         error=None, records=exploding(), count=1, at=NOW, window_start=NOW)
+        store.save_crawl(
+            run_id=2,
+            source_id="s",
+            name="S",
+            type="ics",
+            status=Health.OK,
+            error=None,
+            records=exploding(),
+            count=1,
+            at=NOW,
+            window_start=NOW,
+        )
     assert missing(store) == {"a": 0, "b": 0}
     assert store.source_health("s").last_healthy_count == 2  # type: ignore[union-attr]
