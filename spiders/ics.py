@@ -27,7 +27,6 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -38,21 +37,13 @@ from scrapy.http import Response
 
 from famcal.model import Location, SourceType
 from spiders.base import SourceSpider
+from spiders.common import DEFAULT_TIMEZONE, Skip, web_url
 
-DEFAULT_TIMEZONE = "Europe/Berlin"
 _RECURRENCE_KEYS = ("RRULE", "RDATE", "RECURRENCE-ID")
 
 
 class NotACalendar(ValueError):
     """The body is not iCalendar (HTML error page, JSON, random bytes)."""
-
-
-@dataclass(frozen=True)
-class Skip:
-    """Something passed over: ``reason`` is the counter's key, ``detail`` goes to the log."""
-
-    reason: str
-    detail: str
 
 
 def decode(body: bytes) -> str:
@@ -108,10 +99,10 @@ def _read_calendars(text: str) -> tuple[list[icalendar.Calendar], list[Skip]]:
         calendars = list(icalendar.Calendar.from_ical(text, multiple=True))
     except Exception as exc:  # icalendar raises ValueError and others on broken structure
         return _salvage(text, f"broken file structure: {exc}")
-    if not calendars or not any(c.walk("VEVENT") for c in calendars):
-        if re.search(r"^BEGIN:VEVENT", text, re.IGNORECASE | re.MULTILINE):
-            # e.g. a truncated download without END:VCALENDAR reads as nothing at all.
-            return _salvage(text, "file structure unreadable")
+    no_events = not any(c.walk("VEVENT") for c in calendars)
+    if no_events and re.search(r"^BEGIN:VEVENT", text, re.IGNORECASE | re.MULTILINE):
+        # e.g. a truncated download without END:VCALENDAR reads as nothing at all.
+        return _salvage(text, "file structure unreadable")
     return calendars, []
 
 
@@ -260,6 +251,9 @@ def _occurrence(
             end = start + duration
     elif all_day:
         end = start + timedelta(days=1)  # RFC 5545 3.6.1: a date without end lasts one day
+    if all_day and end == start:
+        # Holiday feeds write DTEND equal to DTSTART for one day; exclusive, that is no day.
+        end = start + timedelta(days=1)
     timezone: str | None = None
     if isinstance(start, datetime):
         if start.tzinfo is None:
@@ -281,17 +275,12 @@ def _occurrence(
         "end": _iso(end) if end is not None else None,
         "timezone": timezone,
         "all_day": all_day,
-        "url": _web_url(_text(event, "URL")),
+        "url": web_url(_text(event, "URL")),
         "description": _text(event, "DESCRIPTION"),
         "location": _location(event),
         "categories": _categories(event),
         "status": _text(event, "STATUS").upper() or None,
     }
-
-
-def _web_url(text: str) -> str | None:
-    # Only links a reader can follow; "javascript:" and relative junk are dropped.
-    return text if text.lower().startswith(("http://", "https://")) else None
 
 
 def _location(event: icalendar.Component) -> Location:
