@@ -40,6 +40,7 @@ from spiders.base import SourceSpider
 from spiders.common import DEFAULT_TIMEZONE, Skip, web_url
 
 _RECURRENCE_KEYS = ("RRULE", "RDATE", "RECURRENCE-ID")
+_CRITICAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 
 
 class NotACalendar(ValueError):
@@ -150,8 +151,10 @@ def _calendar_occurrences(
                 # that all occurrences of a UID-less series share it.
                 component.add("UID", _fallback_uid(component))
             for name, message in getattr(component, "errors", []):
-                # A bad line inside an otherwise readable event: icalendar dropped it.
-                yield Skip("bad line ignored", f"{name or '?'}: {message}")
+                # A bad line inside an otherwise readable event: icalendar dropped it. Bad
+                # recurrence lines are not ignorable: the expander skips their series.
+                if name not in _CRITICAL:
+                    yield Skip("bad line ignored", f"{name or '?'}: {message}")
         kept.append(component)
     calendar.subcomponents = kept
     try:

@@ -43,6 +43,7 @@ from spiders.common import DEFAULT_TIMEZONE, Skip, in_window, web_url
 
 # schema.org Event subtypes whose names do not end in "Event".
 _EVENT_TYPES = {"Festival", "Hackathon", "CourseInstance", "EventSeries"}
+_ADDRESS = re.compile(r"^(.*?),\s*(\d{5})\s+(.+)$")
 _FREE_WORDS = {"free", "kostenlos", "gratis", "frei", "eintritt frei"}
 
 
@@ -233,6 +234,8 @@ def _event(
     if not title:
         return Skip("event without name", page_url)
     start_text = _text(node.get("startDate"))
+    if not start_text:
+        return Skip("event without startDate", f"{page_url}: {title}")
     try:
         start, all_day = _when(start_text)
     except ValueError:
@@ -320,6 +323,10 @@ def _location(value: Any) -> Location:
         city = _text(address.get("addressLocality"))
     elif isinstance(address, str):
         street = htmllib.unescape(address).strip()
+        # "Hildesheimer Straße 20, 30169 Hannover" as one text.
+        match = _ADDRESS.match(street)
+        if match:
+            street, postal_code, city = match.group(1, 2, 3)
     geo = _first(place.get("geo"))
     lat = lon = None
     if isinstance(geo, dict):
