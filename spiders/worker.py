@@ -77,6 +77,9 @@ def run(job: dict[str, Any]) -> None:
     window_start = datetime.fromisoformat(job["window_start"])
     window_end = datetime.fromisoformat(job["window_end"])
     process = CrawlerProcess(crawl_settings(job.get("settings")), install_root_handler=True)
+    # Scrapy's signals hold weak references: without this list every recorder but the last
+    # is garbage-collected and its source gets no result.
+    recorders: list[_SourceRecorder] = []
     for data in job["sources"]:
         source = SourceConfig(
             id=data["id"],
@@ -90,6 +93,7 @@ def run(job: dict[str, Any]) -> None:
         )
         crawler = process.create_crawler(spider_class(source.type))
         recorder = _SourceRecorder(source, out_dir)
+        recorders.append(recorder)
         crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(recorder.spider_error, signal=signals.spider_error)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
