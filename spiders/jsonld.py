@@ -18,7 +18,8 @@ Contract:
   ``age_range`` = ``typicalAgeRange``; ``categories`` from ``keywords``.
 - ``JsonLdSpider``: without the source option ``link_selector`` each start URL is an event
   page (or a page listing events); with it, the start URL is a listing whose links matching
-  that CSS selector are followed and read as event pages.
+  that CSS selector are followed and read as event pages (a dead link is a counted skip, not
+  an error of the source).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from urllib.parse import urljoin
 from extruct.jsonld import JsonLdExtractor
 from extruct.utils import parse_html
 from extruct.w3cmicrodata import MicrodataExtractor
-from scrapy.http import Response, TextResponse
+from scrapy.http import Request, Response, TextResponse
+from twisted.python.failure import Failure
 
 from famcal.model import Location, SourceType
 from spiders.base import SourceSpider
@@ -384,7 +386,12 @@ class JsonLdSpider(SourceSpider):
         for href in dict.fromkeys(hrefs):
             url = web_url(response.urljoin(href))
             if url:
-                yield self.request(url, self.parse_event_page)
+                # A dead link on the listing costs that event, not the source's health.
+                yield Request(url, callback=self.parse_event_page, errback=self.on_link_error)
+
+    def on_link_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        self.skip("event page unreachable", request.url if request is not None else "?")
 
     def parse_event_page(self, response: Response) -> Iterable[Any]:
         if not isinstance(response, TextResponse):

@@ -116,6 +116,7 @@ def test_jsonld_listing_follows_links(results: dict[str, CrawlResult]) -> None:
         "Pettersson und Findus",
     ]
     assert result.skipped.get("event without startDate") == 1
+    assert result.skipped.get("event page unreachable") == 1  # geloescht.html: 404
 
 
 def test_jsonld_single_page(results: dict[str, CrawlResult]) -> None:
