@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
 import recurring_ical_events
@@ -259,12 +260,9 @@ def _occurrence(
         end = start + timedelta(days=1)
     timezone: str | None = None
     if isinstance(start, datetime):
-        if start.tzinfo is None:
-            timezone = default_timezone
-        else:
-            # Name the zone for the normalizer; the offset in the ISO text is what counts.
-            key = getattr(start.tzinfo, "key", None)
-            timezone = key if isinstance(key, str) and ("/" in key or key == "UTC") else None
+        # Floating: the source's zone. Aware: the zone's name as a hint for the normalizer;
+        # the offset in the ISO text is what counts.
+        timezone = default_timezone if start.tzinfo is None else _iana_name(start.tzinfo)
     uid = _text(event, "UID")
     if uid in series_uids:
         recurrence = event.decoded("RECURRENCE-ID") if "RECURRENCE-ID" in event else start
@@ -284,6 +282,18 @@ def _occurrence(
         "categories": _categories(event),
         "status": _text(event, "STATUS").upper() or None,
     }
+
+
+def _iana_name(tzinfo: Any) -> str | None:
+    # Custom VTIMEZONEs ("custom_Pacific/Fiji") have no IANA name: then None, not a guess.
+    key = getattr(tzinfo, "key", None)
+    if not isinstance(key, str):
+        return None
+    try:
+        ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return key
 
 
 def _location(event: icalendar.Component) -> Location:
