@@ -25,14 +25,16 @@ def main(argv: list[str]) -> int:
     items = []
     for occurrence in occurrences:
         result.add_component(occurrence)
-        items.append({
-            "id": f"{occurrence.get('UID')}#{occurrence.start.isoformat()}",
-            "title": str(occurrence.get("SUMMARY", "")),
-            "start": occurrence.start.isoformat(),
-            "end": occurrence.end.isoformat() if occurrence.end else None,
-            "location": str(occurrence.get("LOCATION", "")),
-            "description": str(occurrence.get("DESCRIPTION", "")),
-        })
+        items.append(
+            {
+                "id": f"{occurrence.get('UID')}#{occurrence.start.isoformat()}",
+                "title": str(occurrence.get("SUMMARY", "")),
+                "start": occurrence.start.isoformat(),
+                "end": occurrence.end.isoformat() if occurrence.end else None,
+                "location": str(occurrence.get("LOCATION", "")),
+                "description": str(occurrence.get("DESCRIPTION", "")),
+            }
+        )
     result.add_missing_timezones()
     out.mkdir(parents=True, exist_ok=True)
     (out / "naive.ics").write_bytes(result.to_ical())

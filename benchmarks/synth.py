@@ -16,19 +16,50 @@ import icalendar
 from famcal.model import BERLIN
 
 KINDS = [
-    "Kindertheater", "Bilderbuchkino", "Vorlesestunde", "Familienführung", "Krabbelgruppe",
-    "Eltern-Kind-Turnen", "Ferienprogramm", "Lesung", "Konzert", "Vortrag", "Flohmarkt",
-    "Workshop", "Stadtteilfest", "Schwimmkurs", "Experimentierwerkstatt", "Sprachcafé",
+    "Kindertheater",
+    "Bilderbuchkino",
+    "Vorlesestunde",
+    "Familienführung",
+    "Krabbelgruppe",
+    "Eltern-Kind-Turnen",
+    "Ferienprogramm",
+    "Lesung",
+    "Konzert",
+    "Vortrag",
+    "Flohmarkt",
+    "Workshop",
+    "Stadtteilfest",
+    "Schwimmkurs",
+    "Experimentierwerkstatt",
+    "Sprachcafé",
 ]
 SUBJECTS = [
-    "Der Grüffelo", "Pippi Langstrumpf", "Die kleine Hexe", "Jim Knopf", "Räuber Hotzenplotz",
-    "Sterne und Planeten", "Tiere im Winter", "Musik aus aller Welt", "Programmieren mit Scratch",
-    "Gesunde Ernährung", "Erste Hilfe am Kind", "Wald und Wiese", "Jazz am Abend",
-    "Stadtgeschichte", "Laternen basteln", "Tanzen für alle",
+    "Der Grüffelo",
+    "Pippi Langstrumpf",
+    "Die kleine Hexe",
+    "Jim Knopf",
+    "Räuber Hotzenplotz",
+    "Sterne und Planeten",
+    "Tiere im Winter",
+    "Musik aus aller Welt",
+    "Programmieren mit Scratch",
+    "Gesunde Ernährung",
+    "Erste Hilfe am Kind",
+    "Wald und Wiese",
+    "Jazz am Abend",
+    "Stadtgeschichte",
+    "Laternen basteln",
+    "Tanzen für alle",
 ]
 AUDIENCE = [
-    "für Kinder ab 4 Jahren", "für Kinder von 6 bis 10 Jahren", "für die ganze Familie",
-    "für Jugendliche ab 14", "für Eltern mit Babys", "für Erwachsene", "ab 18 Jahren", "",
+    "für Kinder ab 4 Jahren",
+    "für Kinder von 6 bis 10 Jahren",
+    "für die ganze Familie",
+    "für Jugendliche ab 14",
+    "für Eltern mit Babys",
+    "für Erwachsene",
+    "ab 18 Jahren",
+    "",
 ]
 PLACES = [
     ("Stadtbibliothek Hannover", "Hildesheimer Straße 12", "30169"),
@@ -54,8 +85,9 @@ def ics_calendar(n: int, *, seed: int = 1, start: datetime | None = None) -> byt
         i += 1
         kind, subject = rng.choice(KINDS), rng.choice(SUBJECTS)
         place, street, code = rng.choice(PLACES)
-        begin = (origin + timedelta(days=rng.randrange(330), hours=rng.randrange(8, 20))
-                 ).replace(minute=rng.choice((0, 15, 30)), second=0, microsecond=0)
+        begin = (origin + timedelta(days=rng.randrange(330), hours=rng.randrange(8, 20))).replace(
+            minute=rng.choice((0, 15, 30)), second=0, microsecond=0
+        )
         event = icalendar.Event.new(
             uid=f"bench-{seed}-{i}@famcal",
             stamp=datetime(2026, 11, 1, tzinfo=BERLIN),

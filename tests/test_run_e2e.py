@@ -58,7 +58,7 @@ def snapshot(out: Path) -> dict[str, tuple[int, bytes]]:
 
 
 def test_run_publishes_every_feed(tmp_path: Path, site: LocalSite) -> None:
-    url = site.put("/cal.ics", (FIXTURES / "ics" / "family.ics").read_bytes())
+    url = site.put("/cal.ics", (FIXTURES / "ics" / "run_e2e.ics").read_bytes())
     code, err = run(tmp_path, sources_file(tmp_path, partner=url))
     assert code == 0, err
     out = tmp_path / "out"
@@ -100,7 +100,7 @@ def test_run_publishes_every_feed(tmp_path: Path, site: LocalSite) -> None:
 
 
 def test_second_run_rewrites_nothing_and_keeps_uids(tmp_path: Path, site: LocalSite) -> None:
-    url = site.put("/cal.ics", (FIXTURES / "ics" / "family.ics").read_bytes())
+    url = site.put("/cal.ics", (FIXTURES / "ics" / "run_e2e.ics").read_bytes())
     sources = sources_file(tmp_path, partner=url)
     assert run(tmp_path, sources)[0] == 0
     before = snapshot(tmp_path / "out")
@@ -111,7 +111,7 @@ def test_second_run_rewrites_nothing_and_keeps_uids(tmp_path: Path, site: LocalS
 
     # A retitled event keeps its UID and gets SEQUENCE + 1.
     body = (
-        (FIXTURES / "ics" / "family.ics")
+        (FIXTURES / "ics" / "run_e2e.ics")
         .read_text()
         .replace("Kinderkino: Die Schneekönigin", "Kinderkino: Die Eiskönigin")
     )
@@ -126,7 +126,7 @@ def test_second_run_rewrites_nothing_and_keeps_uids(tmp_path: Path, site: LocalS
 
 
 def test_broken_source_is_reported_and_others_published(tmp_path: Path, site: LocalSite) -> None:
-    good = site.put("/cal.ics", (FIXTURES / "ics" / "family.ics").read_bytes())
+    good = site.put("/cal.ics", (FIXTURES / "ics" / "run_e2e.ics").read_bytes())
     bad = site.put(
         "/broken.ics", b"<html><body>Wartungsarbeiten</body></html>", content_type="text/html"
     )
