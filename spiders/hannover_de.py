@@ -26,7 +26,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from scrapy import Request, signals
@@ -48,6 +48,9 @@ from spiders.hannover_de_parse import (
     with_cards,
 )
 
+# Where a card was seen: (index of the start URL, load-more page, position on the page).
+Place = tuple[int, int, int]
+
 # A bound on load-more pages per listing: ten cards a page, so 2,000 events a category.
 MAX_LOAD_MORE_PAGES = 200
 
@@ -61,9 +64,11 @@ class HannoverDeSpider(SourceSpider):
         if isinstance(user_agent, str) and user_agent.strip():
             # Scrapy's UserAgentMiddleware reads this attribute when the spider opens.
             self.user_agent = user_agent.strip()
-        self._cards: dict[str, list[Card]] = {}
+        # Responses arrive in any order; cards and details carry the place they would have
+        # in a sequential reading (start URL, page, position) so the output is reproducible.
+        self._cards: dict[str, list[tuple[Place, Card]]] = {}
         self._seen_pages: set[str] = set()
-        self._details: list[Detail] = []
+        self._details: list[tuple[Place, Detail]] = []
         self._phase = "listings"
 
     @classmethod
@@ -74,35 +79,40 @@ class HannoverDeSpider(SourceSpider):
 
     # --- phase 1: listings ------------------------------------------------------------------
 
-    def parse_start(self, response: Response) -> Iterable[Any]:
-        listing = parse_listing(response.text, response.url)
-        if not listing.cards and listing.next_url is None:
+    async def start(self) -> AsyncIterator[Any]:
+        for index, url in enumerate(self.source.start_urls):
+            yield self.request(url, self.parse_start, cb_kwargs={"listing": index})
+
+    def parse_start(self, response: Response, listing: int = 0) -> Iterable[Any]:
+        page = parse_listing(response.text, response.url)
+        if not page.cards and page.next_url is None:
             self.fail(f"no event cards on listing page ({response.url})")
             return
-        self._add_cards(listing.cards)
-        yield from self._follow(listing.next_url, pages=1)
+        self._add_cards(page.cards, listing, 0)
+        yield from self._follow(page.next_url, listing, 1)
 
-    def parse_load_more(self, response: Response, pages: int) -> Iterable[Any]:
+    def parse_load_more(self, response: Response, listing: int, pages: int) -> Iterable[Any]:
         try:
-            listing = parse_load_more(response.text, response.url)
+            page = parse_load_more(response.text, response.url)
         except LoadMoreError as exc:
             self.fail(f"{exc} ({response.url})")
             return
-        self._add_cards(listing.cards)
-        yield from self._follow(listing.next_url, pages=pages + 1)
+        self._add_cards(page.cards, listing, pages)
+        yield from self._follow(page.next_url, listing, pages + 1)
 
-    def _follow(self, url: str | None, *, pages: int) -> Iterator[Request]:
+    def _follow(self, url: str | None, listing: int, pages: int) -> Iterator[Request]:
         if url is None or url in self._seen_pages:
             return
         if pages > MAX_LOAD_MORE_PAGES:
             self.skip("load-more page limit", url)
             return
         self._seen_pages.add(url)
-        yield self.request(url, self.parse_load_more, cb_kwargs={"pages": pages})
+        kwargs = {"listing": listing, "pages": pages}
+        yield self.request(url, self.parse_load_more, cb_kwargs=kwargs)
 
-    def _add_cards(self, cards: Iterable[Card]) -> None:
-        for card in cards:
-            self._cards.setdefault(card.url, []).append(card)
+    def _add_cards(self, cards: Iterable[Card], listing: int, page: int) -> None:
+        for position, card in enumerate(cards):
+            self._cards.setdefault(card.url, []).append(((listing, page, position), card))
 
     # --- phases 2 and 3 ---------------------------------------------------------------------
 
@@ -113,11 +123,14 @@ class HannoverDeSpider(SourceSpider):
             self._phase = "details"
             scheduled = 0
             last_day = self.window_end.date()
-            for url, cards in self._cards.items():
+            for url, seen in self._cards.items():
+                seen.sort(key=lambda entry: entry[0])
+                cards = [card for _, card in seen]
                 # A card's date is the first date still to come; all after the window: skip.
                 if all(c.first_date is not None and c.first_date > last_day for c in cards):
                     continue
-                engine.crawl(self.request(url, self.parse_detail, cb_kwargs={"cards": cards}))
+                kwargs = {"cards": cards, "place": seen[0][0]}
+                engine.crawl(self.request(url, self.parse_detail, cb_kwargs=kwargs))
                 scheduled += 1
             if scheduled:
                 raise DontCloseSpider
@@ -137,10 +150,8 @@ class HannoverDeSpider(SourceSpider):
                 )
                 raise DontCloseSpider
 
-    def parse_detail(self, response: Response, cards: list[Card]) -> None:
+    def parse_detail(self, response: Response, cards: list[Card], place: Place) -> None:
         detail = with_cards(parse_detail(response.text, response.url), cards)
-        for line in detail.unparsed_lines:
-            self.skip("unparsed Termine line", f"{response.url}: {line}")
         if not detail.title or len(detail.unparsed_lines) == len(detail.termine_lines):
             # No Termine cell, no readable line, or no title anywhere: nothing to publish.
             self.skip("unparseable detail", response.url)
@@ -148,9 +159,12 @@ class HannoverDeSpider(SourceSpider):
         if not detail.occurrences:
             self.skip("every date excluded", response.url)
             return
-        self._details.append(detail)
+        for line in detail.unparsed_lines:
+            self.skip("unparsed Termine line", f"{response.url}: {line}")
+        self._details.append((place, detail))
 
     def emit(self, response: Response) -> Iterable[Any]:
-        for detail in merge_details(self._details):
+        ordered = [detail for _, detail in sorted(self._details, key=lambda e: e[0])]
+        for detail in merge_details(ordered):
             for fields in event_fields(detail, self.window_start, self.window_end):
                 yield self.make_event(**fields)
