@@ -33,7 +33,13 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from parsel import Selector
 
 from famcal.model import Location, Status
-from spiders.termine import Occurrence, parse_exclusions, parse_line, parse_termine
+from spiders.termine import (
+    Occurrence,
+    parse_exclusions,
+    parse_line,
+    parse_termine,
+    weekdays_of,
+)
 
 FREE_ENTRY_SENTENCE = "Dies ist eine Veranstaltung mit freiem Eintritt"
 EXCLUSION_LABEL = "findet nicht statt am"
@@ -294,7 +300,7 @@ def read_termine(cell: Selector) -> tuple[list[str], list[str]]:
             if tail.strip():
                 target.append(tail.strip())
             continue
-        if target and not _STARTS_WITH_DATE.match(text):
+        if target and not _STARTS_WITH_DATE.match(text) and weekdays_of(text) is not None:
             # A <br> inside the <p> puts the weekday words ("sonntags") on a line of their
             # own; they belong to the dates before them.
             target[-1] = f"{target[-1]} {text}"
