@@ -130,7 +130,10 @@ class HannoverDeSpider(SourceSpider):
                 if all(c.first_date is not None and c.first_date > last_day for c in cards):
                     continue
                 kwargs = {"cards": cards, "place": seen[0][0]}
-                engine.crawl(self.request(url, self.parse_detail, cb_kwargs=kwargs))
+                # Each card URL is requested once (the dict above); dont_filter keeps two card
+                # URLs that redirect to one page from losing the second one's labels.
+                request = self.request(url, self.parse_detail, cb_kwargs=kwargs, dont_filter=True)
+                engine.crawl(request)
                 scheduled += 1
             if scheduled:
                 raise DontCloseSpider
