@@ -15,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -323,11 +324,20 @@ def parse_when(text: str) -> When:
     return value.astimezone(BERLIN)
 
 
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _to_jsonable(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: _to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    # Hot path of the store (every event, every run): plain values return at once and
+    # dataclass field lists are looked up once per class.
     if isinstance(obj, StrEnum):
         return obj.value
+    if obj is None or isinstance(obj, str | bool | int | float):
+        return obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {name: _to_jsonable(getattr(obj, name)) for name in _field_names(type(obj))}
     if isinstance(obj, datetime | date):
         return obj.isoformat()
     if isinstance(obj, tuple | list):
