@@ -18,7 +18,7 @@ from datetime import UTC
 from typing import Any
 
 from famcal.model import Event, Tags
-from feeds.labels import describe_event
+from feeds.labels import describe_event, safe_url
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -54,8 +54,8 @@ def event_object(event: Event) -> dict[str, Any]:
         "audiences": [a.value for a in tags.audiences],
         "categories": list(event.categories),
         "reasons": list(tags.reasons),
-        "sources": [{"id": s.id, "url": s.url} for s in event.sources],
-        "url": event.url,
+        "sources": [{"id": s.id, "url": safe_url(s.url)} for s in event.sources],
+        "url": safe_url(event.url),
         "sequence": event.sequence,
         "updated": updated,
     }
@@ -77,10 +77,10 @@ def item(event: Event) -> dict[str, Any]:
     }
     if obj["updated"]:
         result["date_modified"] = obj["updated"]
-    if event.url:
-        result["url"] = event.url
-    if event.image:
-        result["image"] = event.image
+    if obj["url"]:
+        result["url"] = obj["url"]
+    if image := safe_url(event.image):
+        result["image"] = image
     return result
 
 

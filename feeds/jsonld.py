@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from famcal.model import Event, Status, Tags
-from feeds.labels import CATEGORY_LABELS, price_text
+from feeds.labels import CATEGORY_LABELS, price_text, safe_url
 
 CONTEXT = "https://schema.org"
 _STATUS = {
@@ -75,10 +75,10 @@ def event_jsonld(event: Event) -> dict[str, Any]:
         result["endDate"] = end.isoformat()
     if event.description:
         result["description"] = event.description
-    if event.url:
-        result["url"] = event.url
-    if event.image:
-        result["image"] = event.image
+    if url := safe_url(event.url):
+        result["url"] = url
+    if image := safe_url(event.image):
+        result["image"] = image
     if (location := _location(event)) is not None:
         result["location"] = location
     if (ages := _age_range(tags)) is not None:

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from famcal.model import Event, Status
 from feeds import jsonld
-from feeds.labels import ages_text, labels, price_text
+from feeds.labels import ages_text, labels, price_text, safe_url
 from feeds.publish import FeedSpec, PublishReport, feed_specs, window_events
 
 NEXT_EVENTS = 10
@@ -93,13 +93,9 @@ def _when(event: Event) -> str:
     return day if event.all_day else f"{day}, {start:%H:%M} Uhr"
 
 
-def _safe_link(url: str | None) -> str | None:
-    return url if url and url.lower().startswith(("https://", "http://")) else None
-
-
 def _event_item(event: Event) -> str:
     title = escape(event.title)
-    if link := _safe_link(event.url):
+    if link := safe_url(event.url):
         title = f'<a href="{escape(link)}">{title}</a>'
     facts = [escape(_when(event))]
     if place := event.location.one_line():
