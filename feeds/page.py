@@ -81,6 +81,11 @@ def _feed_item(spec: FeedSpec, label: str, count: int, base_url: str | None) -> 
 
 def _label(spec: FeedSpec) -> str:
     """The short name within its group: "Linden-Limmer", not the whole calendar title."""
+    overview = {"alle": "Alle Veranstaltungen", "familie": "Alle Familientermine"}
+    if spec.path in overview:
+        return overview[spec.path]
+    if spec.path == "kostenlos":
+        return "Kostenlose Familientermine"
     names = labels()
     kind, _, slug = spec.path.partition("/")
     table = {"bezirk": "districts", "alter": "age_groups", "thema": "topics"}.get(kind)
