@@ -172,3 +172,18 @@ def test_schema_rejects_what_the_contract_forbids() -> None:
         {"extra": 1},
     ):
         assert not validator.is_valid({**good, **change}), change
+
+
+def test_second_demo_run_rewrites_no_feed(tmp_path: Path) -> None:
+    from tests.conftest import famcal
+
+    args = ("demo", "--db", str(tmp_path / "demo.db"), "--out", str(tmp_path / "out"))
+    assert famcal(*args).returncode == 0
+    files = sorted(p for p in (tmp_path / "out").rglob("*") if p.is_file())
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in files}
+    assert famcal(*args).returncode == 0
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in files}
+    changed = [p.name for p in files if before[p] != after[p]]
+    # health.json reports the run itself ("generated"); every feed and index.html stay as is.
+    assert changed == ["health.json"]
+    assert sorted(p for p in (tmp_path / "out").rglob("*") if p.is_file()) == files
