@@ -282,8 +282,12 @@ def make_server(root: Path, *, host: str = "127.0.0.1", port: int = 8080) -> Thr
     return ThreadingHTTPServer((host, port), make_handler(root))
 
 
+def _announce(message: str) -> None:
+    print(message, flush=True)  # stdout may be a pipe or a log file: say it now
+
+
 def serve_forever(
-    root: Path, *, host: str, port: int, announce: Callable[[str], None] = print
+    root: Path, *, host: str, port: int, announce: Callable[[str], None] = _announce
 ) -> None:
     server = make_server(root, host=host, port=port)
     base = f"http://{host}:{server.server_address[1]}"
