@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# ical.js (the ICS parser Thunderbird uses) reads every feed in the tests; needs node/npm.
+JS_STAMP := tests/js/node_modules/.installed-stamp
 
-.PHONY: demo test run lint typecheck bench clean
+.PHONY: demo test run lint typecheck bench clean js
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +18,17 @@ demo: $(STAMP)
 	$(BIN)/famcal demo --db data/demo.db --out public
 
 ## test: lint, type-check and the whole test suite
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck js
 	$(BIN)/pytest -q
+
+## js: install ical.js for the reader tests when npm exists (the tests skip without it)
+js: $(JS_STAMP)
+
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/js --no-audit --no-fund --loglevel=error && touch $@ \
+		|| echo "npm ci failed: the ical.js reader tests will skip"; \
+	else echo "npm not found: the ical.js reader tests will skip"; fi
 
 ## run: production run over the live sources of data/sources.toml
 run: $(STAMP)
@@ -33,4 +44,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) public data/demo.db* data/crawl-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) tests/js/node_modules test-output public data/demo.db* data/crawl-demo .pytest_cache .mypy_cache .ruff_cache

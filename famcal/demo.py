@@ -2,7 +2,7 @@
 
 Contract: ``run_demo(...)`` serves ``data/demo/site`` on 127.0.0.1 (a free port) for the
 length of the run, reads ``data/demo/sources.toml`` with ``{demo}`` replaced by the server's
-base URL, and runs crawl → process → publish with the real spiders. ``now`` defaults to the
+base URL (port 8739 when free, so URLs and UIDs stay the same between demo runs), and runs crawl → process → publish with the real spiders. ``now`` defaults to the
 snapshot's ``recorded_at`` (``data/demo/snapshot.toml``), so the demo shows the same
 calendar on every machine and every day. Returns the run's exit status.
 """
@@ -25,16 +25,22 @@ from famcal.paths import data_file
 from famcal.store import Store
 
 
+DEMO_PORT = 8739
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 @contextmanager
-def serve_folder(root: Path) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 at a free port; yields the base URL."""
+def serve_folder(root: Path, port: int = 0) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 at ``port`` (0 or taken: a free one); yields the base URL."""
     handler = functools.partial(_QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -61,7 +67,9 @@ def run_demo(
 ) -> int:
     sources_file = sources_path or data_file("demo", "sources.toml")
     site = data_file("demo", "site")
-    with serve_folder(site) as origin:
+    # A fixed port keeps the snapshot's URLs — and the UIDs derived from page URLs — the
+    # same from one demo run to the next; only when it is taken does a free port stand in.
+    with serve_folder(site, DEMO_PORT) as origin:
         try:
             sources = [
                 source.with_urls(tuple(u.replace("{demo}", origin) for u in source.start_urls))

@@ -31,7 +31,14 @@ from famcal.model import Event, Health, Status
 from famcal.store import Store
 from feeds.health import health_document
 from feeds.page import index_html
-from feeds.publish import WINDOW_AFTER, WINDOW_BEFORE, PublishReport, publish, write_json
+from feeds.publish import (
+    WINDOW_AFTER,
+    WINDOW_BEFORE,
+    PublishReport,
+    json_bytes,
+    render,
+    write_files,
+)
 from pipeline.dedupe import dedupe
 from pipeline.normalize import Rejected, normalize
 from pipeline.tag import tag_event
@@ -215,15 +222,15 @@ def publish_stage(
 ) -> PublishReport:
     processed = store.latest_processed()
     events = store.events(processed=processed) if processed is not None else []
-    report = publish(events, out_dir=out_dir, now=now, base_url=base_url)
-    write_json(out_dir / "health.json", health_document(store.all_source_health(), now=now))
-    from feeds.publish import write_if_changed
-
-    if write_if_changed(
-        out_dir / "index.html", index_html(events, report, now=now, base_url=base_url).encode()
-    ):
-        report.written.append("index.html")
-    return report
+    # Render every file before writing any: a failure here leaves the previous feeds in place.
+    rendered = render(events, now=now, base_url=base_url)
+    files = rendered.files
+    files["index.html"] = index_html(events, rendered.report, now=now, base_url=base_url).encode()
+    # health.json carries the run's time ("generated"), so it is the one file that changes
+    # on every run; the feeds and index.html change only with the events.
+    files["health.json"] = json_bytes(health_document(store.all_source_health(), now=now))
+    write_files(out_dir, files, rendered.report)
+    return rendered.report
 
 
 def exit_status(outcomes: dict[str, SourceOutcome]) -> int:

@@ -23,7 +23,7 @@ from icalendar import vDuration
 from icalendar.enums import STATUS
 
 from famcal.model import Event, Status
-from feeds.labels import CATEGORY_LABELS, describe_event
+from feeds.labels import CATEGORY_LABELS, describe_event, safe_url
 
 PRODID = "-//famcal//Familienkalender Hannover//DE"
 TTL = timedelta(hours=6)
@@ -67,7 +67,7 @@ def vevent(event: Event) -> bytes:
         end=event.end,
         description=describe_event(event),
         location=event.location.one_line() or None,
-        url=event.url,
+        url=safe_url(event.url),
         status=_STATUS[event.status],
         categories=[CATEGORY_LABELS.get(c, c) for c in feed_categories(event)],
     )

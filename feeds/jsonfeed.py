@@ -1,8 +1,13 @@
 """JSON Feed 1.1 writing with the ``_event`` extension of contract.md.
 
-Contract: ``item(event) -> dict`` is one event's item (built once, reused by every feed);
-``feed(title=, description=, items=, feed_url=, home_page_url=) -> bytes`` is the whole
-document, deterministic (sorted keys, no build time inside).
+Contract:
+- ``item(event) -> dict`` is one event's item; ``dump_item(item) -> str`` its JSON text (one
+  line, sorted keys). Publishing serializes each event's item once and every feed that holds
+  the event splices that same text in.
+- ``feed(title=, description=, items=, feed_url=, home_page_url=) -> bytes`` is the whole
+  document from serialized items, deterministic (sorted keys, no build time inside), one item
+  per line so that diffs between runs stay readable.
+- ``date_modified`` and ``url`` are left out when unknown (JSON Feed wants strings there).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from datetime import UTC
 from typing import Any
 
 from famcal.model import Event, Tags
-from feeds.labels import describe_event
+from feeds.labels import describe_event, safe_url
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -49,8 +54,8 @@ def event_object(event: Event) -> dict[str, Any]:
         "audiences": [a.value for a in tags.audiences],
         "categories": list(event.categories),
         "reasons": list(tags.reasons),
-        "sources": [{"id": s.id, "url": s.url} for s in event.sources],
-        "url": event.url,
+        "sources": [{"id": s.id, "url": safe_url(s.url)} for s in event.sources],
+        "url": safe_url(event.url),
         "sequence": event.sequence,
         "updated": updated,
     }
@@ -67,35 +72,45 @@ def item(event: Event) -> dict[str, Any]:
         "id": event.uid,
         "title": event.title,
         "content_text": describe_event(event),
-        "date_modified": obj["updated"],
         "tags": tags,
         "_event": obj,
     }
-    if event.url:
-        result["url"] = event.url
-    if event.image:
-        result["image"] = event.image
+    if obj["updated"]:
+        result["date_modified"] = obj["updated"]
+    if obj["url"]:
+        result["url"] = obj["url"]
+    if image := safe_url(event.image):
+        result["image"] = image
     return result
+
+
+def dump_item(item: dict[str, Any]) -> str:
+    """One item as JSON text: the form every feed reuses (serialize once per event)."""
+    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def feed(
     *,
     title: str,
     description: str,
-    items: Iterable[dict[str, Any]],
+    items: Iterable[str],
     feed_url: str | None = None,
     home_page_url: str | None = None,
 ) -> bytes:
+    """The JSON Feed document around already serialized items (``dump_item``)."""
     document: dict[str, Any] = {
         "version": VERSION,
         "title": title,
         "description": description,
         "language": "de",
         "_event": {"about": "famcal event extension: see contract.md, 'JSON Feed items'"},
-        "items": list(items),
     }
     if feed_url:
         document["feed_url"] = feed_url
     if home_page_url:
         document["home_page_url"] = home_page_url
-    return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    head = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True)
+    # Splice the items in as the last member: "{...\n}" -> "{..., "items": [...]\n}".
+    body = ",\n".join(items)
+    listing = f"[\n{body}\n ]" if body else "[]"
+    return f'{head[:-2]},\n "items": {listing}\n}}\n'.encode()

@@ -3,6 +3,9 @@
 Contract: label tables come from ``data/labels.toml``; ``describe_event(event)`` is the
 plain-text body used in ICS DESCRIPTION and JSON ``content_text``: the source's text, then
 ages, price, place, a short "Warum hier" line from the tag reasons, source and link.
+``safe_url(url)`` is the URL when it is http(s), else None: every writer publishes links only
+through it (normalize already drops other schemes; the writers do not rely on that, since a
+``javascript:`` link in a feed is a link in someone's calendar app).
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ def _flat() -> dict[str, str]:
 
 
 CATEGORY_LABELS: dict[str, str] = _flat()
+
+
+def safe_url(url: str | None) -> str | None:
+    if url and url.strip() == url and url.lower().startswith(("https://", "http://")):
+        return url
+    return None
 
 
 def ages_text(event: Event) -> str:
@@ -66,6 +75,7 @@ def describe_event(event: Event) -> str:
     if event.tags and event.tags.reasons:
         parts.append("Warum hier: " + "; ".join(event.tags.reasons[:4]))
     sources = ", ".join(s.id for s in event.sources)
-    link = f"\n{event.url}" if event.url else ""
+    url = safe_url(event.url)
+    link = f"\n{url}" if url else ""
     parts.append(f"Quelle: {sources}{link}")
     return "\n\n".join(parts)

@@ -1,12 +1,20 @@
 """publish: write every feed of contract.md, atomically and deterministically.
 
-Contract: ``publish(events, out_dir=…, now=…, base_url=…) -> PublishReport``.
-- Feeds: ``alle``, ``familie``, ``kostenlos``, ``bezirk/<13>``, ``alter/<5>``, ``thema/<9>``,
-  each as ``.ics`` and ``.json``, always present (empty when nothing matches).
+Contract:
+- ``render(events, now=…, base_url=…) -> Rendered``: every file's bytes in memory, no I/O.
+  Feeds: ``alle``, ``familie``, ``kostenlos``, ``bezirk/<13>``, ``alter/<5>``, ``thema/<9>``,
+  each as ``.ics`` and ``.json``, always present (empty when nothing matches), plus
+  ``familie.jsonld`` (schema.org Events of the family feed, for websites).
 - The window: events starting from 30 days before ``now`` to 365 days after.
-- Each event is serialized once (VEVENT bytes and JSON item) and reused by all its feeds.
-- A file is written only when its bytes change (temporary file + rename), so a run with no
-  changes rewrites nothing and a failed publish leaves the previous files in place.
+- Each event is serialized once per format (VEVENT bytes, JSON item text, JSON-LD text) and
+  that text is reused by every feed that holds the event: the feed matrix costs joins, not
+  serializations.
+- ``write_files(out_dir, files, report)``: each file is replaced atomically (temporary file in
+  the same folder, fsync, rename) and only when its bytes change, so a run with no changes
+  rewrites nothing. Everything is rendered before the first write, so a publish that fails
+  while serializing leaves every previous file in place; a failure while writing (disk full)
+  leaves each file either old or new, never partial.
+- ``publish(...)``: both, for callers that publish feeds alone.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from famcal.model import AgeGroup, District, Event, Topic
-from feeds import ics, jsonfeed
+from feeds import ics, jsonfeed, jsonld
 from feeds.labels import labels
 
 WINDOW_BEFORE = timedelta(days=30)
@@ -149,6 +157,63 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
+@dataclass(kw_only=True)
+class Rendered:
+    files: dict[str, bytes]  # path relative to the published folder -> bytes
+    report: PublishReport
+
+
+def window_events(events: Sequence[Event], now: datetime) -> list[Event]:
+    """The events of the window in feed order: by start, then UID (deterministic)."""
+    return sorted(
+        (e for e in events if in_window(e, now)),
+        key=lambda e: (e.start_datetime(), e.uid),
+    )
+
+
+def render(
+    events: Sequence[Event],
+    *,
+    now: datetime,
+    base_url: str | None = None,
+) -> Rendered:
+    report = PublishReport()
+    files: dict[str, bytes] = {}
+    shown = window_events(events, now)
+    # One serialization per event and format; the feeds below only join these.
+    vevents = {e.uid: ics.vevent(e) for e in shown}
+    items = {e.uid: jsonfeed.dump_item(jsonfeed.item(e)) for e in shown}
+    base = base_url.rstrip("/") if base_url else None
+    for spec in feed_specs():
+        members = [e.uid for e in shown if spec.accepts(e)]
+        report.feeds[spec.path] = len(members)
+        files[f"{spec.path}.ics"] = ics.calendar(
+            uid=f"famcal-{spec.path.replace('/', '-')}@famcal-hannover",
+            name=spec.title,
+            description=spec.description,
+            vevents=(vevents[uid] for uid in members),
+        )
+        files[f"{spec.path}.json"] = jsonfeed.feed(
+            title=spec.title,
+            description=spec.description,
+            items=(items[uid] for uid in members),
+            feed_url=f"{base}/{spec.path}.json" if base else None,
+            home_page_url=f"{base}/" if base else None,
+        )
+    files["familie.jsonld"] = jsonld.document(
+        jsonld.dump(jsonld.event_jsonld(e)) for e in shown if _family(e)
+    )
+    return Rendered(files=files, report=report)
+
+
+def write_files(out_dir: Path, files: dict[str, bytes], report: PublishReport) -> None:
+    for name in sorted(files):
+        if write_if_changed(out_dir / name, files[name]):
+            report.written.append(name)
+        else:
+            report.unchanged += 1
+
+
 def publish(
     events: Sequence[Event],
     *,
@@ -156,40 +221,14 @@ def publish(
     now: datetime,
     base_url: str | None = None,
 ) -> PublishReport:
-    report = PublishReport()
-    shown = sorted(
-        (e for e in events if in_window(e, now)),
-        key=lambda e: (e.start_datetime(), e.uid),
-    )
-    vevents = {e.uid: ics.vevent(e) for e in shown}
-    items = {e.uid: jsonfeed.item(e) for e in shown}
-    for spec in feed_specs():
-        members = [e for e in shown if spec.accepts(e)]
-        report.feeds[spec.path] = len(members)
-        url = f"{base_url.rstrip('/')}/{spec.path}.json" if base_url else None
-        outputs = {
-            f"{spec.path}.ics": ics.calendar(
-                uid=f"famcal-{spec.path.replace('/', '-')}@famcal-hannover",
-                name=spec.title,
-                description=spec.description,
-                vevents=(vevents[e.uid] for e in members),
-            ),
-            f"{spec.path}.json": jsonfeed.feed(
-                title=spec.title,
-                description=spec.description,
-                items=(items[e.uid] for e in members),
-                feed_url=url,
-                home_page_url=base_url,
-            ),
-        }
-        for name, data in outputs.items():
-            if write_if_changed(out_dir / name, data):
-                report.written.append(name)
-            else:
-                report.unchanged += 1
-    return report
+    rendered = render(events, now=now, base_url=base_url)
+    write_files(out_dir, rendered.files, rendered.report)
+    return rendered.report
+
+
+def json_bytes(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
 
 
 def write_json(path: Path, document: dict[str, Any]) -> bool:
-    data = (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
-    return write_if_changed(path, data)
+    return write_if_changed(path, json_bytes(document))

@@ -126,3 +126,12 @@ def famcal(
         timeout=300,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The published folder of one ``famcal demo`` run, shared by the readers' tests."""
+    work = tmp_path_factory.mktemp("demo")
+    result = famcal("demo", "--db", str(work / "demo.db"), "--out", str(work / "out"))
+    assert result.returncode == 0, result.stderr
+    return work / "out"
