@@ -5,11 +5,18 @@ dict per occurrence inside the window — recurrences expanded by recurring-ical
 (RRULE, RDATE, EXDATE, RECURRENCE-ID), X-WR-TIMEZONE applied by x-wr-timezone — and
 ``Skip`` values for components it had to pass over. A file that is not a calendar at all
 raises ``NotACalendar``. ``IcsSpider`` wraps it: one request per start URL.
+
+Faults (issue #8): a file cut short (no closing ``END:VCALENDAR``: a truncated download or
+a crashed generator) is read up to its last complete VEVENT and announced by a
+``Skip(TRUNCATED, …)`` first; the spider uses those events but fails the source, so the
+operator hears of it and no absence is counted. Components without DTSTART, with a date
+outside 1900–2199, or with an end before the start are counted as skips with that reason.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,6 +29,11 @@ from scrapy.http import Response
 
 from famcal.model import Location, SourceType
 from spiders.base import SourceSpider
+
+TRUNCATED = "truncated file"
+_CLOSED = re.compile(r"(?i)END:VCALENDAR\s*\Z")
+_EVENT_END = re.compile(r"(?im)^END:VEVENT\r?$")
+_EVENT_BEGIN = re.compile(r"(?im)^BEGIN:VEVENT\r?$")
 
 
 class NotACalendar(ValueError):
@@ -52,12 +64,47 @@ def parse_ics(
         if head.startswith(("<!doctype html", "<html")) or "<html" in head:
             raise NotACalendar("sent HTML where a calendar was expected")
         raise NotACalendar("not an iCalendar file (no BEGIN:VCALENDAR)")
+    if not _CLOSED.search(text):
+        text = _complete_part(text)
+        yield Skip(TRUNCATED, "no END:VCALENDAR; read up to the last complete event")
     try:
         calendars = icalendar.Calendar.from_ical(text, multiple=True)
     except Exception as exc:  # icalendar raises ValueError and others on broken files
         raise NotACalendar(f"unreadable iCalendar: {exc}") from exc
     for calendar in calendars:
+        yield from _component_notes(calendar)
         yield from _calendar_occurrences(calendar, window_start, window_end)
+
+
+def _complete_part(text: str) -> str:
+    """A cut-off calendar up to its last complete VEVENT, closed again."""
+    ends = list(_EVENT_END.finditer(text))
+    if ends:
+        head = text[: ends[-1].end()]
+    else:
+        begin = _EVENT_BEGIN.search(text)
+        head = text[: begin.start()] if begin else text
+    return head.rstrip("\r\n") + "\r\nEND:VCALENDAR\r\n"
+
+
+def _component_notes(calendar: icalendar.Calendar) -> Iterator[Skip]:
+    """Count what the expansion would pass over (or repair) silently."""
+    for component in calendar.walk("VEVENT"):
+        uid = str(component.get("UID", "?"))[:200]
+        start = component.get("DTSTART")
+        if start is None:
+            yield Skip("no start", uid)
+            continue
+        try:
+            begins = start.dt
+            if not 1900 <= begins.year <= 2199:
+                yield Skip("date out of range", f"{uid}: {begins.isoformat()}")
+            end = component.get("DTEND")
+            if end is not None and type(end.dt) is type(begins) and end.dt < begins:
+                # recurring-ical-events swaps such start and end; say so.
+                yield Skip("end before start (swapped)", uid)
+        except (AttributeError, TypeError, ValueError):
+            continue  # the expansion reports what it cannot read
 
 
 def _calendar_occurrences(
@@ -76,6 +123,8 @@ def _calendar_occurrences(
         yield Skip("calendar expansion failed", str(exc))
         occurrences = []
         for component in calendar.walk("VEVENT"):
+            if "DTSTART" not in component:
+                continue  # counted as "no start" already
             try:
                 single = icalendar.Calendar()
                 for tz in calendar.walk("VTIMEZONE"):
@@ -164,16 +213,30 @@ class IcsSpider(SourceSpider):
             yield self.request(url, self.parse_start)
 
     def parse_start(self, response: Response) -> Iterable[Any]:
+        truncated = False
+        read = 0
         try:
             found = parse_ics(
                 response.body, window_start=self.window_start, window_end=self.window_end
             )
             for item in found:
                 if isinstance(item, Skip):
-                    self.skip(item.reason, item.detail)
+                    if item.reason == TRUNCATED:
+                        truncated = True
+                    else:
+                        self.skip(item.reason, item.detail)
                     continue
                 if not item["url"]:
                     item["url"] = None
+                read += 1
                 yield self.make_event(**item)
         except NotACalendar as exc:
             self.fail(f"{exc} ({response.url})")
+            return
+        if truncated:
+            # The events before the cut are used; the source still counts as failed so
+            # nothing it no longer lists is taken for deleted.
+            self.fail(
+                f"truncated iCalendar file (no END:VCALENDAR): "
+                f"{read} events read before the cut ({response.url})"
+            )
