@@ -1,7 +1,8 @@
 """The structured log of one run: JSON lines in ``<db dir>/logs/run-<id>.jsonl``.
 
-Contract: ``RunLog.open(logs_dir, run_id)`` creates the file (and prunes the oldest so
-that at most ``KEEP`` run logs stay); ``write(event, **fields)`` appends one JSON object
+Contract: ``RunLog.open(logs_dir, run_id)`` creates the file (and prunes the oldest, with
+their ``run-<id>.crawl.log``, so that at most ``KEEP`` run logs stay);
+``write(event, **fields)`` appends one JSON object
 ``{"at": wall-clock ISO, "run": id, "event": name, …}``; ``capture(logger)`` is a context
 manager that also appends that logger's records at INFO and above as ``"event": "log"``
 lines. Events a run writes: ``start``, ``source`` (status, events, error, skipped),
@@ -79,3 +80,4 @@ def _prune(logs_dir: Path) -> None:
     )
     for old in logs[: max(len(logs) - KEEP + 1, 0)]:
         old.unlink(missing_ok=True)
+        old.with_suffix(".crawl.log").unlink(missing_ok=True)
