@@ -4,6 +4,11 @@ Contract: commands run, crawl, process, publish, tag, demo, serve, sources; shar
 ``--sources --db --out --now``; exit status 0 (all healthy), 3 (published, a source failed
 or was degraded), 1 (nothing could be published), 2 (bad usage or configuration, with one
 line naming the file and key). The clock is read here and nowhere below.
+
+run, crawl, process, publish and demo hold the run lock (``famcal.lock``) on ``<db>.lock``:
+with another holder they wait up to ``--wait`` seconds (default 0), then say who holds it
+and exit 1. ``run`` writes its structured log to ``<db dir>/logs/run-<id>.jsonl`` and, on a
+terminal only, shows progress; otherwise only warnings and errors reach stderr (cron mails).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,6 +102,14 @@ def shared_options(func: F) -> F:
         metavar="KEY=VALUE",
         help="Override a Scrapy setting for this run (e.g. DOWNLOAD_TIMEOUT=10).",
     )
+    @click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        default=0.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="When another famcal run holds the database's lock, wait this long for it.",
+    )
     @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -105,11 +119,26 @@ def shared_options(func: F) -> F:
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose or sys.stderr.isatty() else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # The handler decides what reaches stderr (cron mails only warnings and errors); the
+    # loggers pass INFO on, for the run's structured log.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
+@contextmanager
+def _locked(db_path: Path, wait: float, command: str) -> Iterator[None]:
+    from famcal.lock import LockBusy, run_lock
+
+    since = datetime.now(BERLIN).isoformat(timespec="seconds")
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(run_lock(db_path, wait=wait, since=since, command=command))
+        except LockBusy as exc:
+            click.echo(f"famcal: {exc}", err=True)
+            sys.exit(1)
+        yield
 
 
 def _now(value: datetime | None) -> datetime:
@@ -161,33 +190,40 @@ def run(
     now: datetime | None,
     base_url: str | None,
     settings: tuple[str, ...],
+    wait: float,
     verbose: bool,
 ) -> None:
     """Crawl every source, process and publish (exit 0, 3, 1 or 2; see contract.md).
 
-    Example: famcal run --now 2026-12-01T08:00:00+01:00
+    Holds the lock <db>.lock (see --wait); logs to <db dir>/logs/run-<id>.jsonl.
+
+    Example: famcal run --wait 600 --now 2026-12-01T08:00:00+01:00
     """
     from famcal import runner
+    from famcal.progress import Progress
 
     _setup_logging(verbose)
     sources = _sources(sources_path)
-    store = _store(db_path)
-    try:
-        status = runner.run(
-            store,
-            sources,
-            now=_now(now),
-            out_dir=out_dir,
-            work_dir=db_path.parent / "crawl",
-            settings=_crawl_settings(db_path, settings),
-            base_url=base_url,
-        )
-    except Exception as exc:
-        logging.getLogger("famcal").exception("run failed")
-        click.echo(f"famcal: error: nothing published: {exc}", err=True)
-        sys.exit(1)
-    finally:
-        store.close()
+    with _locked(db_path, wait, "famcal run"):
+        store = _store(db_path)
+        try:
+            status = runner.run(
+                store,
+                sources,
+                now=_now(now),
+                out_dir=out_dir,
+                work_dir=db_path.parent / "crawl",
+                settings=_crawl_settings(db_path, settings),
+                base_url=base_url,
+                log_dir=db_path.parent / "logs",
+                progress=Progress(sys.stderr.isatty()),
+            )
+        except Exception as exc:
+            logging.getLogger("famcal").exception("run failed")
+            click.echo(f"famcal: error: nothing published: {exc}", err=True)
+            sys.exit(1)
+        finally:
+            store.close()
     sys.exit(status)
 
 
@@ -202,6 +238,7 @@ def crawl(
     now: datetime | None,
     base_url: str | None,
     settings: tuple[str, ...],
+    wait: float,
     verbose: bool,
 ) -> None:
     """Crawl the sources (all, or the ids given) and store their records.
@@ -217,24 +254,26 @@ def crawl(
         click.echo(f"famcal: error: {sources_path}: no source {sorted(unknown)[0]!r}", err=True)
         sys.exit(2)
     chosen = [s for s in sources if not source_ids or s.id in source_ids]
-    store = _store(db_path)
     moment = _now(now)
-    run_id = store.start_run(started=datetime.now(BERLIN), now=moment, stage="crawl")
-    outcomes = runner.crawl_stage(
-        store,
-        chosen,
-        now=moment,
-        run_id=run_id,
-        work_dir=db_path.parent / "crawl",
-        settings=_crawl_settings(db_path, settings),
-    )
-    status = runner.exit_status(outcomes)
-    store.finish_run(
-        run_id,
-        finished=datetime.now(BERLIN),
-        exit_status=status,
-        counts={k: o.events for k, o in outcomes.items()},
-    )
+    with _locked(db_path, wait, "famcal crawl"):
+        store = _store(db_path)
+        run_id = store.start_run(started=datetime.now(BERLIN), now=moment, stage="crawl")
+        outcomes = runner.crawl_stage(
+            store,
+            chosen,
+            now=moment,
+            run_id=run_id,
+            work_dir=db_path.parent / "crawl",
+            settings=_crawl_settings(db_path, settings),
+        )
+        status = runner.exit_status(outcomes)
+        store.finish_run(
+            run_id,
+            finished=datetime.now(BERLIN),
+            exit_status=status,
+            counts={k: o.events for k, o in outcomes.items()},
+        )
+        store.close()
     for outcome in outcomes.values():
         click.echo(
             f"{outcome.id}: {outcome.status.value}, {outcome.events} events"
@@ -252,6 +291,7 @@ def process(
     now: datetime | None,
     base_url: str | None,
     settings: tuple[str, ...],
+    wait: float,
     verbose: bool,
 ) -> None:
     """Normalize, tag, merge and track the stored records.
@@ -262,16 +302,23 @@ def process(
 
     _setup_logging(verbose)
     sources = _sources(sources_path)
-    store = _store(db_path)
     moment = _now(now)
-    run_id = store.start_run(started=datetime.now(BERLIN), now=moment, stage="process")
-    report = runner.process_stage(store, sources, now=moment, run_id=run_id)
-    store.finish_run(
-        run_id,
-        finished=datetime.now(BERLIN),
-        exit_status=0,
-        counts={"events": report.events, "rejected": dict(report.rejected)},
-    )
+    with _locked(db_path, wait, "famcal process"):
+        store = _store(db_path)
+        run_id = store.start_run(started=datetime.now(BERLIN), now=moment, stage="process")
+        report = runner.process_stage(store, sources, now=moment, run_id=run_id)
+        problems = runner.record_problems(store, report)
+        store.finish_run(
+            run_id,
+            finished=datetime.now(BERLIN),
+            exit_status=0,
+            counts={
+                "events": report.events,
+                "rejected": dict(report.rejected),
+                "problems": problems,
+            },
+        )
+        store.close()
     click.echo(
         f"{report.records} records → {report.events} events "
         f"({report.merged} merged, {sum(report.rejected.values())} rejected)"
@@ -287,6 +334,7 @@ def publish(
     now: datetime | None,
     base_url: str | None,
     settings: tuple[str, ...],
+    wait: float,
     verbose: bool,
 ) -> None:
     """Write the feeds, index.html and health.json from the processed events.
@@ -296,8 +344,10 @@ def publish(
     from famcal import runner
 
     _setup_logging(verbose)
-    store = _store(db_path)
-    report = runner.publish_stage(store, now=_now(now), out_dir=out_dir, base_url=base_url)
+    with _locked(db_path, wait, "famcal publish"):
+        store = _store(db_path)
+        report = runner.publish_stage(store, now=_now(now), out_dir=out_dir, base_url=base_url)
+        store.close()
     click.echo(
         f"{len(report.feeds)} feeds, {len(report.written)} files written, "
         f"{report.feeds.get('familie', 0)} family events"
@@ -342,6 +392,7 @@ def demo(
     now: datetime | None,
     base_url: str | None,
     settings: tuple[str, ...],
+    wait: float,
     verbose: bool,
     keep_serving: bool,
 ) -> None:
@@ -355,14 +406,15 @@ def demo(
     from famcal import demo as demo_module
 
     _setup_logging(verbose)
-    status = demo_module.run_demo(
-        db_path=db_path,
-        out_dir=out_dir,
-        now=now,
-        base_url=base_url,
-        settings=dict(_parse_setting(s) for s in settings),
-        sources_path=None if sources_path == Path("data/sources.toml") else sources_path,
-    )
+    with _locked(db_path, wait, "famcal demo"):
+        status = demo_module.run_demo(
+            db_path=db_path,
+            out_dir=out_dir,
+            now=now,
+            base_url=base_url,
+            settings=dict(_parse_setting(s) for s in settings),
+            sources_path=None if sources_path == Path("data/sources.toml") else sources_path,
+        )
     sys.exit(status)
 
 
@@ -415,8 +467,21 @@ def sources(sources_path: Path, db_path: Path) -> None:
             click.echo(f"{source.id:24} {source.type.value:12} never run    {source.name}")
             continue
         recent = ",".join(str(h.get("events")) for h in health.history[:5])
+        problems = "".join(
+            f"  {label} {_counted(counts)}"
+            for label, counts in (
+                ("skipped", health.skipped),
+                ("rejected", health.rejected),
+                ("repaired", health.repaired),
+            )
+            if counts
+        )
         click.echo(
             f"{source.id:24} {source.type.value:12} {health.status.value:8} "
             f"{health.events:6} events  last success {health.last_success or '-'}  "
-            f"recent [{recent}]" + (f"  error: {health.error}" if health.error else "")
+            f"recent [{recent}]" + problems + (f"  error: {health.error}" if health.error else "")
         )
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return "{" + ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) + "}"

@@ -1,9 +1,10 @@
 """``famcal demo``: the whole pipeline over the bundled recorded snapshot, offline.
 
-Contract: ``run_demo(...)`` serves ``data/demo/site`` on 127.0.0.1 (a free port) for the
-length of the run, reads ``data/demo/sources.toml`` with ``{demo}`` replaced by the server's
-base URL (port 8739 when free, so URLs and UIDs stay the same between demo runs), and runs crawl → process → publish with the real spiders. ``now`` defaults to the
-snapshot's ``recorded_at`` (``data/demo/snapshot.toml``), so the demo shows the same
+Contract: ``run_demo(...)`` serves ``data/demo/site`` on 127.0.0.1 for the length of the
+run — on port 8739 when it is free, so URLs and the UIDs derived from them stay the same
+between demo runs — reads ``data/demo/sources.toml`` with ``{demo}`` replaced by the
+server's base URL, and runs crawl → process → publish with the real spiders. ``now``
+defaults to the snapshot's ``recorded_at`` (``data/demo/snapshot.toml``), so the demo shows the same
 calendar on every machine and every day. Returns the run's exit status.
 """
 
@@ -23,7 +24,6 @@ from famcal import runner
 from famcal.config import ConfigError, load_sources
 from famcal.paths import data_file
 from famcal.store import Store
-
 
 DEMO_PORT = 8739
 

@@ -3,24 +3,34 @@
 Contract:
 - ``crawl_stage``: crawls the sources (``spiders.crawl``), decides each source's health
   (failed on any fetch/content error; degraded when an otherwise fine crawl's event count
-  fell by more than half since the last healthy run, zero included) and stores the records.
+  fell by more than half since the last healthy run; zero events from a source that had
+  events is degraded with its own message) and stores the records — a failed or degraded
+  source's records are kept and none of its events is taken for deleted.
 - ``process_stage``: reads every stored record of the configured sources inside the window,
-  normalizes (rejects are counted by reason), tags, merges duplicates, cancels events that a
-  healthy source stopped listing for two runs, tracks SEQUENCE/LAST-MODIFIED, and saves the
-  canonical events in one transaction.
+  normalizes (rejects are counted by reason, overall and per source, and logged), tags,
+  merges duplicates, cancels events that a healthy source stopped listing for two runs,
+  tracks SEQUENCE/LAST-MODIFIED, and saves the canonical events in one transaction.
 - ``publish_stage``: writes the feeds, ``health.json`` and ``index.html`` from the last
   processed events.
-- ``run``: all three, returning contract.md's exit status (0, 3, or 1).
+- ``run``: all three, returning contract.md's exit status (0, 3, or 1); with ``log_dir`` it
+  writes the run's structured log (``famcal.runlog``), with ``progress`` it reports to a
+  terminal (``famcal.progress``). The caller holds the run lock (``famcal.lock``).
+- Test hook: ``FAMCAL_TEST_PAUSE_AT=process|publish`` makes ``run`` announce itself on stderr
+  and sleep before that stage (so a test can SIGKILL it there); inert when unset.
 "now" is always passed in; nothing below the command line reads the clock, except the run
-log's wall-clock start and finish.
+log's wall-clock stamps.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter
-from collections.abc import Sequence
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +38,8 @@ from typing import Any
 
 from famcal.config import SourceConfig
 from famcal.model import Event, Health, Status
+from famcal.progress import QUIET, Progress
+from famcal.runlog import RunLog
 from famcal.store import Store
 from feeds.health import health_document
 from feeds.page import index_html
@@ -65,6 +77,12 @@ class ProcessReport:
     events: int = 0
     merged: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    rejected_by_source: defaultdict[str, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    repaired_by_source: defaultdict[str, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
     cancelled_missing: int = 0
     changed: int = 0
     new: int = 0
@@ -91,12 +109,20 @@ def crawl_stage(
     run_id: int,
     work_dir: Path,
     settings: dict[str, Any] | None = None,
+    log_file: Path | None = None,
+    progress: Progress = QUIET,
 ) -> dict[str, SourceOutcome]:
     from spiders.crawl import crawl  # Scrapy loads only for the stages that crawl
 
     start, end = window(now)
     results = crawl(
-        sources, window_start=start, window_end=end, work_dir=work_dir, settings=settings
+        sources,
+        window_start=start,
+        window_end=end,
+        work_dir=work_dir,
+        settings=settings,
+        log_file=log_file,
+        echo=progress.note if progress.enabled else None,
     )
     outcomes: dict[str, SourceOutcome] = {}
     for source in sources:
@@ -104,7 +130,12 @@ def crawl_stage(
         status, error = result.status, result.error
         previous = store.source_health(source.id)
         last_healthy = previous.last_healthy_count if previous else None
-        if status is Health.OK and last_healthy and result.count * 2 < last_healthy:
+        if status is Health.OK and last_healthy and result.count == 0:
+            # An answer without a single event from a source that had events is far more
+            # often a broken page than an empty calendar: never "ok".
+            status = Health.DEGRADED
+            error = f"no events (the last healthy run had {last_healthy})"
+        elif status is Health.OK and last_healthy and result.count * 2 < last_healthy:
             status = Health.DEGRADED
             error = (
                 f"event count fell from {last_healthy} to {result.count} since the last healthy run"
@@ -130,12 +161,17 @@ def crawl_stage(
             error=error,
             skipped=result.skipped,
         )
-        log.info(
-            "source %s: %s, %d events%s",
+        log.log(
+            logging.INFO if status is Health.OK else logging.WARNING,
+            "source %s: %s, %d events%s%s",
             source.id,
             status.value,
             result.count,
             f" ({error})" if error else "",
+            f", skipped {dict(result.skipped)}" if result.skipped else "",
+        )
+        progress.note(
+            f"{source.id}: {status.value}, {result.count} events" + (f" — {error}" if error else "")
         )
     return outcomes
 
@@ -165,7 +201,11 @@ def process_stage(
             event = normalize(raw, uid=uid)
         except Rejected as exc:
             report.rejected[str(exc)] += 1
+            report.rejected_by_source[raw.source_id][str(exc)] += 1
+            log.info("rejected %s %s: %s", raw.source_id, raw.record_id[:200], exc)
             continue
+        if repaired := event.hints.get("repaired"):
+            report.repaired_by_source[raw.source_id][str(repaired)] += 1
         missing[key] = stored.missing_runs
         normalized.append(replace(event, tags=tag_event(event)))
     merged = dedupe(normalized, priority=priority)
@@ -239,6 +279,24 @@ def exit_status(outcomes: dict[str, SourceOutcome]) -> int:
     return EXIT_DEGRADED
 
 
+def record_problems(store: Store, report: ProcessReport) -> dict[str, dict[str, Any]]:
+    """Store the processing's rejections and repairs per source (for health.json)."""
+    rejected = {k: dict(v) for k, v in report.rejected_by_source.items()}
+    repaired = {k: dict(v) for k, v in report.repaired_by_source.items()}
+    store.save_problems(rejected=rejected, repaired=repaired)
+    return {
+        source: {"rejected": rejected.get(source, {}), "repaired": repaired.get(source, {})}
+        for source in sorted(set(rejected) | set(repaired))
+    }
+
+
+def pause_for_tests(stage: str) -> None:
+    """FAMCAL_TEST_PAUSE_AT=<stage>: stop before the stage so a test can kill the run there."""
+    if os.environ.get("FAMCAL_TEST_PAUSE_AT") == stage:
+        print(f"famcal: test pause before {stage}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get("FAMCAL_TEST_PAUSE_SECONDS", "120")))
+
+
 def run(
     store: Store,
     sources: Sequence[SourceConfig],
@@ -248,24 +306,83 @@ def run(
     work_dir: Path,
     settings: dict[str, Any] | None = None,
     base_url: str | None = None,
+    log_dir: Path | None = None,
+    progress: Progress = QUIET,
 ) -> int:
     run_id = store.start_run(started=_wall_clock(), now=now, stage="run")
+    runlog = RunLog.open(log_dir, run_id) if log_dir is not None else None
     counts: dict[str, Any] = {}
     status = EXIT_NOTHING
     try:
-        outcomes = crawl_stage(
-            store, sources, now=now, run_id=run_id, work_dir=work_dir, settings=settings
-        )
-        counts["sources"] = {
-            k: {
-                "status": v.status.value,
-                "events": v.events,
-                "error": v.error,
-                "skipped": v.skipped,
-            }
-            for k, v in outcomes.items()
+        if runlog is not None:
+            runlog.write("start", now=now.isoformat(), sources=[s.id for s in sources])
+        with runlog.capture(log) if runlog is not None else _nothing():
+            status = _run_stages(
+                store,
+                sources,
+                now=now,
+                out_dir=out_dir,
+                work_dir=work_dir,
+                settings=settings,
+                base_url=base_url,
+                run_id=run_id,
+                counts=counts,
+                runlog=runlog,
+                progress=progress,
+            )
+    except Exception as exc:
+        if runlog is not None:
+            runlog.write("error", error=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        store.finish_run(run_id, finished=_wall_clock(), exit_status=status, counts=counts)
+        if runlog is not None:
+            runlog.write("finish", exit_status=status)
+            runlog.close()
+    return status
+
+
+def _run_stages(
+    store: Store,
+    sources: Sequence[SourceConfig],
+    *,
+    now: datetime,
+    out_dir: Path,
+    work_dir: Path,
+    settings: dict[str, Any] | None,
+    base_url: str | None,
+    run_id: int,
+    counts: dict[str, Any],
+    runlog: RunLog | None,
+    progress: Progress,
+) -> int:
+    crawl_log = runlog.path.with_suffix(".crawl.log") if runlog is not None else None
+    outcomes = crawl_stage(
+        store,
+        sources,
+        now=now,
+        run_id=run_id,
+        work_dir=work_dir,
+        settings=settings,
+        log_file=crawl_log,
+        progress=progress,
+    )
+    counts["sources"] = {
+        k: {
+            "status": v.status.value,
+            "events": v.events,
+            "error": v.error,
+            "skipped": v.skipped,
         }
+        for k, v in outcomes.items()
+    }
+    if runlog is not None:
+        for source_id, fields in counts["sources"].items():
+            runlog.write("source", source=source_id, **fields)
+    with progress.bar("process and publish", 2) as advance:
+        pause_for_tests("process")
         processed = process_stage(store, sources, now=now, run_id=run_id)
+        problems = record_problems(store, processed)
         counts["process"] = {
             "records": processed.records,
             "events": processed.events,
@@ -275,6 +392,13 @@ def run(
             "changed": processed.changed,
             "cancelled_missing": processed.cancelled_missing,
         }
+        counts["problems"] = problems
+        if runlog is not None:
+            for source_id, found in problems.items():
+                runlog.write("rejected", source=source_id, **found)
+            runlog.write("process", **counts["process"])
+        advance(f"{processed.events} events")
+        pause_for_tests("publish")
         published = publish_stage(store, now=now, out_dir=out_dir, base_url=base_url)
         counts["publish"] = {
             "feeds": len(published.feeds),
@@ -282,7 +406,12 @@ def run(
             "familie": published.feeds.get("familie", 0),
             "alle": published.feeds.get("alle", 0),
         }
-        status = exit_status(outcomes)
-    finally:
-        store.finish_run(run_id, finished=_wall_clock(), exit_status=status, counts=counts)
-    return status
+        if runlog is not None:
+            runlog.write("publish", **counts["publish"])
+        advance(f"{len(published.feeds)} feeds")
+    return exit_status(outcomes)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield

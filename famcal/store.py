@@ -7,6 +7,9 @@ Contract:
   ``events`` (canonical events: the model's JSON plus indexed columns),
   ``identities`` (source record -> uid, so a UID survives title/time changes and merges),
   ``merge_log`` (what merged and why), ``runs`` (start, end, counts, exit status).
+- ``sources`` also keeps the latest per-source problem counts as JSON objects (issue #8):
+  ``skipped`` (spider skips by reason, from the crawl), ``rejected`` and ``repaired``
+  (normalizer rejections and repairs by reason, from processing) — ``save_problems``.
 - Every write method runs in one transaction: a run that dies leaves the previous state.
 - Values cross this boundary as ``famcal.model`` objects or plain dicts, never cursors.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,9 @@ class SourceHealth:
     last_run: str | None
     last_healthy_count: int | None
     history: tuple[dict[str, Any], ...] = ()
+    skipped: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    repaired: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +171,11 @@ class Store:
                     },
                     pk="id",
                 )
+            # Added by issue #8; older databases get the columns on first open.
+            sources = db.table("sources")
+            for column in ("skipped", "rejected", "repaired"):
+                if column not in sources.columns_dict:
+                    sources.add_column(column, str)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # --- runs -------------------------------------------------------------------------------
@@ -221,6 +232,9 @@ class Store:
             last_run=row["last_run"],
             last_healthy_count=row["last_healthy_count"],
             history=history,
+            skipped=_counts(row.get("skipped")),
+            rejected=_counts(row.get("rejected")),
+            repaired=_counts(row.get("repaired")),
         )
 
     def all_source_health(self) -> list[SourceHealth]:
@@ -305,6 +319,7 @@ class Store:
                     "last_healthy_count": count
                     if healthy
                     else (previous.last_healthy_count if previous else None),
+                    "skipped": json.dumps(skipped or {}, ensure_ascii=False),
                 },
                 pk="id",
             )
@@ -321,6 +336,28 @@ class Store:
                 },
                 pk=("run_id", "source_id"),
             )
+
+    def save_problems(
+        self,
+        *,
+        rejected: dict[str, dict[str, int]],
+        repaired: dict[str, dict[str, int]],
+    ) -> None:
+        """The latest processing's rejections and repairs by source and reason.
+
+        Every known source is written (an empty object when it had none), so counts from
+        an earlier run do not linger after the source fixed its data.
+        """
+        with self.transaction():
+            for (source_id,) in self.db.execute("select id from sources").fetchall():
+                self.db.execute(
+                    "update sources set rejected = ?, repaired = ? where id = ?",
+                    [
+                        json.dumps(rejected.get(source_id, {}), ensure_ascii=False),
+                        json.dumps(repaired.get(source_id, {}), ensure_ascii=False),
+                        source_id,
+                    ],
+                )
 
     def _upsert_records(self, batch: list[dict[str, Any]], stamp: str) -> None:
         if not batch:
@@ -438,6 +475,13 @@ class Store:
                 self.db.table("merge_log").insert_all(
                     ({**row, "run_id": processed} for row in merge_log), batch_size=1000
                 )
+
+
+def _counts(text: str | None) -> dict[str, int]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    return {str(k): int(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def _sort_key(event: Event) -> str:

@@ -2,8 +2,10 @@
 
 Contract: ``health_document(sources, now=…)`` returns
 ``{"generated": ISO, "sources": {id: {"status", "events", "error", "last_success",
-"recent": [{"at", "status", "events"}…]}}}`` — ``recent`` extends the contract with the
-event counts of the last runs, newest first.
+"recent": [{"at", "status", "events"}…], "skipped", "rejected", "repaired"}}}`` —
+``recent`` extends the contract with the event counts of the last runs, newest first;
+``skipped`` (components the spider passed over), ``rejected`` (records the normalizer
+refused) and ``repaired`` (records it fixed) count the source's problems by reason (#8).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ def health_document(sources: Sequence[SourceHealth], *, now: datetime) -> dict[s
                     {"at": h.get("at"), "status": h.get("status"), "events": h.get("events")}
                     for h in s.history
                 ],
+                "skipped": s.skipped,
+                "rejected": s.rejected,
+                "repaired": s.repaired,
             }
             for s in sources
         },

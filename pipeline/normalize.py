@@ -8,7 +8,8 @@ Contract: ``normalize(raw, uid=…)`` returns an ``Event`` with
 - only http(s) URLs (``javascript:``/``data:`` are dropped);
 - the source's structured statements kept in ``hints`` (status, free, age_range).
 It raises ``Rejected`` for what cannot be an event: no title, no or unreadable start, a
-year outside 1900–2199. An end before the start is repaired (dropped) and noted in
+year outside 1900–2199 (also when a shift across time zones would leave the calendar). An
+end before the start, unreadable or out of range is repaired (dropped) and noted in
 ``hints["repaired"]``. Pure: no clock, no I/O.
 """
 
@@ -26,6 +27,8 @@ from famcal.model import BERLIN, Event, Location, RawEvent, SourceRef, When
 
 MAX_DESCRIPTION = 10_000
 MAX_TITLE = 300
+# Far outside any feed window, yet wide enough for every real calendar.
+MIN_YEAR, MAX_YEAR = 1900, 2199
 _BLOCK_TAGS = re.compile(r"(?i)<\s*(br|/p|/div|/li|/h[1-6]|/tr)\s*/?\s*>")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u2028\u2029\ufeff]")
@@ -88,7 +91,10 @@ def parse_time(text: str | None, zone_name: str | None) -> When | None:
         raise Rejected(f"unreadable time {text[:40]!r}") from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=_zone(zone_name))
-    return value.astimezone(BERLIN)
+    try:
+        return value.astimezone(BERLIN)
+    except OverflowError as exc:  # year 1 or 9999 shifted across the calendar's edge
+        raise Rejected(f"start year {value.year} out of range") from exc
 
 
 def normalize(raw: RawEvent, *, uid: str) -> Event:
@@ -98,9 +104,18 @@ def normalize(raw: RawEvent, *, uid: str) -> Event:
     start = parse_time(raw.start, raw.timezone)
     if start is None:
         raise Rejected("no start")
-    end = parse_time(raw.end, raw.timezone)
-    all_day = not isinstance(start, datetime)
+    if not MIN_YEAR <= start.year <= MAX_YEAR:
+        raise Rejected(f"start year {start.year} out of range")
     hints: dict[str, object] = {}
+    try:
+        end = parse_time(raw.end, raw.timezone)
+    except Rejected:
+        end = None
+        hints["repaired"] = "unreadable end"
+    if end is not None and not MIN_YEAR <= end.year <= MAX_YEAR:
+        end = None
+        hints["repaired"] = "end out of range"
+    all_day = not isinstance(start, datetime)
     if all_day:
         if isinstance(end, datetime):
             end = (
@@ -116,8 +131,6 @@ def normalize(raw: RawEvent, *, uid: str) -> Event:
         if end is not None and end < start:
             hints["repaired"] = "end before start"
             end = None
-    if not 1900 <= start.year <= 2199:
-        raise Rejected(f"start year {start.year} out of range")
     for key in ("status", "free", "age_range"):
         value = getattr(raw, key)
         if value is not None and value != "":

@@ -5,7 +5,10 @@ Contract:
   aware datetimes); it yields ``RawEvent`` items for the occurrences it finds in that window
   (recurrences already expanded by the spider that understands them).
 - ``self.request(url, callback)`` makes requests whose failures are recorded: a failed
-  request (HTTP error status, DNS, timeout, refused, too large) is an *error* of the source.
+  request (HTTP error status, DNS, timeout, refused, too large, too many redirects) is an
+  *error* of the source, worded for an operator (``describe_failure``). A redirect that
+  leads back to a URL of its own chain (which Scrapy's duplicate filter would silently
+  drop) is an error too: "redirect loop".
 - ``self.fail(message)`` records a content error (e.g. HTML where a calendar was expected);
   ``self.skip(reason, detail)`` counts and logs a bad component that was passed over.
 - After the crawl, ``errors`` decides the source's health (any error: failed) and
@@ -18,9 +21,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
@@ -47,6 +52,12 @@ class SourceSpider(scrapy.Spider):
         self.skipped: Counter[str] = Counter()
         self.emitted = 0
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_dropped, signal=signals.request_dropped)
+        return spider
+
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.start_urls:
             yield self.request(url, self.parse_start)
@@ -65,15 +76,14 @@ class SourceSpider(scrapy.Spider):
         return Request(url, callback=callback, errback=self.on_error, meta=meta or {}, **kwargs)
 
     def on_error(self, failure: Failure) -> None:
-        request = getattr(failure, "request", None)
-        response = getattr(failure.value, "response", None)
-        url = request.url if request is not None else "?"
-        if response is not None:
-            message = f"HTTP {response.status} for {url}"
-        else:
-            kind = failure.type.__name__ if failure.type else "error"
-            message = f"{kind}: {failure.getErrorMessage()} ({url})"
-        self.fail(message)
+        self.fail(describe_failure(failure))
+
+    def on_dropped(self, request: Request) -> None:
+        # A redirect back into its own chain is dropped by the duplicate filter without
+        # reaching the errback; unreported, the source would look fine with zero events.
+        chain = request.meta.get("redirect_urls") or []
+        if request.url in chain:
+            self.fail(f"redirect loop: {chain[0]} redirects back to {request.url}")
 
     def fail(self, message: str) -> None:
         self.logger.error(message)
@@ -88,3 +98,23 @@ class SourceSpider(scrapy.Spider):
         extra = tuple(c for c in self.source.categories if c not in categories)
         self.emitted += 1
         return RawEvent(source_id=self.source.id, categories=categories + extra, **fields)
+
+
+def describe_failure(failure: Failure) -> str:
+    """An operator's one line for a failed request: what went wrong, and where."""
+    request = getattr(failure, "request", None)
+    response = getattr(failure.value, "response", None)
+    url = request.url if request is not None else "?"
+    if response is not None:
+        return f"HTTP {response.status} for {url}"
+    kind = failure.type.__name__ if failure.type else "error"
+    text = failure.getErrorMessage()
+    if "Timeout" in kind:
+        return f"timed out: {text} ({url})"
+    if "max size" in text or "maxsize" in text:
+        return f"too large: {text} ({url})"
+    if "redirections" in text:
+        return f"redirect loop: {text} ({url})"
+    if "DataLoss" in kind:
+        return f"truncated response: {text} ({url})"
+    return f"{kind}: {text} ({url})"

@@ -5,7 +5,10 @@ spiders in one Scrapy process — a *child* process, because Twisted's reactor c
 restarted and a crashing crawl must not take the caller down — and returns one
 ``CrawlResult`` per source: its health (ok or failed), the first error, skip counts, and the
 ``RawEvent`` records it yielded (read back from the JSON lines the worker wrote). A source
-for which the worker left no result (the worker died) is failed with the worker's last words.
+for which the worker left no result (the worker died) is failed with the worker's last words;
+the result files of an earlier (perhaps killed) crawl are removed first, so they cannot be
+taken for this one's. ``echo``, when given, receives Scrapy's periodic stats lines
+("Crawled N pages …") as they come, for the progress shown on a terminal.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -62,8 +65,12 @@ def crawl(
     work_dir: Path,
     settings: dict[str, Any] | None = None,
     log_file: Path | None = None,
+    echo: Callable[[str], None] | None = None,
 ) -> dict[str, CrawlResult]:
     work_dir.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        for stale in (f"{source.id}.result.json", f"{source.id}.jsonl"):
+            (work_dir / stale).unlink(missing_ok=True)
     job = {
         "sources": [source_to_dict(s) for s in sources],
         "window_start": window_start.isoformat(),
@@ -74,13 +81,21 @@ def crawl(
     job_path = work_dir / "job.json"
     job_path.write_text(json.dumps(job), encoding="utf-8")
     log_path = log_file or work_dir / "crawl.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.run(
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        log_path.open("wb") as log,
+        subprocess.Popen(
             [sys.executable, "-m", "spiders.worker", str(job_path)],
-            stdout=log,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            check=False,
-        )
+        ) as proc,
+    ):
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            if echo is not None and b"Crawled " in line:
+                echo(line.decode("utf-8", "replace").strip())
+        proc.wait()
     results: dict[str, CrawlResult] = {}
     for source in sources:
         result_path = work_dir / f"{source.id}.result.json"

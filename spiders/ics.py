@@ -19,6 +19,11 @@ Contract:
   event. Only a body that is no calendar at all raises ``NotACalendar``.
 - ``IcsSpider`` wraps it: one request per start URL; source option ``timezone`` names the
   zone of floating times (default Europe/Berlin).
+- Faults (issue #8): a file without its closing ``END:VCALENDAR`` (a truncated download, a
+  crashed generator) is announced by a first ``Skip(TRUNCATED, …)``; the spider uses the
+  salvaged events but fails the source, so the operator hears of it and no absence is
+  counted. A DTSTART outside 1900–2199 and an end before the start (which the expander
+  swaps) are counted as ``Skip``s with that reason.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from spiders.common import DEFAULT_TIMEZONE, Skip, web_url
 
 _RECURRENCE_KEYS = ("RRULE", "RDATE", "RECURRENCE-ID")
 _CRITICAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
+TRUNCATED = "truncated file"
+_CLOSED = re.compile(r"(?i)END:VCALENDAR\s*\Z")
 
 
 class NotACalendar(ValueError):
@@ -71,10 +78,13 @@ def parse_ics(
         if head.startswith(("<!doctype html", "<html")) or "<html" in head:
             raise NotACalendar("sent HTML where a calendar was expected")
         raise NotACalendar("not an iCalendar file (no BEGIN:VCALENDAR)")
+    if not _CLOSED.search(text):
+        yield Skip(TRUNCATED, "no END:VCALENDAR at the end of the file")
     calendars, problems = _read_calendars(text)
     yield from problems
     seen: set[str] = set()
     for calendar in calendars:
+        yield from _component_notes(calendar)
         for item in _calendar_occurrences(calendar, window_start, window_end, default_timezone):
             if isinstance(item, dict):
                 # The same UID twice in one file without RECURRENCE-ID (seen in real exports):
@@ -83,6 +93,21 @@ def parse_ics(
                     item["record_id"] = f"{item['record_id']}#{item['start']}"
                 seen.add(item["record_id"])
             yield item
+
+
+def _component_notes(calendar: icalendar.Calendar) -> Iterator[Skip]:
+    """Count what the expansion would drop (absurd dates) or repair (swapped times) silently."""
+    for component in calendar.walk("VEVENT"):
+        try:
+            begins = component.get("DTSTART").dt
+            if not 1900 <= begins.year <= 2199:
+                uid = _text(component, "UID") or "?"
+                yield Skip("date out of range", f"UID {uid}: {begins.isoformat()}")
+            end = component.get("DTEND")
+            if end is not None and type(end.dt) is type(begins) and end.dt < begins:
+                yield Skip("end before start (swapped)", f"UID {_text(component, 'UID') or '?'}")
+        except (AttributeError, TypeError, ValueError):
+            continue  # no or unreadable DTSTART/DTEND: reported by the reader itself
 
 
 # --- reading the file ------------------------------------------------------------------
@@ -116,6 +141,11 @@ def _salvage(text: str, why: str) -> tuple[list[icalendar.Calendar], list[Skip]]
     found = False
     for match in _BLOCK.finditer(text):
         kind = match.group(1).upper()
+        if match.end() == len(text) and not re.search(rf"(?im)^END:{kind}\s*\Z", match.group(0)):
+            # The file stops inside this block (a cut-off download): what it holds is
+            # incomplete and must not overwrite the complete copy of an earlier run.
+            problems.append(Skip(f"incomplete {kind}", "the file ends inside it"))
+            continue
         block = f"BEGIN:{kind}\r\n{match.group(2).strip()}\r\nEND:{kind}\r\n"
         try:
             component = icalendar.Component.from_ical(block)
@@ -343,6 +373,8 @@ class IcsSpider(SourceSpider):
 
     def parse_start(self, response: Response) -> Iterable[Any]:
         timezone = str(self.source.options.get("timezone") or DEFAULT_TIMEZONE)
+        truncated = False
+        read = 0
         try:
             for item in parse_ics(
                 response.body,
@@ -350,9 +382,20 @@ class IcsSpider(SourceSpider):
                 window_end=self.window_end,
                 default_timezone=timezone,
             ):
-                if isinstance(item, Skip):
+                if isinstance(item, Skip) and item.reason == TRUNCATED:
+                    truncated = True
+                elif isinstance(item, Skip):
                     self.skip(item.reason, item.detail)
                 else:
+                    read += 1
                     yield self.make_event(**item)
         except NotACalendar as exc:
             self.fail(f"{exc} ({response.url})")
+            return
+        if truncated:
+            # The salvaged events are used; the source still counts as failed, so nothing
+            # it no longer lists is taken for deleted.
+            self.fail(
+                f"truncated iCalendar file (no END:VCALENDAR): "
+                f"{read} events read before the cut ({response.url})"
+            )

@@ -4,12 +4,17 @@ Contract: ``python -m spiders.worker JOB.json``. For each source it writes
 ``<out_dir>/<id>.jsonl`` (one ``RawEvent`` per line, as yielded) and, when the spider
 closes, ``<out_dir>/<id>.result.json`` with status, first error, count, skip counts and a
 few download statistics. One spider's exception is that source's error, not the run's.
+When its parent (the famcal run) dies — even by SIGKILL — the worker ends within a second
+instead of crawling on as an orphan that would write into the next run's folder.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -72,6 +77,18 @@ class _SourceRecorder:
         path.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
 
 
+def _exit_with_parent() -> None:
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                os._exit(70)  # no cleanup: the parent that would read our files is gone
+
+    threading.Thread(target=watch, name="famcal-parent-watch", daemon=True).start()
+
+
 def run(job: dict[str, Any]) -> None:
     out_dir = Path(job["out_dir"])
     window_start = datetime.fromisoformat(job["window_start"])
@@ -109,6 +126,7 @@ def run(job: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    _exit_with_parent()
     job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     run(job)
     return 0

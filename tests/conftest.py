@@ -35,14 +35,17 @@ class Answer:
     body: bytes
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
 
 
 class LocalSite:
-    """A real HTTP server on 127.0.0.1: ``site.put(path, body)`` sets what a path answers."""
+    """A real HTTP server on 127.0.0.1: ``site.put(path, body)`` sets what a path answers;
+    ``delay=`` seconds makes it answer late (a hung source); ``close()`` ends the waits."""
 
     def __init__(self) -> None:
         self.answers: dict[str, Answer] = {"/robots.txt": Answer(b"User-agent: *\nAllow: /\n")}
         self.requests: list[str] = []
+        self.closing = threading.Event()
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,12 +59,17 @@ class LocalSite:
                 if answer is None:
                     self.send_error(404)
                     return
-                self.send_response(answer.status)
-                for key, value in answer.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
+                if answer.delay and site.closing.wait(answer.delay):
+                    return
+                try:
+                    self.send_response(answer.status)
+                    for key, value in answer.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout under test): nothing to answer
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -74,16 +82,18 @@ class LocalSite:
         body: bytes | str,
         status: int = 200,
         content_type: str = "text/calendar; charset=utf-8",
+        delay: float = 0.0,
         **headers: str,
     ) -> str:
         data = body.encode() if isinstance(body, str) else body
-        self.answers[path] = Answer(data, status, {"Content-Type": content_type, **headers})
+        self.answers[path] = Answer(data, status, {"Content-Type": content_type, **headers}, delay)
         return self.base + path
 
     def url(self, path: str) -> str:
         return self.base + path
 
     def close(self) -> None:
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
 
