@@ -119,7 +119,9 @@ def tag_fields(
                 reasons.append(f"topic {topic.value}: {why_topic}")
     audiences: list[Audience] = []
     for audience, lexicon in book.audiences.items():
-        why_aud = match_lexicon(lexicon, topic_text, f_cats)
+        # Audiences read the categories only through their map: "Kinder & Jugendliche" on
+        # hannover.de names a section, not teenagers.
+        why_aud = match_lexicon(lexicon, text, f_cats)
         if why_aud:
             audiences.append(audience)
             reasons.append(f"audience {audience.value}: {why_aud}")
