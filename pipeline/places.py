@@ -75,8 +75,20 @@ class Gazetteer:
     areas: tuple[_Area, ...]
 
 
-def _word(name: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(fold_place(name)) + r"(?!\w)")
+def _word(name: str, *, weak: bool = False) -> re.Pattern[str]:
+    guard = ""
+    if weak:
+        # A weak name after an article or adjective is a street or another place
+        # ("Hinter der Alten Burg", "Neue Bult"), not the Stadtteil.
+        guard = "".join(f"(?<!{w} )" for w in _NOT_BEFORE_WEAK)
+    return re.compile(r"(?<!\w)" + guard + re.escape(fold_place(name)) + r"(?!\w)")
+
+
+_NOT_BEFORE_WEAK = (
+    "der", "die", "das", "den", "dem", "des", "alte", "alten", "alter", "neue", "neuen", "neuer",
+    "zur", "zum", "am", "an", "auf", "hinter", "vor", "unter", "ueber", "bei", "grosse", "grossen",
+    "kleine", "kleinen", "mein", "meine", "unsere",
+)
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -89,7 +101,7 @@ def gazetteer() -> Gazetteer:
     stadtteile = [
         _Name(
             name=row["name"],
-            pattern=_word(row["name"]),
+            pattern=_word(row["name"], weak=row.get("weak") == "1"),
             district=District(row["district"]),
             municipality=Municipality.HANNOVER,
             weak=row.get("weak") == "1",
@@ -218,6 +230,11 @@ def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
     code = location.postal_code.strip()
     if code in g.plz:
         return g.plz[code][0], f"municipality: postal code {code}"
+    if not city and location.name:
+        # No address at all: a town named in the venue ("Wasserwelt Langenhagen").
+        hit = _first(g.towns, fold_place(f"{location.name} , {location.street}"))
+        if hit:
+            return hit[0].municipality, f"municipality: town «{hit[1]}» in the location"
     return None, ""
 
 
