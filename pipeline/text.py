@@ -54,7 +54,8 @@ def compile_keyword(spec: str, *, place: bool = False) -> re.Pattern[str]:
     prefix = folded.startswith("*")
     suffix = folded.endswith("*")
     core = folded.strip("*")
-    body = r"\s+".join(re.escape(part) for part in core.split(" "))
+    # "Erste Hilfe" also finds "Erste-Hilfe-Kurs", folded to "erstehilfekurs".
+    body = r"\s*".join(re.escape(part) for part in core.split(" "))
     start = r"\w*" if prefix else r"(?<!\w)"
     end = r"\w*" if suffix else r"(?!\w)"
     return re.compile(start + body + end)
