@@ -25,10 +25,24 @@ from famcal.model import AgeGroup
 from pipeline.rules import AgeRules
 
 _WORDS = {
-    "null": 0, "zwei": 2, "drei": 3, "vier": 4,
-    "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11,
-    "zwölf": 12, "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15, "sechzehn": 16,
-    "siebzehn": 17, "achtzehn": 18,
+    "null": 0,
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "sechs": 6,
+    "sieben": 7,
+    "acht": 8,
+    "neun": 9,
+    "zehn": 10,
+    "elf": 11,
+    "zwölf": 12,
+    "dreizehn": 13,
+    "vierzehn": 14,
+    "fünfzehn": 15,
+    "sechzehn": 16,
+    "siebzehn": 17,
+    "achtzehn": 18,
 }
 _WORD = r"(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")"
 _NUM = r"(\d{1,2}|" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")"
@@ -129,12 +143,21 @@ def _english_range(m: re.Match[str], _: str) -> tuple[int | None, int | None]:
 # Order matters: earlier patterns claim their text first, so "6- bis 11-Jährige" is one range
 # and not also a "11-Jährige".
 _PATTERNS: tuple[tuple[int, re.Pattern[str], _Handler], ...] = (
-    (0, re.compile(
-        rf"(?:\bab|\bvon|zwischen|\bfrom)?\s*\b{_NUM}(?:\s*-)?\s*{_UNIT}?\s*(?:-|bis|und|to|إلى)\s*{_NUM}\s*-?\s*{_UNIT}"
-    ), _range_units),
-    (0, re.compile(
-        rf"\b{_PERSON}\s+(?:im alter\s+)?(?:von|zwischen|from)\s+{_DIGIT}\s*(?:-|bis|und|to)\s*{_DIGIT}\b"
-    ), _range_person),
+    (
+        0,
+        re.compile(
+            rf"(?:\bab|\bvon|zwischen|\bfrom)?\s*\b{_NUM}(?:\s*-)?\s*{_UNIT}?\s*(?:-|bis|und|to|إلى)\s*{_NUM}\s*-?\s*{_UNIT}"
+        ),
+        _range_units,
+    ),
+    (
+        0,
+        re.compile(
+            rf"\b{_PERSON}\s+(?:im alter\s+)?(?:von|zwischen|from)\s+"
+            rf"{_DIGIT}\s*(?:-|bis|und|to)\s*{_DIGIT}\b"
+        ),
+        _range_person,
+    ),
     (0, re.compile(rf"\bages?d?\s+{_DIGIT}(?:\s*(?:-|to)\s*{_DIGIT})?\b"), _english_range),
     (0, re.compile(rf"\b{_DIGIT}\s*{_YEARS}?\s*(?:and|&)\s*(?:up|older|over)\b"), _english_range),
     (0, re.compile(rf"\b{_DIGIT}\s*yaş\w*\s+ve\s+üzeri"), _english_range),
@@ -142,7 +165,11 @@ _PATTERNS: tuple[tuple[int, re.Pattern[str], _Handler], ...] = (
     (0, re.compile(rf"(?:\bab|\bfrom)\s+(?:dem\s+)?{_WORD}\s*{_UNIT}"), _from),
     (0, re.compile(rf"ü\s?-?{_DIGIT}(?!\d)"), _from_plain),
     (0, re.compile(rf"(?<![\w+€]){_DIGIT}\s?\+(?![\d+])"), _from_plain),
-    (0, re.compile(rf"\b{_PERSON}\s+bis\s+(?:zum alter von\s+|einschließlich\s+)?{_NUM}\b"), _until),
+    (
+        0,
+        re.compile(rf"\b{_PERSON}\s+bis\s+(?:zum alter von\s+|einschließlich\s+)?{_NUM}\b"),
+        _until,
+    ),
     (0, re.compile(rf"\bbis\s+(?:einschließlich\s+)?{_NUM}\s*(?:jahren|jahre|j\.)"), _until),
     (0, re.compile(rf"\b{_PERSON}\s+unter\s+{_NUM}\b(?:\s*jahren|\s*jahre)?"), _under),
     (0, re.compile(r"(?<!\w)u(\d{1,2})(?!\w)"), _under),
@@ -180,7 +207,9 @@ def find_ages(text: str, rules: AgeRules) -> AgeFinding | None:
     lo = min(lows) if lows else None
     # An open upper end in any statement ("ab 4") keeps the range open.
     hi = max(highs) if highs and all(c.hi is not None for c in chosen) else None
-    return AgeFinding(min=lo, max=hi, phrases=tuple(c.phrase for c in chosen), rating_only=best == 1)
+    return AgeFinding(
+        min=lo, max=hi, phrases=tuple(c.phrase for c in chosen), rating_only=best == 1
+    )
 
 
 def groups_for_range(lo: int | None, hi: int | None) -> tuple[AgeGroup, ...]:
@@ -189,7 +218,9 @@ def groups_for_range(lo: int | None, hi: int | None) -> tuple[AgeGroup, ...]:
     return tuple(g for g in AgeGroup if g.bounds[0] <= high and g.bounds[1] >= low)
 
 
-_GRADE = re.compile(r"\b(\d{1,2})\.?\s*(?:-|bis)?\s*(?:(\d{1,2})\.\s*)?klassen?\b|\bklassen?\s*(\d{1,2})(?:\s*(?:-|bis)\s*(\d{1,2}))?\b")
+_GRADE = re.compile(
+    r"\b(\d{1,2})\.?\s*(?:-|bis)?\s*(?:(\d{1,2})\.\s*)?klassen?\b|\bklassen?\s*(\d{1,2})(?:\s*(?:-|bis)\s*(\d{1,2}))?\b"
+)
 
 
 def _grade_group(grade: int) -> AgeGroup | None:

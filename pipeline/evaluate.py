@@ -113,7 +113,14 @@ def evaluate(gold_lines: Iterable[Mapping[str, Any]]) -> EvalReport:
                 if _positive(tag, expected):
                     counts.fn += 1
                 report.disagreements.append(
-                    Disagreement(id=ident, title=title, tag=tag, expected=expected, got=actual, reasons=reasons)
+                    Disagreement(
+                        id=ident,
+                        title=title,
+                        tag=tag,
+                        expected=expected,
+                        got=actual,
+                        reasons=reasons,
+                    )
                 )
         for tag in LIST_TAGS:
             if tag not in gold:
@@ -133,8 +140,12 @@ def evaluate(gold_lines: Iterable[Mapping[str, Any]]) -> EvalReport:
             if expected_set != actual_set:
                 report.disagreements.append(
                     Disagreement(
-                        id=ident, title=title, tag=tag, expected=sorted(expected_set),
-                        got=sorted(actual_set), reasons=reasons,
+                        id=ident,
+                        title=title,
+                        tag=tag,
+                        expected=sorted(expected_set),
+                        got=sorted(actual_set),
+                        reasons=reasons,
                     )
                 )
     return report

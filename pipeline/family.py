@@ -33,7 +33,12 @@ def decide_family(
             return False, (f"family: no, adult age «{phrase}» beats keywords",)
         if ages.min >= rules.late_teen_age and first_hit(rules.youth_words, text) is None:
             return False, (f"family: no, age «{phrase}» without a youth word",)
-    if ages is not None and ages.rating_only and ages.min is not None and ages.min >= rules.adult_age:
+    if (
+        ages is not None
+        and ages.rating_only
+        and ages.min is not None
+        and ages.min >= rules.adult_age
+    ):
         return False, (f"family: no, film rating «{', '.join(ages.phrases)}»",)
 
     score = 0.0
@@ -48,10 +53,10 @@ def decide_family(
             break
     clean = blank(text, spans) if spans else text
     for rule in (*rules.positive, *rules.negative):
-        m = rule.pattern.search(clean)
-        if m and rule.weight:
+        found = rule.pattern.search(clean)
+        if found and rule.weight:
             score += rule.weight
-            reasons.append(f"family: keyword «{m.group(0).strip()}» ({_fmt(rule.weight)})")
+            reasons.append(f"family: keyword «{found.group(0).strip()}» ({_fmt(rule.weight)})")
     for category in categories:
         weight = rules.categories.get(category)
         if weight:
@@ -63,11 +68,15 @@ def decide_family(
         )
         if childish:
             score += rules.child_age_weight
-            reasons.append(f"family: child age «{', '.join(ages.phrases)}» ({_fmt(rules.child_age_weight)})")
+            reasons.append(
+                f"family: child age «{', '.join(ages.phrases)}» ({_fmt(rules.child_age_weight)})"
+            )
     elif word_groups:
         score += rules.word_group_weight
         groups = ", ".join(g.value for g in word_groups)
         reasons.append(f"family: age-group words ({groups}) ({_fmt(rules.word_group_weight)})")
     verdict = score >= rules.threshold
-    reasons.append(f"family: {'yes' if verdict else 'no'}, score {score:g} (threshold {rules.threshold:g})")
+    reasons.append(
+        f"family: {'yes' if verdict else 'no'}, score {score:g} (threshold {rules.threshold:g})"
+    )
     return verdict, tuple(reasons)

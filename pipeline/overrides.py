@@ -107,7 +107,9 @@ def _parse(key: str, table: Any, where: str) -> Override:
         try:
             values[name] = None if value in ("", None) else kind(value)
         except (ValueError, TypeError):
-            raise OverrideError(f"{where}: overrides.{key}.set.{name}: bad value {value!r}") from None
+            raise OverrideError(
+                f"{where}: overrides.{key}.set.{name}: bad value {value!r}"
+            ) from None
     unset = tuple(table.get("unset") or ())
     for name in unset:
         if name not in _SCALARS:
@@ -123,7 +125,11 @@ def _parse(key: str, table: Any, where: str) -> Override:
             except ValueError as exc:
                 raise OverrideError(f"{where}: overrides.{key}.{verb}.{name}: {exc}") from None
     return Override(
-        key=key, set=values, unset=unset, add=lists["add"], remove=lists["remove"],
+        key=key,
+        set=values,
+        unset=unset,
+        add=lists["add"],
+        remove=lists["remove"],
         note=str(table.get("note") or ""),
     )
 

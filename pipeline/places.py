@@ -85,9 +85,35 @@ def _word(name: str, *, weak: bool = False) -> re.Pattern[str]:
 
 
 _NOT_BEFORE_WEAK = (
-    "der", "die", "das", "den", "dem", "des", "alte", "alten", "alter", "neue", "neuen", "neuer",
-    "zur", "zum", "am", "an", "auf", "hinter", "vor", "unter", "ueber", "bei", "grosse", "grossen",
-    "kleine", "kleinen", "mein", "meine", "unsere",
+    "der",
+    "die",
+    "das",
+    "den",
+    "dem",
+    "des",
+    "alte",
+    "alten",
+    "alter",
+    "neue",
+    "neuen",
+    "neuer",
+    "zur",
+    "zum",
+    "am",
+    "an",
+    "auf",
+    "hinter",
+    "vor",
+    "unter",
+    "ueber",
+    "bei",
+    "grosse",
+    "grossen",
+    "kleine",
+    "kleinen",
+    "mein",
+    "meine",
+    "unsere",
 )
 
 
@@ -146,7 +172,9 @@ def gazetteer() -> Gazetteer:
         venues=longest_first(venues),
         towns=longest_first(towns),
         plz=plz,
-        online=re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in online_words) + r")(?!\w)"),
+        online=re.compile(
+            r"(?<!\w)(?:" + "|".join(re.escape(w) for w in online_words) + r")(?!\w)"
+        ),
         areas=_load_areas(stadtteile),
     )
 
@@ -176,7 +204,10 @@ def _load_areas(stadtteile: list[_Name]) -> tuple[_Area, ...]:
                 _Area(
                     district=district,
                     label=str(props.get("stadtteil") or props.get("stadtbezirk") or district),
-                    polygons=tuple(tuple([(float(x), float(y)) for x, y, *_ in ring] for ring in poly) for poly in polys),
+                    polygons=tuple(
+                        tuple([(float(x), float(y)) for x, y, *_ in ring] for ring in poly)
+                        for poly in polys
+                    ),
                 )
             )
     return tuple(areas)
@@ -205,7 +236,9 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6_371_000.0 * math.hypot(x, y)
 
 
-def _first(names: tuple[_Name, ...], text: str, *, weak_ok: bool = True) -> tuple[_Name, str] | None:
+def _first(
+    names: tuple[_Name, ...], text: str, *, weak_ok: bool = True
+) -> tuple[_Name, str] | None:
     for name in names:
         if name.weak and not weak_ok:
             continue
@@ -261,14 +294,21 @@ def locate(location: Location, title: str = "") -> Place:
     if location.lat is not None and location.lon is not None:
         for area in g.areas:
             if any(point_in_polygon(location.lon, location.lat, p) for p in area.polygons):
-                return found(area.district, Municipality.HANNOVER, f"district: coordinates in «{area.label}»")
+                return found(
+                    area.district, Municipality.HANNOVER, f"district: coordinates in «{area.label}»"
+                )
         near = [
-            (d, v) for v in g.venues if v.lat is not None and v.lon is not None
+            (d, v)
+            for v in g.venues
+            if v.lat is not None
+            and v.lon is not None
             and (d := _metres(location.lat, location.lon, v.lat, v.lon)) <= _NEAR_METRES
         ]
         if near:
             _, venue = min(near, key=lambda pair: pair[0])
-            return found(venue.district, venue.municipality, f"district: coordinates at «{venue.name}»")
+            return found(
+                venue.district, venue.municipality, f"district: coordinates at «{venue.name}»"
+            )
     location_text = f"{name_street} , {fold_place(location.city)}"
     hit = _first(g.stadtteile, location_text)
     if hit:
@@ -281,6 +321,12 @@ def locate(location: Location, title: str = "") -> Place:
     if code in g.plz and g.plz[code][1] is not None:
         return found(g.plz[code][1], Municipality.HANNOVER, f"district: postal code {code}")
     hit = _first(g.stadtteile, fold_place(title), weak_ok=False)
-    if hit and municipality in (None, Municipality.HANNOVER) and (municipality or not location.city):
-        return found(hit[0].district, Municipality.HANNOVER, f"district: Stadtteil «{hit[1]}» in title")
+    if (
+        hit
+        and municipality in (None, Municipality.HANNOVER)
+        and (municipality or not location.city)
+    ):
+        return found(
+            hit[0].district, Municipality.HANNOVER, f"district: Stadtteil «{hit[1]}» in title"
+        )
     return Place(municipality=municipality, reasons=tuple(reasons))

@@ -122,7 +122,9 @@ def parse_rules(items: Any, where: str) -> tuple[Rule, ...]:
     return tuple(out)
 
 
-def _lexicons(table: dict[str, Any], enum: type[Topic] | type[Audience], where: str) -> dict[Any, Lexicon]:
+def _lexicons(
+    table: dict[str, Any], enum: type[Topic] | type[Audience], where: str
+) -> dict[Any, Lexicon]:
     out: dict[Any, Lexicon] = {}
     for slug, entry in table.items():
         try:

@@ -33,11 +33,25 @@ from pipeline.status import decide_status
 from pipeline.text import fold
 
 _TAG_KEYS = (
-    "family", "age_min", "age_max", "age_groups", "free", "aktivpass", "district",
-    "municipality", "status", "topics", "audiences", "reasons",
+    "family",
+    "age_min",
+    "age_max",
+    "age_groups",
+    "free",
+    "aktivpass",
+    "district",
+    "municipality",
+    "status",
+    "topics",
+    "audiences",
+    "reasons",
 )
 _HINT_RANGE = re.compile(r"^\s*(\d{1,2})?\s*(?:-|–|bis)?\s*(\d{1,2})?\s*\+?\s*$")
 _TAGS = re.compile(r"<[^>]+>")
+
+
+def _span(lo: int | None, hi: int | None) -> str:
+    return f"{'' if lo is None else lo}–{'' if hi is None else hi}"
 
 
 def _hint_ages(value: Any) -> AgeFinding | None:
@@ -81,10 +95,10 @@ def tag_fields(
     word_groups: tuple[AgeGroup, ...] = ()
     if ages is not None:
         if age_min is not None or age_max is not None:
-            reasons.append(f"age: «{', '.join(ages.phrases)}» → {age_min}–{age_max if age_max is not None else ''}")
+            reasons.append(f"age: «{', '.join(ages.phrases)}» → {_span(age_min, age_max)}")
         groups = groups_for_range(age_min, age_max) if (age_min is None or age_min <= 17) else ()
         if groups:
-            reasons.append(f"age_groups: from the ages {age_min}–{age_max if age_max is not None else ''}")
+            reasons.append(f"age_groups: from the ages {_span(age_min, age_max)}")
     else:
         word_groups, phrases = groups_from_words(text, book.ages)
         groups = word_groups
@@ -95,7 +109,9 @@ def tag_fields(
     reasons.extend(why)
 
     hint_free = hints.get("free")
-    free, why = decide_free(f_price, f_desc, hint_free if isinstance(hint_free, bool) else None, book.price)
+    free, why = decide_free(
+        f_price, f_desc, hint_free if isinstance(hint_free, bool) else None, book.price
+    )
     reasons.extend(why)
     aktivpass, why = decide_aktivpass(f"{text} . {f_price}", book.price)
     reasons.extend(why)
@@ -200,7 +216,7 @@ def _compact(reasons: Iterable[str]) -> list[str]:
     out: list[str] = []
     for reason in reasons:
         key = reason.split(":", 1)[0]
-        if key in seen or reason.startswith("family: no") and key in seen:
+        if key in seen or (reason.startswith("family: no") and key in seen):
             continue
         seen.add(key)
         out.append(reason)

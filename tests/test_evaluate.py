@@ -13,18 +13,35 @@ if not GOLD_DEV.exists():  # a git worktree one level deeper (wt/<name>) shares 
 
 
 def line(title: str, **gold: object) -> dict:
-    base = {"family": False, "age_min": None, "age_max": None, "age_groups": [], "free": None,
-            "aktivpass": False, "district": None, "municipality": None, "status": "scheduled",
-            "topics": [], "audiences": []}
+    base = {
+        "family": False,
+        "age_min": None,
+        "age_max": None,
+        "age_groups": [],
+        "free": None,
+        "aktivpass": False,
+        "district": None,
+        "municipality": None,
+        "status": "scheduled",
+        "topics": [],
+        "audiences": [],
+    }
     return {"id": title[:8], "title": title, "gold": base | gold}
 
 
 def test_counts_and_disagreements() -> None:
-    report = evaluate([
-        line("Kindertheater ab 4 Jahren", family=True, age_min=4,
-             age_groups=["3-5", "6-9", "10-13", "14-17"], topics=["kultur"]),
-        line("Kabarett", family=True, topics=["kultur"]),
-    ])
+    report = evaluate(
+        [
+            line(
+                "Kindertheater ab 4 Jahren",
+                family=True,
+                age_min=4,
+                age_groups=["3-5", "6-9", "10-13", "14-17"],
+                topics=["kultur"],
+            ),
+            line("Kabarett", family=True, topics=["kultur"]),
+        ]
+    )
     assert report.listings == 2
     family = report.tags["family"]
     assert (family.tp, family.fn, family.fp) == (1, 1, 0)

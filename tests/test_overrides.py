@@ -29,14 +29,18 @@ def overrides(tmp_path: Path):
 
 
 def test_override_sets_and_removes_tags_with_a_reason(overrides) -> None:
-    tags = Tags(family=False, age_min=16, age_max=18, topics=(Topic.FESTE,), reasons=("family: no",))
+    tags = Tags(
+        family=False, age_min=16, age_max=18, topics=(Topic.FESTE,), reasons=("family: no",)
+    )
     got = apply_overrides(tags, uid="other", record_ids=["hannover-de:42"], overrides=overrides)
     assert got.family is True
     assert (got.age_min, got.age_max) == (6, None)
     assert [g.value for g in got.age_groups] == ["6-9", "10-13", "14-17"]
     assert got.district is not None and got.district.value == "mitte"
     assert got.topics == (Topic.BILDUNG,)
-    assert any(r.startswith("override: hannover-de:42") and "Veranstalter" in r for r in got.reasons)
+    assert any(
+        r.startswith("override: hannover-de:42") and "Veranstalter" in r for r in got.reasons
+    )
 
 
 def test_override_by_uid_and_idempotent(overrides) -> None:
@@ -64,7 +68,7 @@ def test_no_matching_key_changes_nothing(overrides) -> None:
 def test_bad_file_names_file_and_key(tmp_path: Path, bad: str) -> None:
     path = tmp_path / "overrides.toml"
     path.write_text(bad, encoding="utf-8")
-    with pytest.raises(OverrideError, match="overrides.toml"):
+    with pytest.raises(OverrideError, match=r"overrides\.toml"):
         load_overrides(path)
 
 
@@ -86,11 +90,25 @@ def test_tag_record_output_is_json_safe_and_keeps_input() -> None:
     assert got["extra"] == 1 and got["url"] == record["url"]
     assert "family" not in record  # a new dict
     json.dumps(got)
-    for key in ("family", "age_min", "age_max", "age_groups", "free", "aktivpass", "district",
-                "municipality", "status", "topics", "audiences", "reasons"):
+    for key in (
+        "family",
+        "age_min",
+        "age_max",
+        "age_groups",
+        "free",
+        "aktivpass",
+        "district",
+        "municipality",
+        "status",
+        "topics",
+        "audiences",
+        "reasons",
+    ):
         assert key in got
 
 
 def test_tag_record_survives_missing_and_null_fields() -> None:
-    got = tag_record({"title": None, "description": None, "location": None, "categories": None, "price": None})
+    got = tag_record(
+        {"title": None, "description": None, "location": None, "categories": None, "price": None}
+    )
     assert got["family"] is False and got["status"] == "scheduled"

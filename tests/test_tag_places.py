@@ -15,18 +15,70 @@ def place(**location: object) -> tuple[str | None, str | None]:
 @pytest.mark.parametrize(
     ("location", "district", "municipality"),
     [
-        ({"name": "Gemeindehaus Isernhagen-Süd", "postal_code": "30657", "city": "Hannover"}, "bothfeld-vahrenheide", "hannover"),
-        ({"name": "Isernhagen-Hof", "postal_code": "30916", "city": "Isernhagen"}, None, "isernhagen"),
-        ({"name": "Kulturtreff Roderbruch", "postal_code": "30627", "city": "Hannover"}, "buchholz-kleefeld", "hannover"),
-        ({"name": "Stadtteilzentrum KroKuS (Kronsberg)", "postal_code": "30539", "city": "Hannover"}, "kirchrode-bemerode-wuelferode", "hannover"),
-        ({"name": "Spielplatz Wasserstadt Limmer", "city": "Hannover"}, "linden-limmer", "hannover"),
-        ({"name": "Stadtbibliothek Linden im Lindener Rathaus", "postal_code": "30449", "city": "Hannover"}, "linden-limmer", "hannover"),
-        ({"name": "Spielplatz Allerweg (Linden-Süd)", "city": "Hannover"}, "linden-limmer", "hannover"),
+        (
+            {"name": "Gemeindehaus Isernhagen-Süd", "postal_code": "30657", "city": "Hannover"},
+            "bothfeld-vahrenheide",
+            "hannover",
+        ),
+        (
+            {"name": "Isernhagen-Hof", "postal_code": "30916", "city": "Isernhagen"},
+            None,
+            "isernhagen",
+        ),
+        (
+            {"name": "Kulturtreff Roderbruch", "postal_code": "30627", "city": "Hannover"},
+            "buchholz-kleefeld",
+            "hannover",
+        ),
+        (
+            {
+                "name": "Stadtteilzentrum KroKuS (Kronsberg)",
+                "postal_code": "30539",
+                "city": "Hannover",
+            },
+            "kirchrode-bemerode-wuelferode",
+            "hannover",
+        ),
+        (
+            {"name": "Spielplatz Wasserstadt Limmer", "city": "Hannover"},
+            "linden-limmer",
+            "hannover",
+        ),
+        (
+            {
+                "name": "Stadtbibliothek Linden im Lindener Rathaus",
+                "postal_code": "30449",
+                "city": "Hannover",
+            },
+            "linden-limmer",
+            "hannover",
+        ),
+        (
+            {"name": "Spielplatz Allerweg (Linden-Süd)", "city": "Hannover"},
+            "linden-limmer",
+            "hannover",
+        ),
         ({"name": "Familienzentrum Doehren", "city": "Hannover"}, "doehren-wuelfel", "hannover"),
-        ({"name": "Staatsoper Hannover", "postal_code": "30159", "city": "Hannover"}, "mitte", "hannover"),
-        ({"name": "Kino im Sprengel", "postal_code": "30167", "city": "Hannover"}, "nord", "hannover"),
-        ({"name": "Vahrenwalder Bad", "postal_code": "30165", "city": "Hannover"}, "vahrenwald-list", "hannover"),
-        ({"name": "Irgendein Saal", "postal_code": "30449", "city": "Hannover"}, "linden-limmer", "hannover"),
+        (
+            {"name": "Staatsoper Hannover", "postal_code": "30159", "city": "Hannover"},
+            "mitte",
+            "hannover",
+        ),
+        (
+            {"name": "Kino im Sprengel", "postal_code": "30167", "city": "Hannover"},
+            "nord",
+            "hannover",
+        ),
+        (
+            {"name": "Vahrenwalder Bad", "postal_code": "30165", "city": "Hannover"},
+            "vahrenwald-list",
+            "hannover",
+        ),
+        (
+            {"name": "Irgendein Saal", "postal_code": "30449", "city": "Hannover"},
+            "linden-limmer",
+            "hannover",
+        ),
         ({"name": "Irgendein Saal", "postal_code": "30161", "city": "Hannover"}, None, "hannover"),
         ({"name": "Eilenriede", "city": "Hannover"}, None, "hannover"),
         ({"name": "Maschsee", "city": "Hannover"}, None, "hannover"),
@@ -34,14 +86,40 @@ def place(**location: object) -> tuple[str | None, str | None]:
         ({"name": "Schloss Celle", "postal_code": "29221", "city": "Celle"}, None, None),
         ({"name": "Rathaus", "postal_code": "30823", "city": "Garbsen"}, None, "garbsen"),
         ({"name": "Halle", "city": "Garbsen-Berenbostel"}, None, "garbsen"),
-        ({"name": "Sporthalle Seelze-Letter", "postal_code": "30926", "city": "Seelze"}, None, "seelze"),
+        (
+            {"name": "Sporthalle Seelze-Letter", "postal_code": "30926", "city": "Seelze"},
+            None,
+            "seelze",
+        ),
         ({"name": "Schloß Ricklingen", "city": "Garbsen"}, None, "garbsen"),
-        ({"name": "Schloss Landestrost", "city": "Neustadt a. Rbge."}, None, "neustadt-am-ruebenberge"),
+        (
+            {"name": "Schloss Landestrost", "city": "Neustadt a. Rbge."},
+            None,
+            "neustadt-am-ruebenberge",
+        ),
         ({"name": "Wasserwelt Langenhagen"}, None, "langenhagen"),
         ({"name": "Terminal", "postal_code": "30669", "city": ""}, None, "langenhagen"),
-        ({"name": "Markt", "street": "Hinter der Alten Burg", "postal_code": "30629", "city": "Hannover"}, "misburg-anderten", "hannover"),
+        (
+            {
+                "name": "Markt",
+                "street": "Hinter der Alten Burg",
+                "postal_code": "30629",
+                "city": "Hannover",
+            },
+            "misburg-anderten",
+            "hannover",
+        ),
         ({"name": "Pferderennbahn Neue Bult", "city": "Langenhagen"}, None, "langenhagen"),
-        ({"name": "Altstadt rund um die Marktkirche", "lat": 52.3718, "lon": 9.7355, "city": "Hannover"}, "mitte", "hannover"),
+        (
+            {
+                "name": "Altstadt rund um die Marktkirche",
+                "lat": 52.3718,
+                "lon": 9.7355,
+                "city": "Hannover",
+            },
+            "mitte",
+            "hannover",
+        ),
         ({"name": "Veranstaltungsort", "lat": 52.3839, "lon": 9.7712}, "mitte", "hannover"),
     ],
 )
@@ -50,7 +128,12 @@ def test_places(location: dict, district: str | None, municipality: str | None) 
 
 
 def test_title_names_the_stadtteil_when_location_cannot() -> None:
-    got = tag_record({"title": "Laternenumzug in Vahrenwald", "location": {"name": "Treffpunkt Kirche", "city": "Hannover"}})
+    got = tag_record(
+        {
+            "title": "Laternenumzug in Vahrenwald",
+            "location": {"name": "Treffpunkt Kirche", "city": "Hannover"},
+        }
+    )
     assert got["district"] == "vahrenwald-list"
 
 

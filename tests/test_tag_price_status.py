@@ -66,7 +66,11 @@ def test_aktivpass(price: str, aktivpass: bool) -> None:
         ("Verschoben: Radtour", "", "postponed"),
         ("Liederabend", "Der Abend wird verschoben. Ein neuer Termin folgt.", "postponed"),
         ("Spielplatzfest", "Das Fest fällt bei Regen nicht aus.", "scheduled"),
-        ("La Traviata", "Ersatztermin für die am 14. Oktober ausgefallene Vorstellung.", "scheduled"),
+        (
+            "La Traviata",
+            "Ersatztermin für die am 14. Oktober ausgefallene Vorstellung.",
+            "scheduled",
+        ),
         ("Offener Treff", "Eine Anmeldung entfällt.", "scheduled"),
         ("Sommerfest", "Bei Regen fällt das Fest aus.", "scheduled"),
         ("Konzert", "", "scheduled"),
@@ -78,15 +82,26 @@ def test_status_from_text(title: str, description: str, status: str) -> None:
 
 @pytest.mark.parametrize(
     ("hint", "status"),
-    [("CANCELLED", "cancelled"), ("https://schema.org/EventCancelled", "cancelled"), ("cancelled", "cancelled"),
-     ("EventPostponed", "postponed"), ("CONFIRMED", "scheduled"), (None, "scheduled")],
+    [
+        ("CANCELLED", "cancelled"),
+        ("https://schema.org/EventCancelled", "cancelled"),
+        ("cancelled", "cancelled"),
+        ("EventPostponed", "postponed"),
+        ("CONFIRMED", "scheduled"),
+        (None, "scheduled"),
+    ],
 )
 def test_status_from_source_hint(hint: str | None, status: str) -> None:
     from datetime import date
 
     event = Event(
-        uid="u1", title="Konzert", start=date(2026, 12, 6), end=None, all_day=True,
-        location=Location(city="Hannover"), hints={"status": hint, "free": True},
+        uid="u1",
+        title="Konzert",
+        start=date(2026, 12, 6),
+        end=None,
+        all_day=True,
+        location=Location(city="Hannover"),
+        hints={"status": hint, "free": True},
         sources=(SourceRef(id="s", record_id="r1"),),
     )
     tags = tag_event(event)

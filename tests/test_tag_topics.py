@@ -43,7 +43,12 @@ def test_topics(title: str, description: str, categories: list[str], topics: lis
         ("Krabbelgruppe", "Für Babys und ihre Eltern.", [], ["eltern"]),
         ("Eltern-Kind-Turnen", "Mit einem Elternteil.", [], ["eltern"]),
         ("Frühstückstreff für Alleinerziehende", "", [], ["eltern", "alleinerziehende"]),
-        ("Der Junge, der die Zeit anhielt", "Weil seine Eltern nie Zeit haben, hält Jonas die Uhren an.", [], []),
+        (
+            "Der Junge, der die Zeit anhielt",
+            "Weil seine Eltern nie Zeit haben, hält Jonas die Uhren an.",
+            [],
+            [],
+        ),
         ("Fachtag", "Zur Zusammenarbeit mit Eltern.", [], []),
         ("Müttertreff auf Arabisch", "لقاء مفتوح للأمهات", [], ["eltern", "migration"]),
         ("Little Red Riding Hood (in English)", "", [], ["migration"]),
@@ -58,5 +63,7 @@ def test_topics(title: str, description: str, categories: list[str], topics: lis
         ("Graffiti-Workshop", "", ["Jugend"], ["jugendliche"]),
     ],
 )
-def test_audiences(title: str, description: str, categories: list[str], audiences: list[str]) -> None:
+def test_audiences(
+    title: str, description: str, categories: list[str], audiences: list[str]
+) -> None:
     assert tag(title, description, categories)["audiences"] == audiences
