@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from famcal.model import AgeGroup
 from pipeline.rules import AgeRules
+from pipeline.text import phrase
 
 _WORDS = {
     "null": 0,
@@ -241,7 +242,7 @@ def groups_from_words(text: str, rules: AgeRules) -> tuple[tuple[AgeGroup, ...],
             m = rule.pattern.search(text)
             if m:
                 groups.add(group)
-                phrases.append(m.group(0))
+                phrases.append(phrase(text, m))
                 break
     for m in _GRADE.finditer(text):
         numbers = [int(g) for g in m.groups() if g]

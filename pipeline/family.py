@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from famcal.model import AgeGroup
 from pipeline.ages import AgeFinding
 from pipeline.rules import FamilyRules, blank, first_hit
+from pipeline.text import phrase, whole_words
 
 
 def _fmt(weight: float) -> str:
@@ -28,11 +29,11 @@ def decide_family(
     rules: FamilyRules,
 ) -> tuple[bool, tuple[str, ...]]:
     if ages is not None and ages.min is not None and not ages.rating_only:
-        phrase = ", ".join(ages.phrases)
+        said = ", ".join(ages.phrases)
         if ages.min >= rules.adult_age:
-            return False, (f"family: no, adult age «{phrase}» beats keywords",)
+            return False, (f"family: no, adult age «{said}» beats keywords",)
         if ages.min >= rules.late_teen_age and first_hit(rules.youth_words, text) is None:
-            return False, (f"family: no, age «{phrase}» without a youth word",)
+            return False, (f"family: no, age «{said}» without a youth word",)
     if (
         ages is not None
         and ages.rating_only
@@ -46,17 +47,17 @@ def decide_family(
     spans: list[tuple[int, int]] = []
     for rule in rules.false_friends:
         for m in rule.finditer(text):
-            spans.append(m.span())
+            spans.append(whole_words(text, *m.span()))
             if rule.weight:
                 score += rule.weight
-                reasons.append(f"family: false friend «{m.group(0).strip()}» ({_fmt(rule.weight)})")
+                reasons.append(f"family: false friend «{phrase(text, m)}» ({_fmt(rule.weight)})")
             break
     clean = blank(text, spans) if spans else text
     for rule in (*rules.positive, *rules.negative):
         found = rule.pattern.search(clean)
         if found and rule.weight:
             score += rule.weight
-            reasons.append(f"family: keyword «{found.group(0).strip()}» ({_fmt(rule.weight)})")
+            reasons.append(f"family: keyword «{phrase(clean, found)}» ({_fmt(rule.weight)})")
     for category in categories:
         weight = rules.categories.get(category)
         if weight:

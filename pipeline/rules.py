@@ -18,7 +18,7 @@ from typing import Any
 
 from famcal.model import AgeGroup, Audience, Topic
 from famcal.paths import data_file
-from pipeline.text import compile_keyword, fold
+from pipeline.text import compile_keyword, fold, phrase, whole_words
 
 
 class RuleError(ValueError):
@@ -35,6 +35,12 @@ class Rule:
         return self.pattern.finditer(text)
 
 
+def combine(rules_: Iterable[Rule]) -> re.Pattern[str] | None:
+    """One alternation of many rules (longest first): one search instead of hundreds."""
+    parts = sorted((r.pattern.pattern for r in rules_), key=len, reverse=True)
+    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Lexicon:
     """Keywords for one slug (a topic or an audience) and the phrases that veto them."""
@@ -42,6 +48,23 @@ class Lexicon:
     keywords: tuple[Rule, ...]
     exclude: tuple[Rule, ...] = ()
     categories: frozenset[str] = frozenset()
+
+    @property
+    def any_keyword(self) -> re.Pattern[str] | None:
+        return _combined(self.keywords)
+
+    @property
+    def any_exclude(self) -> re.Pattern[str] | None:
+        return _combined(self.exclude)
+
+
+_COMBINED: dict[tuple[Rule, ...], re.Pattern[str] | None] = {}
+
+
+def _combined(rules_: tuple[Rule, ...]) -> re.Pattern[str] | None:
+    if rules_ not in _COMBINED:
+        _COMBINED[rules_] = combine(rules_)
+    return _COMBINED[rules_]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,18 +226,24 @@ def blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def mask(text: str, excluded: Iterable[Rule]) -> str:
-    """Blank every phrase an ``exclude``/false-friend rule matches, so no keyword sees it."""
-    spans = [m.span() for rule in excluded for m in rule.finditer(text)]
+def mask(text: str, excluded: tuple[Rule, ...]) -> str:
+    """Blank the words of every phrase an exclude rule matches, so no keyword sees them."""
+    pattern = _combined(excluded)
+    if pattern is None:
+        return text
+    spans = [whole_words(text, *m.span()) for m in pattern.finditer(text)]
     return blank(text, spans) if spans else text
 
 
-def first_hit(rules_: Iterable[Rule], text: str) -> tuple[Rule, str] | None:
-    for rule in rules_:
-        m = rule.pattern.search(text)
-        if m:
-            return rule, m.group(0).strip()
-    return None
+def first_hit(rules_: tuple[Rule, ...], text: str) -> tuple[Rule | None, str] | None:
+    """Whether any rule matches, and the words it matched (the rule only when one is given)."""
+    pattern = rules_[0].pattern if len(rules_) == 1 else _combined(rules_)
+    if pattern is None:
+        return None
+    m = pattern.search(text)
+    if m is None:
+        return None
+    return (rules_[0] if len(rules_) == 1 else None), phrase(text, m)
 
 
 def match_lexicon(lexicon: Lexicon, text: str, categories: Iterable[str]) -> str | None:

@@ -56,11 +56,23 @@ def compile_keyword(spec: str, *, place: bool = False) -> re.Pattern[str]:
     core = folded.strip("*")
     # "Erste Hilfe" also finds "Erste-Hilfe-Kurs", folded to "erstehilfekurs".
     body = r"\s*".join(re.escape(part) for part in core.split(" "))
-    start = r"\w*" if prefix else r"(?<!\w)"
-    end = r"\w*" if suffix else r"(?!\w)"
+    # A star side has no boundary rather than "\w*": a literal search is many times faster,
+    # and ``whole_words`` recovers the full word for reasons and masks.
+    start = "" if prefix else r"(?<!\w)"
+    end = "" if suffix else r"(?!\w)"
     return re.compile(start + body + end)
 
 
-def snippet(text: str, start: int, end: int) -> str:
-    """The matched phrase, trimmed, for a reason line."""
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span widened to the words it touches ("kinder" in "Vorschulkinder")."""
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    return start, end
+
+
+def phrase(text: str, match: re.Match[str]) -> str:
+    """The matched words, for a reason line."""
+    start, end = whole_words(text, *match.span())
     return text[start:end].strip()
