@@ -239,7 +239,7 @@ def groups_from_words(text: str, rules: AgeRules) -> tuple[tuple[AgeGroup, ...],
     phrases: list[str] = []
     for group, words in rules.word_groups.items():
         for rule in words:
-            m = rule.pattern.search(text)
+            m = rule.search(text)
             if m:
                 groups.add(group)
                 phrases.append(phrase(text, m))

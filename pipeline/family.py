@@ -54,7 +54,7 @@ def decide_family(
             break
     clean = blank(text, spans) if spans else text
     for rule in (*rules.positive, *rules.negative):
-        found = rule.pattern.search(clean)
+        found = rule.search(clean)
         if found and rule.weight:
             score += rule.weight
             reasons.append(f"family: keyword «{phrase(clean, found)}» ({_fmt(rule.weight)})")

@@ -51,6 +51,7 @@ class _Name:
     district: District | None
     municipality: Municipality | None
     weak: bool = False
+    needle: str = ""  # the folded name: a substring test before the regex
     lat: float | None = None
     lon: float | None = None
 
@@ -128,6 +129,7 @@ def gazetteer() -> Gazetteer:
         _Name(
             name=row["name"],
             pattern=_word(row["name"], weak=row.get("weak") == "1"),
+            needle=fold_place(row["name"]),
             district=District(row["district"]),
             municipality=Municipality.HANNOVER,
             weak=row.get("weak") == "1",
@@ -142,7 +144,13 @@ def gazetteer() -> Gazetteer:
         )
     towns_doc = tomllib.loads(data_file("geo", "towns.toml").read_text(encoding="utf-8"))
     towns = [
-        _Name(name=alias, pattern=_word(alias), district=None, municipality=Municipality(slug))
+        _Name(
+            name=alias,
+            pattern=_word(alias),
+            needle=fold_place(alias),
+            district=None,
+            municipality=Municipality(slug),
+        )
         for slug, aliases in towns_doc["towns"].items()
         for alias in aliases
     ]
@@ -157,6 +165,7 @@ def gazetteer() -> Gazetteer:
                 _Name(
                     name=entry["name"],
                     pattern=_word(alias),
+                    needle=fold_place(alias),
                     district=district,
                     municipality=municipality,
                     lat=entry.get("lat"),
@@ -241,6 +250,8 @@ def _first(
 ) -> tuple[_Name, str] | None:
     for name in names:
         if name.weak and not weak_ok:
+            continue
+        if name.needle and name.needle not in text:
             continue
         m = name.pattern.search(text)
         if m:

@@ -30,15 +30,24 @@ class Rule:
     spec: str
     pattern: re.Pattern[str]
     weight: float = 1.0
+    needle: str = ""  # a substring every match contains: a cheap test before the regex
 
     def finditer(self, text: str) -> Iterable[re.Match[str]]:
+        if self.needle and self.needle not in text:
+            return ()
         return self.pattern.finditer(text)
 
+    def search(self, text: str) -> re.Match[str] | None:
+        if self.needle and self.needle not in text:
+            return None
+        return self.pattern.search(text)
 
-def combine(rules_: Iterable[Rule]) -> re.Pattern[str] | None:
-    """One alternation of many rules (longest first): one search instead of hundreds."""
-    parts = sorted((r.pattern.pattern for r in rules_), key=len, reverse=True)
-    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+
+def needle_of(spec: str) -> str:
+    """The longest word of a plain keyword (none for a regex)."""
+    if spec.startswith("re:"):
+        return ""
+    return max(fold(spec).strip("*").split(" "), key=len)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,23 +57,6 @@ class Lexicon:
     keywords: tuple[Rule, ...]
     exclude: tuple[Rule, ...] = ()
     categories: frozenset[str] = frozenset()
-
-    @property
-    def any_keyword(self) -> re.Pattern[str] | None:
-        return _combined(self.keywords)
-
-    @property
-    def any_exclude(self) -> re.Pattern[str] | None:
-        return _combined(self.exclude)
-
-
-_COMBINED: dict[tuple[Rule, ...], re.Pattern[str] | None] = {}
-
-
-def _combined(rules_: tuple[Rule, ...]) -> re.Pattern[str] | None:
-    if rules_ not in _COMBINED:
-        _COMBINED[rules_] = combine(rules_)
-    return _COMBINED[rules_]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,7 +131,9 @@ def parse_rules(items: Any, where: str) -> tuple[Rule, ...]:
         else:
             raise RuleError(f"{where}: entry {item!r} is neither a string nor {{match, weight}}")
         try:
-            out.append(Rule(spec=spec, pattern=compile_keyword(spec), weight=weight))
+            out.append(
+                Rule(spec=spec, pattern=compile_keyword(spec), weight=weight, needle=needle_of(spec))
+            )
         except re.error as exc:
             raise RuleError(f"{where}: bad pattern {spec!r}: {exc}") from exc
     return tuple(out)
@@ -226,24 +220,23 @@ def blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def mask(text: str, excluded: tuple[Rule, ...]) -> str:
+def mask(text: str, excluded: Iterable[Rule]) -> str:
     """Blank the words of every phrase an exclude rule matches, so no keyword sees them."""
-    pattern = _combined(excluded)
-    if pattern is None:
-        return text
-    spans = [whole_words(text, *m.span()) for m in pattern.finditer(text)]
+    spans = [whole_words(text, *m.span()) for rule in excluded for m in rule.finditer(text)]
     return blank(text, spans) if spans else text
 
 
-def first_hit(rules_: tuple[Rule, ...], text: str) -> tuple[Rule | None, str] | None:
-    """Whether any rule matches, and the words it matched (the rule only when one is given)."""
-    pattern = rules_[0].pattern if len(rules_) == 1 else _combined(rules_)
-    if pattern is None:
-        return None
-    m = pattern.search(text)
-    if m is None:
-        return None
-    return (rules_[0] if len(rules_) == 1 else None), phrase(text, m)
+def first_hit(rules_: Iterable[Rule], text: str) -> tuple[Rule, str] | None:
+    """The first rule that matches and the words it matched.
+
+    Rule by rule with a substring test first: many times faster than one big alternation
+    in Python's backtracking engine.
+    """
+    for rule in rules_:
+        m = rule.search(text)
+        if m:
+            return rule, phrase(text, m)
+    return None
 
 
 def match_lexicon(lexicon: Lexicon, text: str, categories: Iterable[str]) -> str | None:
