@@ -107,3 +107,18 @@ def test_status_from_source_hint(hint: str | None, status: str) -> None:
     tags = tag_event(event)
     assert tags.status.value == status
     assert tags.free is True
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["Der Kurs fällt in den Herbstferien aus.", "Eine Anmeldung entfällt.", "Falls es regnet, fällt alles aus."],
+)
+def test_not_a_cancellation(description: str) -> None:
+    assert tag(title="Kinderyoga", description=description)["status"] == "scheduled"
+
+
+def test_child_ticket_prices_do_not_make_a_family_event() -> None:
+    got = tag(title="Stadtführung", description="Eintritt: 5 €, Kinder bis 6 Jahre frei.")
+    assert got["family"] is False
+    assert (got["age_min"], got["age_max"]) == (None, None)
+    assert got["free"] is False
