@@ -97,3 +97,17 @@ def test_source_age_range_hint_counts_when_text_is_silent() -> None:
     got = tag_record({"title": "Bastelnachmittag", "hints": {"age_range": "6-12"}})
     assert (got["age_min"], got["age_max"], got["age_groups"]) == (6, 12, ["6-9", "10-13"])
     assert any("source age range" in r for r in got["reasons"])
+
+
+@pytest.mark.parametrize(
+    ("text", "age_min", "age_max"),
+    [
+        ("Tickets: Erwachsene 12 €, Kinder (4–14 Jahre) 8 €.", None, None),
+        ("Für Kinder ab 3 Jahren in Begleitung eines Erwachsenen.", 3, None),
+        ("Altersempfehlung: 8+", 8, None),
+        ("Für Kinder im Alter von 3 bis 6 Jahren.", 3, 6),
+    ],
+)
+def test_price_context_and_recommendations(text: str, age_min: int | None, age_max: int | None) -> None:
+    got = tag(text)
+    assert (got["age_min"], got["age_max"]) == (age_min, age_max)

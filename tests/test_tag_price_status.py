@@ -122,3 +122,16 @@ def test_child_ticket_prices_do_not_make_a_family_event() -> None:
     assert got["family"] is False
     assert (got["age_min"], got["age_max"]) == (None, None)
     assert got["free"] is False
+
+
+@pytest.mark.parametrize(
+    ("price", "description", "free"),
+    [("kostenpflichtig", "", False), ("Spende erwünscht", "", True), ("Eintritt: 4", "", False)],
+)
+def test_more_price_phrases(price: str, description: str, free: bool) -> None:
+    assert tag(price, description)["free"] is free
+
+
+def test_a_possible_cancellation_is_not_one() -> None:
+    text = "Bei zu wenigen Anmeldungen kann der Kurs abgesagt werden."
+    assert tag(title="Töpferkurs", description=text)["status"] == "scheduled"
