@@ -24,7 +24,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -184,16 +184,20 @@ def gazetteer() -> Gazetteer:
         online=re.compile(
             r"(?<!\w)(?:" + "|".join(re.escape(w) for w in online_words) + r")(?!\w)"
         ),
-        areas=_load_areas(stadtteile),
+        areas=load_areas(data_dir() / "geo", stadtteile),
     )
 
 
-def _load_areas(stadtteile: list[_Name]) -> tuple[_Area, ...]:
-    """Boundary polygons from ``data/geo/*.geojson``; none are bundled, so usually empty."""
+def load_areas(folder: Path, stadtteile: Iterable[_Name] = ()) -> tuple[_Area, ...]:
+    """Boundary polygons from ``folder/*.geojson``; none are bundled, so usually empty.
+
+    A feature names its Stadtbezirk by a ``district`` slug, a ``stadtbezirk`` name or a
+    ``stadtteil`` name (looked up in ``stadtteile``); other features are skipped.
+    """
     by_name = {fold_place(n.name): n.district for n in stadtteile}
     by_bezirk = {fold_place(d.value): d for d in District}
     areas: list[_Area] = []
-    for path in sorted((data_dir() / "geo").glob("*.geojson")):
+    for path in sorted(folder.glob("*.geojson")):
         document = json.loads(path.read_text(encoding="utf-8"))
         for feature in document.get("features", []):
             props: dict[str, Any] = feature.get("properties") or {}
@@ -220,6 +224,13 @@ def _load_areas(stadtteile: list[_Name]) -> tuple[_Area, ...]:
                 )
             )
     return tuple(areas)
+
+
+def area_at(areas: Iterable[_Area], lon: float, lat: float) -> _Area | None:
+    for area in areas:
+        if any(point_in_polygon(lon, lat, polygon) for polygon in area.polygons):
+            return area
+    return None
 
 
 def point_in_ring(lon: float, lat: float, ring: Ring) -> bool:
@@ -303,11 +314,10 @@ def locate(location: Location, title: str = "") -> Place:
         return Place(district=district, municipality=Municipality.HANNOVER, reasons=(*reasons, why))
 
     if location.lat is not None and location.lon is not None:
-        for area in g.areas:
-            if any(point_in_polygon(location.lon, location.lat, p) for p in area.polygons):
-                return found(
-                    area.district, Municipality.HANNOVER, f"district: coordinates in «{area.label}»"
-                )
+        area = area_at(g.areas, location.lon, location.lat)
+        if area is not None:
+            why = f"district: coordinates in «{area.label}»"
+            return found(area.district, Municipality.HANNOVER, why)
         near = [
             (d, v)
             for v in g.venues

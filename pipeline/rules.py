@@ -132,7 +132,9 @@ def parse_rules(items: Any, where: str) -> tuple[Rule, ...]:
             raise RuleError(f"{where}: entry {item!r} is neither a string nor {{match, weight}}")
         try:
             out.append(
-                Rule(spec=spec, pattern=compile_keyword(spec), weight=weight, needle=needle_of(spec))
+                Rule(
+                    spec=spec, pattern=compile_keyword(spec), weight=weight, needle=needle_of(spec)
+                )
             )
         except re.error as exc:
             raise RuleError(f"{where}: bad pattern {spec!r}: {exc}") from exc

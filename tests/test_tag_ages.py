@@ -108,6 +108,8 @@ def test_source_age_range_hint_counts_when_text_is_silent() -> None:
         ("Für Kinder im Alter von 3 bis 6 Jahren.", 3, 6),
     ],
 )
-def test_price_context_and_recommendations(text: str, age_min: int | None, age_max: int | None) -> None:
+def test_price_context_and_recommendations(
+    text: str, age_min: int | None, age_max: int | None
+) -> None:
     got = tag(text)
     assert (got["age_min"], got["age_max"]) == (age_min, age_max)

@@ -87,3 +87,13 @@ def test_teen_event_from_16_with_youth_word_stays_family() -> None:
 def test_reasons_name_the_phrase() -> None:
     got = tag("Kindertheater: Der Räuber", "")
     assert any("«kindertheater»" in r for r in got["reasons"])
+
+
+def test_reasons_line_for_ics_is_short() -> None:
+    from famcal.model import Tags
+    from pipeline.tag import reasons_line
+
+    got = tag("Kindertheater: Der Räuber", "Für Kinder ab 4 Jahren. Eintritt frei.")
+    line = reasons_line(Tags.from_dict(got))
+    assert line.startswith("Tags: ") and len(line) <= 300
+    assert "family" in line and "free" in line

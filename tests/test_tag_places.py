@@ -148,3 +148,37 @@ def test_point_in_polygon_with_a_hole() -> None:
     assert point_in_polygon(2.0, 2.0, (outer, hole))
     assert not point_in_polygon(5.0, 5.0, (outer, hole))
     assert not point_in_polygon(12.0, 5.0, (outer,))
+
+
+def test_boundary_polygons_from_geojson(tmp_path) -> None:
+    import json
+
+    from pipeline.places import area_at, gazetteer, load_areas
+
+    square = [[9.70, 52.36], [9.75, 52.36], [9.75, 52.39], [9.70, 52.39], [9.70, 52.36]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"stadtteil": "Linden-Nord"},
+            "geometry": {"type": "Polygon", "coordinates": [square]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"name": "no district"},
+            "geometry": {"type": "Point", "coordinates": [9.7, 52.3]},
+        },
+    ]
+    (tmp_path / "stadtteile.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+    )
+    areas = load_areas(tmp_path, gazetteer().stadtteile)
+    assert len(areas) == 1
+    hit = area_at(areas, 9.72, 52.37)
+    assert hit is not None and hit.district.value == "linden-limmer"
+    assert area_at(areas, 9.80, 52.37) is None
+
+
+def test_without_boundary_files_there_are_no_areas(tmp_path) -> None:
+    from pipeline.places import load_areas
+
+    assert load_areas(tmp_path) == ()

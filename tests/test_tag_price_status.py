@@ -111,7 +111,11 @@ def test_status_from_source_hint(hint: str | None, status: str) -> None:
 
 @pytest.mark.parametrize(
     "description",
-    ["Der Kurs fällt in den Herbstferien aus.", "Eine Anmeldung entfällt.", "Falls es regnet, fällt alles aus."],
+    [
+        "Der Kurs fällt in den Herbstferien aus.",
+        "Eine Anmeldung entfällt.",
+        "Falls es regnet, fällt alles aus.",
+    ],
 )
 def test_not_a_cancellation(description: str) -> None:
     assert tag(title="Kinderyoga", description=description)["status"] == "scheduled"
