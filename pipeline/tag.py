@@ -19,7 +19,7 @@ Contract:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from famcal.model import AgeGroup, Audience, Event, Location, Status, Tags, Topic
@@ -203,24 +203,32 @@ def tag_record(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_PHRASE = re.compile(r"«([^»]*)»")
+
+
 def reasons_line(tags: Tags, *, limit: int = 300) -> str:
-    """'Tags: family — keyword «kindertheater» (+3); district — Stadtteil «linden» …' for ICS."""
-    wanted = [r for r in tags.reasons if not r.startswith("family: keyword") or tags.family]
-    parts = _compact(wanted)
+    """One short line for an ICS description: each tag with the phrases that set it.
+
+    'Tags: family «kindertheater», «ab 4 jahren»; free «eintritt frei»; district «linden»'
+    (negative family evidence is left out when the event is a family event, and vice versa).
+    """
+    phrases: dict[str, list[str]] = {}
+    for reason in tags.reasons:
+        key, _, rest = reason.partition(":")
+        if key == "family" and (rest.strip().startswith("no") != (not tags.family)):
+            continue
+        if key == "family" and "(-" in rest and tags.family:
+            continue
+        found = _PHRASE.findall(rest)
+        if not found and key not in ("status", "override"):
+            continue
+        bucket = phrases.setdefault(key, [])
+        bucket.extend(p for p in found if p not in bucket)
+        if not found:
+            bucket.append(rest.strip())
+    parts = [f"{key} " + ", ".join(f"«{p}»" for p in found) for key, found in phrases.items()]
     line = "Tags: " + "; ".join(parts)
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _compact(reasons: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for reason in reasons:
-        key = reason.split(":", 1)[0]
-        if key in seen or (reason.startswith("family: no") and key in seen):
-            continue
-        seen.add(key)
-        out.append(reason)
-    return out
 
 
 __all__ = ["Status", "reasons_line", "tag_event", "tag_fields", "tag_record"]
