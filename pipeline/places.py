@@ -12,8 +12,10 @@ Contract: ``locate(location, title="") -> Place`` decides, in order of strength:
    longest first, so "Isernhagen-Süd" is not "Isernhagen" and "Linden-Süd" is not "Linden";
 5. a venue of the gazetteer ``data/venues.toml`` (a venue spanning districts, like the
    Eilenriede, gives the municipality only);
-6. the postal code where it lies in a single Stadtbezirk;
-7. a (non-ambiguous) Stadtteil name in the title.
+6. the adjective form of a Stadtteil in the venue name ("Döhrener Turm"), not before a street
+   word ("Kirchröder Straße" lies in Kleefeld);
+7. the postal code where it lies in a single Stadtbezirk;
+8. a (non-ambiguous) Stadtteil name in the title.
 A district always implies municipality ``hannover``. Every decision adds a reason.
 """
 
@@ -69,6 +71,7 @@ class _Area:
 @dataclass(frozen=True, kw_only=True)
 class Gazetteer:
     stadtteile: tuple[_Name, ...]
+    adjectives: tuple[_Name, ...]
     venues: tuple[_Name, ...]
     towns: tuple[_Name, ...]
     plz: dict[str, tuple[Municipality, District | None]]
@@ -84,6 +87,9 @@ def _word(name: str, *, weak: bool = False) -> re.Pattern[str]:
         guard = "".join(f"(?<!{w} )" for w in _NOT_BEFORE_WEAK)
     return re.compile(r"(?<!\w)" + guard + re.escape(fold_place(name)) + r"(?!\w)")
 
+
+# Street words after an adjective form: "Kirchröder Straße" lies in Kleefeld, not Kirchrode.
+_STREET = r"(?:strasse|str\.|str\b|weg|damm|allee|chaussee|platz|ring|markt\s*\d|berg\b|tor\b)"
 
 _NOT_BEFORE_WEAK = (
     "der",
@@ -136,6 +142,23 @@ def gazetteer() -> Gazetteer:
         )
         for row in _rows(data_file("geo", "stadtteile.csv"))
     ]
+    adjectives = [
+        _Name(
+            name=row["adjective"],
+            pattern=re.compile(
+                r"(?<!\w)"
+                + re.escape(fold_place(row["adjective"]))
+                + r"(?!\w)(?!\s*"
+                + _STREET
+                + ")"
+            ),
+            needle=fold_place(row["adjective"]),
+            district=District(row["district"]),
+            municipality=Municipality.HANNOVER,
+        )
+        for row in _rows(data_file("geo", "stadtteile.csv"))
+        if row.get("adjective")
+    ]
     plz: dict[str, tuple[Municipality, District | None]] = {}
     for row in _rows(data_file("geo", "plz.csv")):
         plz[row["plz"]] = (
@@ -178,6 +201,7 @@ def gazetteer() -> Gazetteer:
 
     return Gazetteer(
         stadtteile=longest_first(stadtteile),
+        adjectives=longest_first(adjectives),
         venues=longest_first(venues),
         towns=longest_first(towns),
         plz=plz,
@@ -338,6 +362,9 @@ def locate(location: Location, title: str = "") -> Place:
     if hit:
         venue = hit[0]
         return found(venue.district, venue.municipality, f"district: venue «{venue.name}»")
+    hit = _first(g.adjectives, fold_place(location.name))
+    if hit:
+        return found(hit[0].district, Municipality.HANNOVER, f"district: venue name «{hit[1]}»")
     code = location.postal_code.strip()
     if code in g.plz and g.plz[code][1] is not None:
         return found(g.plz[code][1], Municipality.HANNOVER, f"district: postal code {code}")

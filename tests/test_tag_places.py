@@ -121,6 +121,26 @@ def place(**location: object) -> tuple[str | None, str | None]:
             "hannover",
         ),
         ({"name": "Veranstaltungsort", "lat": 52.3839, "lon": 9.7712}, "mitte", "hannover"),
+        (
+            {"name": "Am Döhrener Turm", "postal_code": "30519", "city": "Hannover"},
+            "doehren-wuelfel",
+            "hannover",
+        ),
+        (
+            {
+                "name": "Saal",
+                "street": "Kirchröder Straße",
+                "postal_code": "30625",
+                "city": "Hannover",
+            },
+            "buchholz-kleefeld",
+            "hannover",
+        ),
+        (
+            {"name": "Kirchröder Straße 5", "postal_code": "30559", "city": "Hannover"},
+            None,
+            "hannover",
+        ),
     ],
 )
 def test_places(location: dict, district: str | None, municipality: str | None) -> None:
