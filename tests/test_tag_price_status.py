@@ -139,3 +139,12 @@ def test_more_price_phrases(price: str, description: str, free: bool) -> None:
 def test_a_possible_cancellation_is_not_one() -> None:
     text = "Bei zu wenigen Anmeldungen kann der Kurs abgesagt werden."
     assert tag(title="Töpferkurs", description=text)["status"] == "scheduled"
+
+
+def test_hannover_de_phrasings() -> None:
+    assert tag(description="Dies ist eine Veranstaltung mit freiem Eintritt")["free"] is True
+    skipped = "Die Veranstaltung findet nicht statt am: 18.10.2026 25.10.2026"
+    assert tag(title="Flohmarkt", description=skipped)["status"] == "scheduled"
+    assert tag(title="Abgesagt: K-Pop Forever", description="")["status"] == "cancelled"
+    prices = tag(title="Tiergartenfest", description="Erwachsene 3 € Kinder (bis 14 Jahre) 2 €")
+    assert (prices["age_max"], prices["family"], prices["free"]) == (None, False, False)
