@@ -18,6 +18,7 @@ Contract:
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -80,10 +81,11 @@ def tag_fields(
     """The rules alone (no overrides) on the parts of a listing."""
     book = rules()
     hints = hints or {}
-    f_title = fold(title)
-    f_desc = fold(_TAGS.sub(" ", description))
-    f_price = fold(price)
-    f_cats = [fold(c) for c in categories]
+    # Sources may still deliver HTML and entities ("Kinder &amp; Jugendliche").
+    f_title = fold(html.unescape(title))
+    f_desc = fold(html.unescape(_TAGS.sub(" ", description)))
+    f_price = fold(html.unescape(price))
+    f_cats = [fold(html.unescape(c)) for c in categories]
     text = f"{f_title} . {f_desc}"
     reasons: list[str] = []
 
