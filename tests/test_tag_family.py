@@ -30,6 +30,9 @@ def tag(title: str, description: str = "", categories: list[str] | None = None) 
         ("Spielplatzfest", "Mit Hüpfburg und Schminkstand.", []),
         ("Babyschwimmen", "Wassergewöhnung mit Mama oder Papa.", []),
         ("Großes Kürbisfest", "Hoffest mit regionalem Familienprogramm.", []),
+        ("Offene Sprechstunde der Erziehungsberatung", "Fragen zu Trennung und Scheidung.", []),
+        ("Kasperletheater", "Der Kasper und das Krokodil.", []),
+        ("Tanzabend", "Für Erwachsene und Kinder ab 10.", []),
     ],
 )
 def test_family_events(title: str, description: str, categories: list[str]) -> None:

@@ -61,6 +61,8 @@ def test_topics(title: str, description: str, categories: list[str], topics: lis
         ("Speed-Dating", "Ein Getränk ist inklusive.", [], []),
         ("Pilzwanderung", "", ["Kinder & Jugendliche"], []),
         ("Graffiti-Workshop", "", ["Jugend"], ["jugendliche"]),
+        ("Kadın kahvaltısı", "Türkischsprachige Frauen frühstücken.", [], ["migration"]),
+        ("Führung", "Wegen einer Verkehrsbehinderung später.", [], []),
     ],
 )
 def test_audiences(
