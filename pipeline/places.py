@@ -294,10 +294,18 @@ def _first(
     return None
 
 
+_CITY_PREFIX = re.compile(r"\bhannover\s*-\s*", re.IGNORECASE)
+
+
+def _place(text: str) -> str:
+    """Folded place text; "Hannover-Linden" is read as "Hannover Linden" (city, Stadtteil)."""
+    return fold_place(_CITY_PREFIX.sub("Hannover ", text))
+
+
 def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
     city = location.city.strip()
     if city:
-        folded = fold_place(city)
+        folded = _place(city)
         hit = _first(g.stadtteile, folded, weak_ok=False)
         if hit:
             return Municipality.HANNOVER, f"municipality: Stadtteil «{city}» as town"
@@ -319,7 +327,7 @@ def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
 
 def locate(location: Location, title: str = "") -> Place:
     g = gazetteer()
-    name_street = fold_place(f"{location.name} , {location.street}")
+    name_street = _place(f"{location.name} , {location.street}")
     if (
         g.online.search(fold_place(location.name))
         and not location.street
@@ -354,7 +362,7 @@ def locate(location: Location, title: str = "") -> Place:
             return found(
                 venue.district, venue.municipality, f"district: coordinates at «{venue.name}»"
             )
-    location_text = f"{name_street} , {fold_place(location.city)}"
+    location_text = f"{name_street} , {_place(location.city)}"
     hit = _first(g.stadtteile, location_text)
     if hit:
         return found(hit[0].district, Municipality.HANNOVER, f"district: Stadtteil «{hit[1]}»")

@@ -86,6 +86,8 @@ def place(**location: object) -> tuple[str | None, str | None]:
         ({"name": "Schloss Celle", "postal_code": "29221", "city": "Celle"}, None, None),
         ({"name": "Rathaus", "postal_code": "30823", "city": "Garbsen"}, None, "garbsen"),
         ({"name": "Halle", "city": "Garbsen-Berenbostel"}, None, "garbsen"),
+        ({"name": "Halle", "city": "Hannover-Misburg"}, "misburg-anderten", "hannover"),
+        ({"name": "Stadtteilzentrum Hannover-Linden"}, "linden-limmer", "hannover"),
         (
             {"name": "Sporthalle Seelze-Letter", "postal_code": "30926", "city": "Seelze"},
             None,
