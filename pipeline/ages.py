@@ -159,6 +159,24 @@ _PATTERNS: tuple[tuple[int, re.Pattern[str], _Handler], ...] = (
         ),
         _range_person,
     ),
+    (
+        0,
+        re.compile(rf"\b{_PERSON}\s*\(\s*{_DIGIT}\s*(?:-|bis)\s*{_DIGIT}\s*(?:j\.|jahre)?\s*\)"),
+        _range_person,
+    ),
+    (
+        0,
+        re.compile(
+            rf"\b(?:alter|altersgruppe|altersempfehlung|empfohlenes alter|zielgruppe)\s*:\s*"
+            rf"(?:von\s+)?{_DIGIT}\s*(?:-|bis)\s*{_DIGIT}\b"
+        ),
+        _range_person,
+    ),
+    (
+        0,
+        re.compile(rf"\b(?:alter|altersempfehlung|empfohlenes alter)\s*:\s*(?:ab\s+)?{_DIGIT}\b"),
+        _from_plain,
+    ),
     (0, re.compile(rf"\bages?d?\s+{_DIGIT}(?:\s*(?:-|to)\s*{_DIGIT})?\b"), _english_range),
     (0, re.compile(rf"\b{_DIGIT}\s*{_YEARS}?\s*(?:and|&)\s*(?:up|older|over)\b"), _english_range),
     (0, re.compile(rf"\b{_DIGIT}\s*yaş\w*\s+ve\s+üzeri"), _english_range),

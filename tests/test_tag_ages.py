@@ -105,6 +105,11 @@ def test_source_age_range_hint_counts_when_text_is_silent() -> None:
         ("Tickets: Erwachsene 12 €, Kinder (4–14 Jahre) 8 €.", None, None),
         ("Für Kinder ab 3 Jahren in Begleitung eines Erwachsenen.", 3, None),
         ("Altersempfehlung: 8+", 8, None),
+        ("Bastelspaß für Kinder (6-10).", 6, 10),
+        ("Alter: 8-12", 8, 12),
+        ("Altersempfehlung: ab 5", 5, None),
+        ("Für 6-10-Jährige.", 6, 10),
+        ("Kinder im Alter zwischen 4 und 8.", 4, 8),
         ("Für Kinder im Alter von 3 bis 6 Jahren.", 3, 6),
     ],
 )
