@@ -13,6 +13,10 @@ Contract:
   ages of 18 and more give none.
 - ``groups_from_words(folded_text, rules)`` gives groups from words (Babys, Vorschulkinder,
   Grundschulkinder, Jugendliche, "3. Klasse") for listings without numbers.
+- ``decide_ages(folded_text, hint, rules)`` puts it together: the text's ages, else the
+  source's typicalAgeRange (``hint``, "6-12", "6+", "8"); groups from the numbers whenever a
+  number is given (so "ab 16" gives 14-17 even on an adult event), else from words.
+  Returns (finding, groups, word_groups, reasons).
 """
 
 from __future__ import annotations
@@ -271,3 +275,41 @@ def groups_from_words(text: str, rules: AgeRules) -> tuple[tuple[AgeGroup, ...],
             groups |= hits
             phrases.append(m.group(0))
     return tuple(g for g in AgeGroup if g in groups), tuple(phrases)
+
+
+_HINT_RANGE = re.compile(r"^\s*(\d{1,2})?\s*(?:-|–|bis)?\s*(\d{1,2})?\s*\+?\s*$")
+
+
+def hint_ages(value: object) -> AgeFinding | None:
+    """A source's typicalAgeRange: "6-12", "6-", "-12", "6+", "8"."""
+    if not isinstance(value, str):
+        return None
+    m = _HINT_RANGE.match(value)
+    if not m or not (m.group(1) or m.group(2)):
+        return None
+    lo = int(m.group(1)) if m.group(1) else None
+    hi = int(m.group(2)) if m.group(2) else None
+    if lo is not None and hi is None and "-" not in value and "+" not in value:
+        hi = lo  # a single number is an exact age
+    return AgeFinding(min=lo, max=hi, phrases=(f"source age range {value}",))
+
+
+def _span(lo: int | None, hi: int | None) -> str:
+    return f"{'' if lo is None else lo}–{'' if hi is None else hi}"
+
+
+def decide_ages(
+    text: str, hint: object, rules: AgeRules
+) -> tuple[AgeFinding | None, tuple[AgeGroup, ...], tuple[AgeGroup, ...], tuple[str, ...]]:
+    ages = find_ages(text, rules) or hint_ages(hint)
+    if ages is not None:
+        reasons = [f"age: «{', '.join(ages.phrases)}» → {_span(ages.min, ages.max)}"]
+        adult = ages.min is not None and ages.min > 17
+        groups = () if adult else groups_for_range(ages.min, ages.max)
+        if groups:
+            reasons.append(f"age_groups: from the ages {_span(ages.min, ages.max)}")
+        return ages, groups, (), tuple(reasons)
+    word_groups, phrases = groups_from_words(text, rules)
+    if word_groups:
+        return None, word_groups, word_groups, (f"age_groups: words «{', '.join(phrases)}»",)
+    return None, (), (), ()

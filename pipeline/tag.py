@@ -23,15 +23,16 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from famcal.model import AgeGroup, Audience, Event, Location, Status, Tags, Topic
-from pipeline.ages import AgeFinding, find_ages, groups_for_range, groups_from_words
+from famcal.model import Event, Location, Tags
+from pipeline.ages import decide_ages
 from pipeline.family import decide_family
 from pipeline.overrides import apply_overrides
 from pipeline.places import locate
 from pipeline.price import decide_aktivpass, decide_free
-from pipeline.rules import first_hit, match_lexicon, rules
+from pipeline.rules import rules
 from pipeline.status import decide_status
 from pipeline.text import fold
+from pipeline.topics import decide_audiences, decide_topics
 
 _TAG_KEYS = (
     "family",
@@ -47,26 +48,7 @@ _TAG_KEYS = (
     "audiences",
     "reasons",
 )
-_HINT_RANGE = re.compile(r"^\s*(\d{1,2})?\s*(?:-|–|bis)?\s*(\d{1,2})?\s*\+?\s*$")
 _TAGS = re.compile(r"<[^>]+>")
-
-
-def _span(lo: int | None, hi: int | None) -> str:
-    return f"{'' if lo is None else lo}–{'' if hi is None else hi}"
-
-
-def _hint_ages(value: Any) -> AgeFinding | None:
-    """A source's typicalAgeRange: "6-12", "6-", "-12", "6+"."""
-    if not isinstance(value, str):
-        return None
-    m = _HINT_RANGE.match(value)
-    if not m or not (m.group(1) or m.group(2)):
-        return None
-    lo = int(m.group(1)) if m.group(1) else None
-    hi = int(m.group(2)) if m.group(2) else None
-    if lo is not None and hi is None and "-" not in value and "+" not in value:
-        hi = lo  # a single number "8" is an exact age
-    return AgeFinding(min=lo, max=hi, phrases=(f"source age range {value}",))
 
 
 def tag_fields(
@@ -89,23 +71,8 @@ def tag_fields(
     text = f"{f_title} . {f_desc}"
     reasons: list[str] = []
 
-    ages = find_ages(text, book.ages)
-    if ages is None:
-        ages = _hint_ages(hints.get("age_range"))
-    age_min = ages.min if ages else None
-    age_max = ages.max if ages else None
-    word_groups: tuple[AgeGroup, ...] = ()
-    if ages is not None:
-        if age_min is not None or age_max is not None:
-            reasons.append(f"age: «{', '.join(ages.phrases)}» → {_span(age_min, age_max)}")
-        groups = groups_for_range(age_min, age_max) if (age_min is None or age_min <= 17) else ()
-        if groups:
-            reasons.append(f"age_groups: from the ages {_span(age_min, age_max)}")
-    else:
-        word_groups, phrases = groups_from_words(text, book.ages)
-        groups = word_groups
-        if groups:
-            reasons.append(f"age_groups: words «{', '.join(phrases)}»")
+    ages, groups, word_groups, why = decide_ages(text, hints.get("age_range"), book.ages)
+    reasons.extend(why)
 
     family, why = decide_family(text, f_cats, ages, word_groups, book.family)
     reasons.extend(why)
@@ -124,41 +91,23 @@ def tag_fields(
     place = locate(location, title)
     reasons.extend(place.reasons)
 
-    topic_text = f"{text} . {' . '.join(f_cats)}"
-    topics: list[Topic] = []
-    suppressed = first_hit(book.topic_suppress, text)
-    if suppressed:
-        reasons.append(f"topics: none, a meeting «{suppressed[1]}»")
-    else:
-        for topic, lexicon in book.topics.items():
-            why_topic = match_lexicon(lexicon, topic_text, f_cats)
-            if why_topic:
-                topics.append(topic)
-                reasons.append(f"topic {topic.value}: {why_topic}")
-    audiences: list[Audience] = []
-    for audience, lexicon in book.audiences.items():
-        # Audiences read the categories only through their map: "Kinder & Jugendliche" on
-        # hannover.de names a section, not teenagers.
-        why_aud = match_lexicon(lexicon, text, f_cats)
-        if why_aud:
-            audiences.append(audience)
-            reasons.append(f"audience {audience.value}: {why_aud}")
-    if Audience.ALLEINERZIEHENDE in audiences and Audience.ELTERN not in audiences:
-        audiences.append(Audience.ELTERN)
-        reasons.append("audience eltern: single parents are parents")
+    topics, why = decide_topics(text, f_cats, book)
+    reasons.extend(why)
+    audiences, why = decide_audiences(text, f_cats, book)
+    reasons.extend(why)
 
     return Tags(
         family=family,
-        age_min=age_min,
-        age_max=age_max,
-        age_groups=tuple(g for g in AgeGroup if g in groups),
+        age_min=ages.min if ages else None,
+        age_max=ages.max if ages else None,
+        age_groups=groups,
         free=free,
         aktivpass=aktivpass,
         district=place.district,
         municipality=place.municipality,
         status=status,
-        topics=tuple(t for t in Topic if t in topics),
-        audiences=tuple(a for a in Audience if a in audiences),
+        topics=topics,
+        audiences=audiences,
         reasons=tuple(reasons),
     )
 
@@ -233,4 +182,4 @@ def reasons_line(tags: Tags, *, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-__all__ = ["Status", "reasons_line", "tag_event", "tag_fields", "tag_record"]
+__all__ = ["reasons_line", "tag_event", "tag_fields", "tag_record"]
