@@ -118,3 +118,12 @@ def test_price_context_and_recommendations(
 ) -> None:
     got = tag(text)
     assert (got["age_min"], got["age_max"]) == (age_min, age_max)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Die 3-jährige Ausbildung zur Erzieherin.", "Für Jahrgänge 2014 bis 2016.", "50 Jahre Kita"],
+)
+def test_durations_and_years_are_not_ages(text: str) -> None:
+    got = tag(text)
+    assert (got["age_min"], got["age_max"]) == (None, None)

@@ -100,3 +100,16 @@ def test_reasons_line_for_ics_is_short() -> None:
     line = reasons_line(Tags.from_dict(got))
     assert line.startswith("Tags: ") and len(line) <= 300
     assert "family" in line and "free" in line
+
+
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        ("Filmabend: Babylon Berlin", ""),
+        ("Ausstellung: Kindertransporte 1938", "Dokumente und Briefe."),
+        ("Vortrag: Demenz und Familie", "Hilfe für pflegende Angehörige."),
+        ("Jugendstil-Führung", "Fassaden der Oststadt."),
+    ],
+)
+def test_words_about_children_are_not_for_children(title: str, description: str) -> None:
+    assert tag(title, description)["family"] is False
