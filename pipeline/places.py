@@ -310,10 +310,16 @@ def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
         if hit:
             return Municipality.HANNOVER, f"municipality: Stadtteil «{city}» as town"
         # "Garbsen-Berenbostel": try the whole name, then each part.
+        code = location.postal_code.strip()
         for candidate in [folded, *(fold_place(p) for p in re.split(r"[-/,]", city))]:
             hit = _first(g.towns, candidate)
             if hit:
-                return hit[0].municipality, f"municipality: town «{city}»"
+                town = hit[0].municipality
+                # "Hannover" as the town of an address in another Region town (the airport
+                # 30669, "Region Hannover"): the postal code is the more precise statement.
+                if town is Municipality.HANNOVER and code in g.plz and g.plz[code][0] is not town:
+                    return g.plz[code][0], f"municipality: postal code {code} (town «{city}»)"
+                return town, f"municipality: town «{city}»"
     code = location.postal_code.strip()
     if code in g.plz:
         return g.plz[code][0], f"municipality: postal code {code}"

@@ -101,6 +101,8 @@ def place(**location: object) -> tuple[str | None, str | None]:
         ),
         ({"name": "Wasserwelt Langenhagen"}, None, "langenhagen"),
         ({"name": "Terminal", "postal_code": "30669", "city": ""}, None, "langenhagen"),
+        ({"name": "Terminal", "postal_code": "30669", "city": "Hannover"}, None, "langenhagen"),
+        ({"name": "Halle", "postal_code": "30880", "city": "Region Hannover"}, None, "laatzen"),
         (
             {
                 "name": "Markt",

@@ -148,3 +148,18 @@ def test_hannover_de_phrasings() -> None:
     assert tag(title="Abgesagt: K-Pop Forever", description="")["status"] == "cancelled"
     prices = tag(title="Tiergartenfest", description="Erwachsene 3 € Kinder (bis 14 Jahre) 2 €")
     assert (prices["age_max"], prices["family"], prices["free"]) == (None, False, False)
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "status"),
+    [
+        ("Konzert", "Das Konzert findet leider nicht statt.", "cancelled"),
+        ("Absage: Lesung", "", "cancelled"),
+        ("Kindertheater", "Die Vorstellung wird auf den 12. Mai verlegt.", "postponed"),
+        ("Kindertheater", "Die Vorstellung wird in die Turnhalle verlegt.", "scheduled"),
+        ("Kurs", "Der Kurs wird auf einen späteren Termin verschoben.", "postponed"),
+        ("Lesung", "Die Lesung wird auf einen späteren Zeitpunkt verlegt.", "postponed"),
+    ],
+)
+def test_more_status_phrases(title: str, description: str, status: str) -> None:
+    assert tag(title=title, description=description)["status"] == status
