@@ -126,7 +126,8 @@ def _from_plain(m: re.Match[str], _: str) -> tuple[int | None, int | None]:
 
 
 def _until(m: re.Match[str], _: str) -> tuple[int | None, int | None]:
-    return None, _num(m.group(1))
+    unit = m.group(2) if (m.re.groups or 0) >= 2 else None
+    return None, _years(_num(m.group(1)), unit)
 
 
 def _under(m: re.Match[str], _: str) -> tuple[int | None, int | None] | None:
@@ -190,10 +191,12 @@ _PATTERNS: tuple[tuple[int, re.Pattern[str], _Handler], ...] = (
     (0, re.compile(rf"(?<![\w+€]){_DIGIT}\s?\+(?![\d+])"), _from_plain),
     (
         0,
-        re.compile(rf"\b{_PERSON}\s+bis\s+(?:zum alter von\s+|einschließlich\s+)?{_NUM}\b"),
+        re.compile(
+            rf"\b{_PERSON}\s+bis\s+(?:zum alter von\s+|einschließlich\s+)?{_NUM}\b(?:\s*{_UNIT})?"
+        ),
         _until,
     ),
-    (0, re.compile(rf"\bbis\s+(?:einschließlich\s+)?{_NUM}\s*(?:jahren|jahre|j\.)"), _until),
+    (0, re.compile(rf"\bbis\s+(?:einschließlich\s+)?{_NUM}\s*(jahren|jahre|j\.)"), _until),
     (0, re.compile(rf"\b{_PERSON}\s+unter\s+{_NUM}\b(?:\s*jahren|\s*jahre)?"), _under),
     (0, re.compile(r"(?<!\w)u(\d{1,2})(?!\w)"), _under),
     (0, re.compile(r"(?<![\d-])(\d{1,2})-?jährige[n]?\b"), _exact),

@@ -107,6 +107,8 @@ def test_source_age_range_hint_counts_when_text_is_silent() -> None:
         ("Altersempfehlung: 8+", 8, None),
         ("Bastelspaß für Kinder (6-10).", 6, 10),
         ("Alter: 8-12", 8, 12),
+        ("Für Babys bis 6 Monate.", None, 0),
+        ("Für Babys ab 12 Monaten.", 1, None),
         ("Altersempfehlung: ab 5", 5, None),
         ("Für 6-10-Jährige.", 6, 10),
         ("Kinder im Alter zwischen 4 und 8.", 4, 8),
