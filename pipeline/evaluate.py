@@ -152,12 +152,17 @@ def evaluate(gold_lines: Iterable[Mapping[str, Any]]) -> EvalReport:
 
 
 def format_report(report: EvalReport) -> str:
-    lines = [f"{report.listings} listings", "", f"{'tag':<14}{'P':>7}{'R':>7}{'F1':>7}{'acc':>7}"]
+    lines = [
+        f"{report.listings} listings (acc: exact per listing; list tags: micro P/R/F1)",
+        "",
+        f"{'tag':<30}{'P':>7}{'R':>7}{'F1':>7}{'acc':>7}",
+    ]
     for tag, c in report.tags.items():
-        lines.append(f"{tag:<14}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}{c.accuracy:>7.3f}")
+        lines.append(f"{tag:<30}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}{c.accuracy:>7.3f}")
     for tag, per_slug in report.slugs.items():
         for slug, c in sorted(per_slug.items()):
-            lines.append(f"  {tag}:{slug:<18}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}")
+            name = f"  {tag}:{slug}"
+            lines.append(f"{name:<30}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}")
     lines += ["", f"{len(report.disagreements)} disagreements"]
     for d in report.disagreements:
         lines.append(f"- {d.id} [{d.tag}] {d.title}")
