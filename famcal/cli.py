@@ -382,6 +382,30 @@ def tag(file: Any) -> None:
     sys.exit(1 if failures else 0)
 
 
+@main.command(name="eval")
+@click.argument("gold", type=click.File("r", encoding="utf-8"))
+def eval_(gold: Any) -> None:
+    """Measure the tagger on a hand-labelled gold set (JSON lines with a "gold" object).
+
+    Prints precision, recall and F1 per tag (accuracy for single-valued tags) and lists
+    every disagreement with the reasons the tagger gave. Pure: no database, no network.
+
+    Example: famcal eval ../shared/data/gold-dev.jsonl
+    """
+    from pipeline.evaluate import evaluate, format_report
+
+    lines = []
+    for number, line in enumerate(gold, start=1):
+        if not line.strip():
+            continue
+        try:
+            lines.append(json.loads(line))
+        except ValueError as exc:
+            click.echo(f"famcal eval: line {number}: invalid JSON: {exc}", err=True)
+            sys.exit(2)
+    click.echo(format_report(evaluate(lines)))
+
+
 @main.command()
 @shared_options
 @click.option("--keep-serving", is_flag=True, help="Keep serving the feeds after the run.")

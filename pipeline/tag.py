@@ -1,69 +1,185 @@
-"""tag: the taxonomy's tags for an event, each with the evidence that set it.
+"""The tagging stage: every tag of taxonomy.md on every event, each with its evidence.
 
-Contract: ``tag_event(event) -> Tags`` and ``tag_record(dict) -> dict`` (the ``famcal tag``
-line format of contract.md). Pure: no database, no network, no clock.
-This first version decides family, status and free from a few keywords; the rules-based
-tagger of issue #5 replaces it.
+Contract:
+- ``tag_event(event) -> Tags`` tags a normalized ``famcal.model.Event`` from its title,
+  description, categories, price, location and ``event.hints`` (source statements: ``status``
+  e.g. "CANCELLED"/"EventCancelled", ``free`` bool, ``age_range`` e.g. "6-12"), then applies
+  the manual corrections of ``data/overrides.toml`` keyed by the uid or a source record id.
+- ``tag_record(record) -> dict`` is the same for a ``famcal tag`` line (contract.md): the input
+  keys ``id, title, description, start, end, location{…}, categories, price, url`` (any may be
+  missing or None); returns a new dict = input plus ``family, age_min, age_max, age_groups,
+  free, aktivpass, district, municipality, status, topics, audiences, reasons`` (JSON-safe).
+  Overrides keyed by the record's ``id`` apply.
+- ``reasons_line(tags)`` is the short one-line summary of the reasons for an ICS description.
+- Pure: the rules are data files under ``data/`` loaded once (``pipeline.rules``,
+  ``pipeline.places``); no database, network or clock. Every tag that is set has a reason
+  "tag: rule «phrase»"; an explicit age beats a keyword; overrides beat every rule.
 """
 
 from __future__ import annotations
 
+import html
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from famcal.model import Event, Location, Status, Tags
+from famcal.model import Event, Location, Tags
+from pipeline.ages import decide_ages
+from pipeline.family import decide_family
+from pipeline.overrides import apply_overrides
+from pipeline.places import locate
+from pipeline.price import decide_aktivpass, decide_free
+from pipeline.rules import rules
+from pipeline.status import decide_status
+from pipeline.text import fold
+from pipeline.topics import decide_audiences, decide_topics
 
-_FAMILY = re.compile(r"(?i)\b(kinder\w*|famili\w*|eltern\w*|jugendliche\w*|baby\w*|kita\w*)")
-_ADULT = re.compile(r"(?i)\b(ab 18|ü ?30|fsk 18)\b")
-_CANCELLED = re.compile(r"(?i)\b(abgesagt|entfällt|fällt aus|ausgefallen)\b")
-_POSTPONED = re.compile(r"(?i)\b(verschoben|neuer termin folgt)\b")
-_FREE = re.compile(r"(?i)\b(eintritt frei|kostenlos|kostenfrei|gratis|ohne eintritt)\b")
+_TAG_KEYS = (
+    "family",
+    "age_min",
+    "age_max",
+    "age_groups",
+    "free",
+    "aktivpass",
+    "district",
+    "municipality",
+    "status",
+    "topics",
+    "audiences",
+    "reasons",
+)
+_TAGS = re.compile(r"<[^>]+>")
 
 
-def _tags(
-    title: str, description: str, categories: list[str], price: str, hints: dict[str, Any]
+def tag_fields(
+    *,
+    title: str,
+    description: str,
+    categories: Sequence[str],
+    price: str,
+    location: Location,
+    hints: Mapping[str, Any] | None = None,
 ) -> Tags:
-    text = " ".join([title, description, " ".join(categories)])
+    """The rules alone (no overrides) on the parts of a listing."""
+    book = rules()
+    hints = hints or {}
+    # Sources may still deliver HTML and entities ("Kinder &amp; Jugendliche").
+    f_title = fold(html.unescape(title))
+    f_desc = fold(html.unescape(_TAGS.sub(" ", description)))
+    f_price = fold(html.unescape(price))
+    f_cats = [fold(html.unescape(c)) for c in categories]
+    text = f"{f_title} . {f_desc}"
     reasons: list[str] = []
-    family = False
-    if adult := _ADULT.search(text):
-        reasons.append(f"family: adult-only «{adult.group(0)}»")
-    elif match := _FAMILY.search(text):
-        family = True
-        reasons.append(f"family: keyword «{match.group(0)}»")
-    status = Status.SCHEDULED
-    hint = str(hints.get("status") or "").lower()
-    if "cancel" in hint or _CANCELLED.search(title):
-        status = Status.CANCELLED
-        reasons.append(f"status: {'source says ' + hint if 'cancel' in hint else 'text'}")
-    elif "postpone" in hint or _POSTPONED.search(title):
-        status = Status.POSTPONED
-        reasons.append("status: postponed")
-    free: bool | None = None
-    if hints.get("free") is True or _FREE.search(price + " " + text):
-        free = True
-        reasons.append("free: source or keyword")
-    elif re.search(r"\d+([,.]\d+)?\s*(€|euro)", price, re.I):
-        free = False
-        reasons.append(f"free: price «{price}»")
-    return Tags(family=family, free=free, status=status, reasons=tuple(reasons))
+
+    ages, groups, word_groups, why = decide_ages(text, hints.get("age_range"), book.ages)
+    reasons.extend(why)
+
+    family, why = decide_family(text, f_cats, ages, word_groups, book.family)
+    reasons.extend(why)
+
+    hint_free = hints.get("free")
+    free, why = decide_free(
+        f_price, f_desc, hint_free if isinstance(hint_free, bool) else None, book.price
+    )
+    reasons.extend(why)
+    aktivpass, why = decide_aktivpass(f"{text} . {f_price}", book.price)
+    reasons.extend(why)
+
+    status, why = decide_status(f_title, f_desc, hints.get("status"), book.status)
+    reasons.extend(why)
+
+    place = locate(location, title)
+    reasons.extend(place.reasons)
+
+    topics, why = decide_topics(text, f_cats, book)
+    reasons.extend(why)
+    audiences, why = decide_audiences(text, f_cats, book)
+    reasons.extend(why)
+
+    return Tags(
+        family=family,
+        age_min=ages.min if ages else None,
+        age_max=ages.max if ages else None,
+        age_groups=groups,
+        free=free,
+        aktivpass=aktivpass,
+        district=place.district,
+        municipality=place.municipality,
+        status=status,
+        topics=topics,
+        audiences=audiences,
+        reasons=tuple(reasons),
+    )
 
 
 def tag_event(event: Event) -> Tags:
-    return _tags(
-        event.title, event.description, list(event.categories), event.price or "", event.hints
+    tags = tag_fields(
+        title=event.title,
+        description=event.description,
+        categories=event.categories,
+        price=event.price or "",
+        location=event.location,
+        hints=event.hints,
     )
+    record_ids = [s.record_id for s in event.sources if s.record_id]
+    return apply_overrides(tags, uid=event.uid, record_ids=record_ids)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def tag_record(record: dict[str, Any]) -> dict[str, Any]:
-    tags = _tags(
-        str(record.get("title") or ""),
-        str(record.get("description") or ""),
-        [str(c) for c in record.get("categories") or []],
-        str(record.get("price") or ""),
-        {},
+    categories = record.get("categories") or []
+    if isinstance(categories, str):
+        categories = [categories]
+    location = record.get("location")
+    tags = tag_fields(
+        title=_text(record.get("title")),
+        description=_text(record.get("description")),
+        categories=[c for c in categories if isinstance(c, str)],
+        price=_text(record.get("price")),
+        location=Location.from_dict(location if isinstance(location, dict) else None),
+        hints=record.get("hints") if isinstance(record.get("hints"), dict) else None,
     )
-    Location.from_dict(record.get("location"))
+    record_id = record.get("id")
+    tags = apply_overrides(
+        tags,
+        uid=record.get("uid") if isinstance(record.get("uid"), str) else None,
+        record_ids=[str(record_id)] if record_id is not None else [],
+    )
     out = dict(record)
-    out.update({k: v for k, v in tags.to_dict().items()})
+    values = tags.to_dict()
+    out.update({key: values[key] for key in _TAG_KEYS})
     return out
+
+
+_PHRASE = re.compile(r"«([^»]*)»")
+
+
+def reasons_line(tags: Tags, *, limit: int = 300) -> str:
+    """One short line for an ICS description: each tag with the phrases that set it.
+
+    'Tags: family «kindertheater», «ab 4 jahren»; free «eintritt frei»; district «linden»'
+    (negative family evidence is left out when the event is a family event, and vice versa).
+    """
+    phrases: dict[str, list[str]] = {}
+    for reason in tags.reasons:
+        key, _, rest = reason.partition(":")
+        if key == "family" and (rest.strip().startswith("no") != (not tags.family)):
+            continue
+        if key == "family" and "(-" in rest and tags.family:
+            continue
+        found = _PHRASE.findall(rest)
+        if not found and key not in ("status", "override"):
+            continue
+        bucket = phrases.setdefault(key, [])
+        bucket.extend(p for p in found if p not in bucket)
+        if not found:
+            bucket.append(rest.strip())
+    parts = [f"{key} " + ", ".join(f"«{p}»" for p in found) for key, found in phrases.items()]
+    line = "Tags: " + "; ".join(parts)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+__all__ = ["reasons_line", "tag_event", "tag_fields", "tag_record"]

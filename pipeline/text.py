@@ -1,0 +1,78 @@
+"""Text folding and keyword compilation for German listings.
+
+Contract:
+- ``fold(text)`` is the one form every rule is matched against: Unicode NFC, soft hyphens
+  removed, all dashes made "-", casefolded (so "ß" becomes "ss"), hyphens *between two letters*
+  dropped ("Kinder-Theater" → "kindertheater", "Eltern-Kind-Turnen" → "elternkindturnen") and
+  whitespace collapsed. Digits and punctuation stay, so ages and prices can still be read.
+- ``fold_place(text)`` additionally spells umlauts out (ä → ae …), because place names arrive
+  both ways ("Döhren", "Doehren").
+- ``compile_keyword(spec)`` turns a data-file keyword into a regex over folded text:
+  a leading ``*`` allows any word prefix (compound tail: "*theater" finds "Kindertheater"),
+  a trailing ``*`` any word suffix ("kinder*" finds "Kinderprogramm"); without a star the
+  word must stand alone. Spaces match any run of spaces. A spec starting with ``re:`` is a raw
+  regular expression over folded text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"})
+_SOFT = {0x00AD: None, 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None}
+# A hyphen inside a word joins compound parts; one with a space after it ("Ahnen- und") is an
+# elision and stays, as does a hyphen next to a digit ("6-Jährige").
+_INNER_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+_SPACE = re.compile(r"\s+")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+# Arabic-Indic and Persian digits read as ASCII so "٣ إلى ٦" still holds numbers.
+_DIGITS = str.maketrans(
+    {chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i) for i in range(10)}
+)
+
+
+def fold(text: str | None) -> str:
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text).translate(_SOFT).translate(_DASHES)
+    text = text.translate(_DIGITS).casefold()
+    text = _INNER_HYPHEN.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def fold_place(text: str | None) -> str:
+    return fold(text).translate(_UMLAUTS)
+
+
+@lru_cache(maxsize=4096)
+def compile_keyword(spec: str, *, place: bool = False) -> re.Pattern[str]:
+    if spec.startswith("re:"):
+        return re.compile(spec[3:])
+    folded = fold_place(spec) if place else fold(spec)
+    prefix = folded.startswith("*")
+    suffix = folded.endswith("*")
+    core = folded.strip("*")
+    # "Erste Hilfe" also finds "Erste-Hilfe-Kurs", folded to "erstehilfekurs".
+    body = r"\s*".join(re.escape(part) for part in core.split(" "))
+    # A star side has no boundary rather than "\w*": a literal search is many times faster,
+    # and ``whole_words`` recovers the full word for reasons and masks.
+    start = "" if prefix else r"(?<!\w)"
+    end = "" if suffix else r"(?!\w)"
+    return re.compile(start + body + end)
+
+
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span widened to the words it touches ("kinder" in "Vorschulkinder")."""
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    while end < len(text) and (text[end].isalnum() or text[end] == "_"):
+        end += 1
+    return start, end
+
+
+def phrase(text: str, match: re.Match[str]) -> str:
+    """The matched words, for a reason line."""
+    start, end = whole_words(text, *match.span())
+    return text[start:end].strip()

@@ -1,0 +1,52 @@
+"""Topics and audiences (taxonomy.md) from folded text and source categories.
+
+Contract:
+- ``decide_topics(text, categories, book) -> (topics, reasons)``: a topic is set by a source
+  category of its lexicon or a keyword in title, description or categories (its ``exclude``
+  phrases blanked first). A meeting ("Sitzung", "Jahreshauptversammlung") gets no topic: it
+  is *about* something, and topics follow the subject of the event, not its format.
+- ``decide_audiences(text, categories, book) -> (audiences, reasons)``: the same over title
+  and description; categories count only through the lexicon's own list (hannover.de's
+  "Kinder & Jugendliche" names a section, not teenagers). Single parents are parents.
+Results follow the order of the taxonomy's enums; each slug has one reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from famcal.model import Audience, Topic
+from pipeline.rules import RuleBook, first_hit, match_lexicon
+
+
+def decide_topics(
+    text: str, categories: Sequence[str], book: RuleBook
+) -> tuple[tuple[Topic, ...], tuple[str, ...]]:
+    suppressed = first_hit(book.topic_suppress, text)
+    if suppressed:
+        return (), (f"topics: none, a meeting «{suppressed[1]}»",)
+    with_categories = f"{text} . {' . '.join(categories)}"
+    topics: list[Topic] = []
+    reasons: list[str] = []
+    for topic, lexicon in book.topics.items():
+        why = match_lexicon(lexicon, with_categories, categories)
+        if why:
+            topics.append(topic)
+            reasons.append(f"topic {topic.value}: {why}")
+    return tuple(t for t in Topic if t in topics), tuple(reasons)
+
+
+def decide_audiences(
+    text: str, categories: Sequence[str], book: RuleBook
+) -> tuple[tuple[Audience, ...], tuple[str, ...]]:
+    audiences: list[Audience] = []
+    reasons: list[str] = []
+    for audience, lexicon in book.audiences.items():
+        why = match_lexicon(lexicon, text, categories)
+        if why:
+            audiences.append(audience)
+            reasons.append(f"audience {audience.value}: {why}")
+    if Audience.ALLEINERZIEHENDE in audiences and Audience.ELTERN not in audiences:
+        audiences.append(Audience.ELTERN)
+        reasons.append("audience eltern: single parents are parents")
+    return tuple(a for a in Audience if a in audiences), tuple(reasons)
