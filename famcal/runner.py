@@ -357,6 +357,10 @@ def _run_stages(
     progress: Progress,
 ) -> int:
     crawl_log = runlog.path.with_suffix(".crawl.log") if runlog is not None else None
+    # Stage durations for the run log and the benchmarks (a measurement, not a date decision).
+    timings: dict[str, float] = {}
+    counts["timings"] = timings
+    clock = time.perf_counter()
     outcomes = crawl_stage(
         store,
         sources,
@@ -367,6 +371,7 @@ def _run_stages(
         log_file=crawl_log,
         progress=progress,
     )
+    timings["crawl"] = round(time.perf_counter() - clock, 3)
     counts["sources"] = {
         k: {
             "status": v.status.value,
@@ -381,7 +386,9 @@ def _run_stages(
             runlog.write("source", source=source_id, **fields)
     with progress.bar("process and publish", 2) as advance:
         pause_for_tests("process")
+        clock = time.perf_counter()
         processed = process_stage(store, sources, now=now, run_id=run_id)
+        timings["process"] = round(time.perf_counter() - clock, 3)
         problems = record_problems(store, processed)
         counts["process"] = {
             "records": processed.records,
@@ -399,7 +406,9 @@ def _run_stages(
             runlog.write("process", **counts["process"])
         advance(f"{processed.events} events")
         pause_for_tests("publish")
+        clock = time.perf_counter()
         published = publish_stage(store, now=now, out_dir=out_dir, base_url=base_url)
+        timings["publish"] = round(time.perf_counter() - clock, 3)
         counts["publish"] = {
             "feeds": len(published.feeds),
             "written": len(published.written),
