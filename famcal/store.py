@@ -152,6 +152,10 @@ class Store:
                     },
                     pk="id",
                 )
+            # Finding each record's last decision (process_stage logs only changes).
+            db.table("merge_log").create_index(
+                ["source_id", "record_id", "run_id"], if_not_exists=True
+            )
             if "runs" not in db.table_names():
                 db.table("runs").create(
                     {
@@ -438,6 +442,20 @@ class Store:
                 self.db.table("merge_log").insert_all(
                     ({**row, "run_id": processed} for row in merge_log), batch_size=1000
                 )
+
+    def latest_merge_decisions(self) -> dict[tuple[str, str], set[tuple[str, str, str]]]:
+        """(source, record) -> the (uid, decision, reason) rows of the last run that logged it."""
+        rows = self.db.execute(
+            "select m.source_id, m.record_id, m.uid, m.decision, m.reason from merge_log m "
+            "join (select source_id, record_id, max(run_id) as run_id from merge_log "
+            "group by source_id, record_id) last "
+            "on m.source_id = last.source_id and m.record_id = last.record_id "
+            "and m.run_id = last.run_id"
+        ).fetchall()
+        latest: dict[tuple[str, str], set[tuple[str, str, str]]] = {}
+        for source_id, record_id, uid, decision, reason in rows:
+            latest.setdefault((source_id, record_id), set()).add((uid, decision, reason))
+        return latest
 
 
 def _sort_key(event: Event) -> str:
