@@ -60,7 +60,7 @@ class DedupeConfig:
     title_similarity: float = 0.85
     near_miss_similarity: float = 0.6
     containment_similarity: float = 0.9
-    containment_min_tokens: int = 2
+    containment_min_chars: int = 10
     venue_similarity: float = 0.6
     max_distance_km: float = 1.0
     prefixes: tuple[str, ...] = ()
@@ -74,7 +74,7 @@ class DedupeConfig:
             title_similarity=float(data.get("title_similarity", 0.85)),
             near_miss_similarity=float(data.get("near_miss_similarity", 0.6)),
             containment_similarity=float(data.get("containment_similarity", 0.9)),
-            containment_min_tokens=int(data.get("containment_min_tokens", 2)),
+            containment_min_chars=int(data.get("containment_min_chars", 10)),
             venue_similarity=float(data.get("venue_similarity", 0.6)),
             max_distance_km=float(data.get("max_distance_km", 1.0)),
             prefixes=tuple(str(p) for p in data.get("prefixes", ())),
@@ -164,8 +164,8 @@ class _Title:
 
 def title_similarity(a: _Title, b: _Title, config: DedupeConfig) -> float:
     score = max(_ratio(a.key, b.key), _ratio(a.bare, b.bare))
-    short, long = sorted((a.tokens, b.tokens), key=len)
-    if len(short) >= config.containment_min_tokens and short <= long:
+    short, long = sorted((a, b), key=lambda t: len(t.key))
+    if len(short.key) >= config.containment_min_chars and short.tokens <= long.tokens:
         score = max(score, config.containment_similarity)
     return score
 
