@@ -161,7 +161,8 @@ def process_stage(
     merged = dedupe(
         normalized,
         priority=priority,
-        created={uid: row["created"] for uid, row in stored_rows.items()},
+        created={uid: _utc(row["created"]) for uid, row in stored_rows.items()},
+        stale={key for key, runs in missing.items() if runs >= MISSING_RUNS_TO_CANCEL},
     )
     report.merged = sum(len(e.sources) - 1 for e in merged.events)
     by_record = {(e.sources[0].id, e.sources[0].record_id): e for e in normalized}
@@ -213,6 +214,11 @@ def process_stage(
         sum(report.rejected.values()),
     )
     return report
+
+
+def _utc(stamp: str | None) -> str | None:
+    # Comparable text: "created" stamps carry the offset of their run's --now.
+    return datetime.fromisoformat(stamp).astimezone(UTC).isoformat() if stamp else None
 
 
 def _retag_merged(event: Event, by_record: dict[tuple[str, str], Event]) -> Event:

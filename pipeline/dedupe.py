@@ -14,8 +14,9 @@ identities (or ``new_uid`` for a record never seen). Output:
   (complete linkage), so two different events at the same time and place never chain
   together; the closest starts pair first, so a series' neighbouring showings stay apart.
 - fields: each from the highest-``priority`` source that has it (ties: the richer record,
-  then the source id); ``categories`` and ``hints`` are united; ``sources`` keeps every
-  ``SourceRef`` (highest priority first); ``field_sources`` names the source of each field.
+  then the source id; records in ``stale``, no longer listed by their source, come last);
+  ``categories`` and ``hints`` are united; ``sources`` keeps every ``SourceRef`` (best
+  first); ``field_sources`` names the source of each field.
 - UIDs: a group keeps the UID it first had — of its members' UIDs the one ``created``
   earliest. When one UID is claimed by several groups (a merged group split), the group
   holding the record the UID was derived from keeps it; another group falls back to its next
@@ -41,7 +42,7 @@ import re
 import tomllib
 import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -228,7 +229,7 @@ class _Item:
     record: str
     instant: datetime | None  # None for all-day events
     title: _Title
-    rank: tuple[int, int, str, str]
+    rank: tuple[bool, int, int, str, str]
 
 
 def _richness(event: Event) -> int:
@@ -334,10 +335,12 @@ def dedupe(
     *,
     priority: Mapping[str, int],
     created: Mapping[str, str | None] | None = None,
+    stale: Collection[tuple[str, str]] = (),
     config: DedupeConfig | None = None,
 ) -> DedupeResult:
     config = config or default_config()
     created = created or {}
+    stale = set(stale)
     items: list[_Item] = []
     for index, event in enumerate(events):
         ref = event.sources[0] if event.sources else SourceRef(id="", record_id=event.uid)
@@ -350,6 +353,7 @@ def dedupe(
                 instant=event.start if isinstance(event.start, datetime) else None,
                 title=_Title.of(event.title, config),
                 rank=(
+                    (ref.id, ref.record_id) in stale,
                     -priority.get(ref.id, DEFAULT_PRIORITY),
                     -_richness(event),
                     ref.id,

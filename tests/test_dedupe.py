@@ -200,3 +200,12 @@ def test_unrelated_events_are_untouched() -> None:
     b = ev("city", "b", "Ronja", start=T11 + timedelta(days=1))
     result = dedupe([a, b], priority=PRIORITY)
     assert [e.uid for e in result.events] == [a.uid, b.uid] and result.log == []
+
+
+def test_stale_records_give_no_fields() -> None:
+    # The city stopped listing it (two healthy runs); the partner still does.
+    city = ev("city", "c", "Pippi Langstrumpf", description="Alter Text")
+    partner = ev("partner", "p", "Pippi Langstrumpf!", description="Neuer Text")
+    (event,) = dedupe([city, partner], priority=PRIORITY, stale={("city", "c")}).events
+    assert event.description == "Neuer Text" and event.field_sources["title"] == "partner"
+    assert [s.id for s in event.sources] == ["partner", "city"]

@@ -1,19 +1,19 @@
 """End to end, over several runs: two ICS sources of different priority on a real local HTTP
 server, whose answers change between runs, and the real ``famcal run`` (issue #6).
 
-Covers: merge across sources with fields by priority; series dates and different events at
-the same time and place kept apart; UIDs kept through merges, splits and retitles with
-SEQUENCE + 1; an unchanged run rewrites no feed byte; missing twice from a healthy source →
-cancelled tombstone kept 30 days past its end; failed or degraded sources cancel nothing;
-an event another source still lists stays; a returning event is scheduled again; past
-events stay in the database when the window moves on.
+Covers: merge across sources with fields by priority; cancelled in the text; series dates
+and different events at the same time and place kept apart; UIDs kept through merges,
+splits and retitles with SEQUENCE + 1; an unchanged run rewrites no feed byte; missing twice
+from a healthy source → cancelled tombstone kept 30 days past its end; failed or degraded
+sources cancel nothing; an event another source still lists stays; a returning event is
+scheduled again; past events stay in the database when the window moves on.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -222,6 +222,17 @@ def test_merge_across_sources_and_unchanged_run(tmp_path: Path, site: LocalSite)
     after = snapshot(s.out)
     assert [name for name in before if before[name] != after[name]] == ["health.json"]
     assert s.sql("select count(*) from merge_log") == [(len(decisions),)]
+
+    # The partner writes "Abgesagt" into its title: still the same event (the prefix says
+    # nothing about which event it is), the title still stadt's, the status cancelled,
+    # under the same UID with SEQUENCE + 1.
+    cancelled = replace(PIPPI_PARTNER, title="ABGESAGT – Pippi Langstrumpf!")
+    s.serve(partner=[cancelled, KRABBEL_PARTNER, BASTELN_PARTNER, GRUFFELO_PARTNER])
+    (pippi2,) = by_title(s.run(), "Pippi")
+    assert pippi2["uid"] == pippi["uid"]
+    assert pippi2["title"] == pippi["title"] and pippi2["status"] == "cancelled"
+    assert pippi2["sequence"] == pippi["sequence"] + 1
+    assert s.ics_status()[pippi["uid"]] == ("CANCELLED", 1)
 
 
 KASPER_PARTNER = V(
