@@ -5,9 +5,13 @@ Contract:
   (failed on any fetch/content error; degraded when an otherwise fine crawl's event count
   fell by more than half since the last healthy run, zero included) and stores the records.
 - ``process_stage``: reads every stored record of the configured sources inside the window,
-  normalizes (rejects are counted by reason), tags, merges duplicates, cancels events that a
-  healthy source stopped listing for two runs, tracks SEQUENCE/LAST-MODIFIED, and saves the
-  canonical events in one transaction.
+  normalizes (rejects are counted by reason), tags, merges duplicates across sources
+  (``pipeline.dedupe``; merged events are tagged again, and a cancellation any of their
+  sources states holds), cancels events that every listing source stopped listing for two
+  healthy runs, keeps a cancelled tombstone for each published UID a merge absorbed (until
+  30 days after its end), tracks SEQUENCE/LAST-MODIFIED, and saves the canonical events, the
+  identities and the changed merge decisions in one transaction. It never deletes events:
+  past ones stay in the database as history.
 - ``publish_stage``: writes the feeds, ``health.json`` and ``index.html`` from the last
   processed events.
 - ``run``: all three, returning contract.md's exit status (0, 3, or 1).
@@ -203,8 +207,7 @@ def process_stage(
     decisions = _decisions_to_log(
         merged.log, identities, new_identities, store.latest_merge_decisions()
     )
-    store.save_identities(new_identities)
-    store.save_events(tracked, processed=run_id, merge_log=decisions)
+    store.save_events(tracked, processed=run_id, merge_log=decisions, identities=new_identities)
     report.events = len(tracked)
     log.info(
         "processed %d records into %d events (%d merged, %d rejected)",

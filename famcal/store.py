@@ -14,7 +14,7 @@ Contract:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -415,9 +415,20 @@ class Store:
         *,
         processed: int,
         merge_log: Sequence[dict[str, Any]] = (),
+        identities: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
-        """Upsert (event, fingerprint, created) rows and the merge decisions, atomically."""
+        """Upsert (event, fingerprint, created) rows, the merge decisions and the changed
+        identities, atomically: identities that point at a UID whose event was not saved
+        would make a merge's absorbed UID vanish without its tombstone."""
         with self.transaction():
+            if identities:
+                self.db.table("identities").upsert_all(
+                    (
+                        {"source_id": s, "record_id": r, "uid": u}
+                        for (s, r), u in identities.items()
+                    ),
+                    pk=("source_id", "record_id"),
+                )
             self.db.table("events").upsert_all(
                 (
                     {
