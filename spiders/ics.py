@@ -10,7 +10,7 @@ raises ``NotACalendar``. ``IcsSpider`` wraps it: one request per start URL.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -88,9 +88,16 @@ def _calendar_occurrences(
                 )
             except Exception as inner:
                 yield Skip("bad event", f"{component.get('UID', '?')}: {inner}")
+    # recurring-ical-events drops RRULE from and adds RECURRENCE-ID to every occurrence, even
+    # of a single event: which UIDs are series must be read from the calendar itself.
+    series = {
+        str(c.get("UID", "")).strip()
+        for c in calendar.walk("VEVENT")
+        if any(k in c for k in ("RRULE", "RDATE", "RECURRENCE-ID"))
+    }
     for occurrence in occurrences:
         try:
-            yield _occurrence(occurrence)
+            yield _occurrence(occurrence, series)
         except Exception as exc:
             yield Skip("bad event", f"{occurrence.get('UID', '?')}: {exc}")
 
@@ -104,7 +111,7 @@ def _text(component: icalendar.Event, name: str) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def _occurrence(event: icalendar.Event) -> dict[str, Any]:
+def _occurrence(event: icalendar.Event, series: Set[str] = frozenset()) -> dict[str, Any]:
     start = event.decoded("DTSTART")
     if not isinstance(start, date):
         raise ValueError("DTSTART is not a date or time")
@@ -121,8 +128,12 @@ def _occurrence(event: icalendar.Event) -> dict[str, Any]:
         # Name the zone for the normalizer; the offset in the ISO text is what counts.
         timezone = getattr(start.tzinfo, "key", None)
     uid = _text(event, "UID") or _fallback_uid(event)
-    recurring = any(k in event for k in ("RRULE", "RDATE", "RECURRENCE-ID"))
-    record_id = f"{uid}#{_iso(start)}" if recurring else uid
+    # The record id must survive a moved time (issue #6): a single event is its UID; an
+    # occurrence of a series is the UID plus its RECURRENCE-ID (the slot it was planned in),
+    # not its possibly moved DTSTART.
+    recurrence = event.get("RECURRENCE-ID")
+    slot = recurrence.dt if recurrence is not None else start
+    record_id = f"{uid}#{_iso(slot)}" if uid in series else uid
     categories: list[str] = []
     raw_categories = event.get("CATEGORIES")
     for group in raw_categories if isinstance(raw_categories, list) else [raw_categories]:
