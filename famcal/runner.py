@@ -204,8 +204,9 @@ def process_stage(
         for e, mark, _ in tracked
         if e.uid in stored_rows and stored_rows[e.uid]["fingerprint"] != mark
     )
+    grouped = {(r.id, r.record_id) for e in merged.events if len(e.sources) > 1 for r in e.sources}
     decisions = _decisions_to_log(
-        merged.log, identities, new_identities, store.latest_merge_decisions()
+        merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
     )
     store.save_events(tracked, processed=run_id, merge_log=decisions, identities=new_identities)
     report.events = len(tracked)
@@ -300,6 +301,7 @@ def _decisions_to_log(
     rows: list[dict[str, Any]],
     identities: dict[tuple[str, str], str],
     new_identities: dict[tuple[str, str], str],
+    grouped: set[tuple[str, str]],
     latest: dict[tuple[str, str], set[tuple[str, str, str]]],
 ) -> list[dict[str, Any]]:
     """This run's merge decisions that differ from the last ones logged for each record.
@@ -312,17 +314,21 @@ def _decisions_to_log(
         by_record.setdefault((row["source_id"], row["record_id"]), []).append(row)
     for key, uid in new_identities.items():
         previous = identities.get(key)
-        merged = any(r["decision"] == "merged" for r in by_record.get(key, ()))
-        if previous is not None and not merged:
-            by_record.setdefault(key, []).append(
-                {
-                    "uid": uid,
-                    "source_id": key[0],
-                    "record_id": key[1],
-                    "decision": "split",
-                    "reason": f"no longer grouped under {previous}",
-                }
-            )
+        if previous is None or any(r["decision"] == "merged" for r in by_record.get(key, ())):
+            continue
+        # A record whose UID changed without a merge row of its own: the other side of a
+        # merge (its event was absorbed), or a record that left its group.
+        decision = "merged" if key in grouped else "split"
+        reason = f"now under {uid}" if key in grouped else f"no longer grouped under {previous}"
+        by_record.setdefault(key, []).append(
+            {
+                "uid": uid,
+                "source_id": key[0],
+                "record_id": key[1],
+                "decision": decision,
+                "reason": f"{reason} (was {previous})" if key in grouped else reason,
+            }
+        )
     out: list[dict[str, Any]] = []
     for key in sorted(by_record):
         found = by_record[key]

@@ -296,7 +296,8 @@ def test_uids_survive_joins_merges_and_splits(tmp_path: Path, site: LocalSite) -
     assert second[absorbed]["status"] == "cancelled"
     assert second[absorbed]["sequence"] == 1
     assert s.ics_status()[absorbed] == ("CANCELLED", 1)
-    assert s.sql("select count(*) from merge_log where decision = 'merged'") == [(2,)]
+    merged = set(s.sql("select source_id, record_id from merge_log where decision = 'merged'"))
+    assert {("partner", "kasper@partner"), ("partner", "singen@partner")} <= merged
 
     # The tombstone is carried over unchanged by the next run.
     before = snapshot(s.out)
@@ -431,3 +432,35 @@ def test_past_events_stay_in_the_database(tmp_path: Path, site: LocalSite) -> No
     for uid, data in december.items():
         assert s.sql("select data from events where uid = ?", uid) == [(data,)]
     assert s.sql("select count(*) from records where missing_runs > 0") == [(0,)]
+
+
+def test_moved_time_keeps_uid(tmp_path: Path, site: LocalSite) -> None:
+    s = Setup(tmp_path, site)
+    s.serve(stadt=[LATERNE, KRABBEL_STADT], partner=[])
+    first = s.run()
+    (laterne,) = by_title(first, "Laternenumzug")
+    krabbel = by_title(first, "Krabbelgruppe")
+
+    # The single event moves by half an hour; one date of the series moves to the afternoon.
+    moved = V(
+        KRABBEL_STADT.uid,
+        "Krabbelgruppe",
+        "20261208T143000",
+        "20261208T160000",
+        KRABBEL_STADT.location,
+    )
+    override = moved.ics().replace(
+        "DTSTART;", "RECURRENCE-ID;TZID=Europe/Berlin:20261208T100000\r\nDTSTART;", 1
+    )
+    s.site.put(
+        "/stadt.ics",
+        calendar(
+            replace(LATERNE, start="20261203T173000", end="20261203T190000"), KRABBEL_STADT
+        ).replace("END:VCALENDAR", override + "\r\nEND:VCALENDAR"),
+    )
+    second = s.run()
+    assert set(second) == set(first)  # no new UIDs, none gone
+    assert second[laterne["uid"]]["start"] == "2026-12-03T17:30:00+01:00"
+    assert second[laterne["uid"]]["sequence"] == 1
+    assert second[krabbel[1]["uid"]]["start"] == "2026-12-08T14:30:00+01:00"
+    assert [second[k["uid"]]["sequence"] for k in krabbel] == [0, 1, 0]
