@@ -458,9 +458,17 @@ def test_moved_time_keeps_uid(tmp_path: Path, site: LocalSite) -> None:
             replace(LATERNE, start="20261203T173000", end="20261203T190000"), KRABBEL_STADT
         ).replace("END:VCALENDAR", override + "\r\nEND:VCALENDAR"),
     )
-    second = s.run()
+    second = s.run(now=NOW + timedelta(hours=6))
     assert set(second) == set(first)  # no new UIDs, none gone
     assert second[laterne["uid"]]["start"] == "2026-12-03T17:30:00+01:00"
     assert second[laterne["uid"]]["sequence"] == 1
     assert second[krabbel[1]["uid"]]["start"] == "2026-12-08T14:30:00+01:00"
     assert [second[k["uid"]]["sequence"] for k in krabbel] == [0, 1, 0]
+    # LAST-MODIFIED moves with SEQUENCE, and only then.
+    changed = {laterne["uid"], krabbel[1]["uid"]}
+    for uid, event in second.items():
+        moved_on = event["updated"] != first[uid]["updated"]
+        assert moved_on == (uid in changed), uid
+    cal = icalendar.Calendar.from_ical((s.out / "alle.ics").read_bytes())
+    stamps = {str(e["UID"]): e["LAST-MODIFIED"].dt for e in cal.events}
+    assert stamps[laterne["uid"]] == NOW + timedelta(hours=6)
