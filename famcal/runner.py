@@ -8,8 +8,13 @@ Contract:
   source's records are kept and none of its events is taken for deleted.
 - ``process_stage``: reads every stored record of the configured sources inside the window,
   normalizes (rejects are counted by reason, overall and per source, and logged), tags,
-  merges duplicates, cancels events that a healthy source stopped listing for two runs,
-  tracks SEQUENCE/LAST-MODIFIED, and saves the canonical events in one transaction.
+  merges duplicates across sources (``pipeline.dedupe``; merged events are tagged again,
+  and a cancellation any of their sources states holds), cancels events that every
+  listing source stopped listing for two healthy runs, keeps a cancelled tombstone for
+  each published UID a merge absorbed (until 30 days after its end), tracks
+  SEQUENCE/LAST-MODIFIED, and saves the canonical events, the identities and the changed
+  merge decisions in one transaction. It never deletes events: past ones stay in the
+  database as history.
 - ``publish_stage``: writes the feeds, ``health.json`` and ``index.html`` from the last
   processed events.
 - ``run``: all three, returning contract.md's exit status (0, 3, or 1); with ``log_dir`` it
@@ -23,7 +28,7 @@ log's wall-clock stamps.
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 import os
 import sys
@@ -37,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from famcal.config import SourceConfig
-from famcal.model import Event, Health, Status
+from famcal.model import Event, Health, Status, Tags, as_datetime
 from famcal.progress import QUIET, Progress
 from famcal.runlog import RunLog
 from famcal.store import Store
@@ -51,7 +56,7 @@ from feeds.publish import (
     render,
     write_files,
 )
-from pipeline.dedupe import dedupe
+from pipeline.dedupe import dedupe, new_uid
 from pipeline.normalize import Rejected, normalize
 from pipeline.tag import tag_event
 from pipeline.track import track
@@ -59,6 +64,7 @@ from pipeline.track import track
 log = logging.getLogger("famcal")
 
 MISSING_RUNS_TO_CANCEL = 2
+TOMBSTONE_DAYS = timedelta(days=30)  # a cancelled entry stays this long after its end
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_DEGRADED = 0, 1, 2, 3
 
 
@@ -90,11 +96,6 @@ class ProcessReport:
 
 def window(now: datetime) -> tuple[datetime, datetime]:
     return now - WINDOW_BEFORE, now + WINDOW_AFTER
-
-
-def new_uid(source_id: str, record_id: str) -> str:
-    digest = hashlib.sha256(f"{source_id}\x1f{record_id}".encode()).hexdigest()[:24]
-    return f"{digest}@famcal-hannover"
 
 
 def _wall_clock() -> datetime:
@@ -187,6 +188,7 @@ def process_stage(
     configured = {s.id: s for s in sources}
     priority = {s.id: s.priority for s in sources}
     identities = store.identities()
+    stored_rows = store.event_rows()
     start, _ = window(now)
     missing: dict[tuple[str, str], int] = {}
     normalized: list[Event] = []
@@ -208,11 +210,19 @@ def process_stage(
             report.repaired_by_source[raw.source_id][str(repaired)] += 1
         missing[key] = stored.missing_runs
         normalized.append(replace(event, tags=tag_event(event)))
-    merged = dedupe(normalized, priority=priority)
-    report.merged = len(merged.log)
+    merged = dedupe(
+        normalized,
+        priority=priority,
+        created={uid: _utc(row["created"]) for uid, row in stored_rows.items()},
+        stale={key for key, runs in missing.items() if runs >= MISSING_RUNS_TO_CANCEL},
+    )
+    report.merged = sum(len(e.sources) - 1 for e in merged.events)
+    by_record = {(e.sources[0].id, e.sources[0].record_id): e for e in normalized}
     canonical: list[Event] = []
     new_identities: dict[tuple[str, str], str] = {}
     for event in merged.events:
+        if len(event.sources) > 1:
+            event = _retag_merged(event, by_record)
         for ref in event.sources:
             key = (ref.id, ref.record_id)
             if identities.get(key) != event.uid:
@@ -232,16 +242,21 @@ def process_stage(
             event = replace(event, tags=tags)
             report.cancelled_missing += 1
         canonical.append(event)
-    tracked = track(canonical, store.event_rows(), now=now)
-    stored_rows = store.event_rows()
+    canonical.extend(
+        _merge_tombstones(merged.absorbed, stored_rows, {e.uid for e in canonical}, now=now)
+    )
+    tracked = track(canonical, stored_rows, now=now)
     report.new = sum(1 for e, _, _ in tracked if e.uid not in stored_rows)
     report.changed = sum(
         1
         for e, mark, _ in tracked
         if e.uid in stored_rows and stored_rows[e.uid]["fingerprint"] != mark
     )
-    store.save_identities(new_identities)
-    store.save_events(tracked, processed=run_id, merge_log=merged.log)
+    grouped = {(r.id, r.record_id) for e in merged.events if len(e.sources) > 1 for r in e.sources}
+    decisions = _decisions_to_log(
+        merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
+    )
+    store.save_events(tracked, processed=run_id, merge_log=decisions, identities=new_identities)
     report.events = len(tracked)
     log.info(
         "processed %d records into %d events (%d merged, %d rejected)",
@@ -251,6 +266,123 @@ def process_stage(
         sum(report.rejected.values()),
     )
     return report
+
+
+def _utc(stamp: str | None) -> str | None:
+    # Comparable text: "created" stamps carry the offset of their run's --now.
+    return datetime.fromisoformat(stamp).astimezone(UTC).isoformat() if stamp else None
+
+
+def _retag_merged(event: Event, by_record: dict[tuple[str, str], Event]) -> Event:
+    """Tag the merged fields afresh; a cancellation any member source states still holds.
+
+    A source that writes "Abgesagt" is more likely right than one that has not caught up,
+    and a cancelled entry is visible (a tombstone), a wrongly scheduled one sends families
+    to a closed door.
+    """
+    tags = tag_event(event)
+    if tags.status is not Status.CANCELLED:
+        saying = sorted(
+            ref.id
+            for ref in event.sources
+            if (member := by_record.get((ref.id, ref.record_id))) is not None
+            and member.status is Status.CANCELLED
+        )
+        if saying:
+            reason = f"status: cancelled per {', '.join(saying)}"
+            tags = replace(tags, status=Status.CANCELLED, reasons=(*tags.reasons, reason))
+    return replace(event, tags=tags)
+
+
+MERGED_NOTE = (
+    "Doppelter Eintrag: diese Veranstaltung steht jetzt unter einem anderen Eintrag "
+    "im Kalender; dieser hier entfällt."
+)
+
+
+def _merge_tombstones(
+    absorbed: dict[str, str],
+    stored_rows: dict[str, dict[str, Any]],
+    produced: set[str],
+    *,
+    now: datetime,
+) -> list[Event]:
+    """Cancelled entries for UIDs a merge absorbed, so they do not silently vanish.
+
+    A published UID whose event merged into an older one becomes STATUS:CANCELLED (with a
+    note and ``hints["merged_into"]``) and is carried from run to run unchanged until 30
+    days after its end; if its records split off again, it is scheduled again under it.
+    """
+    first_window_start = (now - WINDOW_BEFORE).astimezone(UTC).isoformat()
+    out: list[Event] = []
+    for uid, row in stored_rows.items():
+        if uid in produced:
+            continue
+        if uid in absorbed:
+            event = Event.from_dict(json.loads(row["data"]))
+            tags = event.tags or Tags()
+            reason = f"status: merged into {absorbed[uid]}"
+            event = replace(
+                event,
+                description="\n\n".join(p for p in (MERGED_NOTE, event.description) if p),
+                hints={**event.hints, "merged_into": absorbed[uid]},
+                tags=replace(tags, status=Status.CANCELLED, reasons=(*tags.reasons, reason)),
+            )
+        elif (
+            row["status"] == Status.CANCELLED.value
+            and '"merged_into"' in row["data"]
+            and row["start"] >= first_window_start
+        ):
+            event = Event.from_dict(json.loads(row["data"]))
+        else:
+            continue
+        if _ends(event) + TOMBSTONE_DAYS >= now:
+            out.append(event)
+    return out
+
+
+def _ends(event: Event) -> datetime:
+    return as_datetime(event.end) if event.end is not None else event.start_datetime()
+
+
+def _decisions_to_log(
+    rows: list[dict[str, Any]],
+    identities: dict[tuple[str, str], str],
+    new_identities: dict[tuple[str, str], str],
+    grouped: set[tuple[str, str]],
+    latest: dict[tuple[str, str], set[tuple[str, str, str]]],
+) -> list[dict[str, Any]]:
+    """This run's merge decisions that differ from the last ones logged for each record.
+
+    Every run decides afresh; logging only changes keeps ``merge_log`` a history of what
+    merged, split or was kept apart and why, not a copy of every run.
+    """
+    by_record: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_record.setdefault((row["source_id"], row["record_id"]), []).append(row)
+    for key, uid in new_identities.items():
+        previous = identities.get(key)
+        if previous is None or any(r["decision"] == "merged" for r in by_record.get(key, ())):
+            continue
+        # A record whose UID changed without a merge row of its own: the other side of a
+        # merge (its event was absorbed), or a record that left its group.
+        decision = "merged" if key in grouped else "split"
+        reason = f"now under {uid}" if key in grouped else f"no longer grouped under {previous}"
+        by_record.setdefault(key, []).append(
+            {
+                "uid": uid,
+                "source_id": key[0],
+                "record_id": key[1],
+                "decision": decision,
+                "reason": f"{reason} (was {previous})" if key in grouped else reason,
+            }
+        )
+    out: list[dict[str, Any]] = []
+    for key in sorted(by_record):
+        found = by_record[key]
+        if {(r["uid"], r["decision"], r["reason"]) for r in found} != latest.get(key, set()):
+            out.extend(found)
+    return out
 
 
 def publish_stage(

@@ -17,7 +17,7 @@ Contract:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -158,6 +158,10 @@ class Store:
                     },
                     pk="id",
                 )
+            # Finding each record's last decision (process_stage logs only changes).
+            db.table("merge_log").create_index(
+                ["source_id", "record_id", "run_id"], if_not_exists=True
+            )
             if "runs" not in db.table_names():
                 db.table("runs").create(
                     {
@@ -448,9 +452,20 @@ class Store:
         *,
         processed: int,
         merge_log: Sequence[dict[str, Any]] = (),
+        identities: Mapping[tuple[str, str], str] | None = None,
     ) -> None:
-        """Upsert (event, fingerprint, created) rows and the merge decisions, atomically."""
+        """Upsert (event, fingerprint, created) rows, the merge decisions and the changed
+        identities, atomically: identities that point at a UID whose event was not saved
+        would make a merge's absorbed UID vanish without its tombstone."""
         with self.transaction():
+            if identities:
+                self.db.table("identities").upsert_all(
+                    (
+                        {"source_id": s, "record_id": r, "uid": u}
+                        for (s, r), u in identities.items()
+                    ),
+                    pk=("source_id", "record_id"),
+                )
             self.db.table("events").upsert_all(
                 (
                     {
@@ -475,6 +490,20 @@ class Store:
                 self.db.table("merge_log").insert_all(
                     ({**row, "run_id": processed} for row in merge_log), batch_size=1000
                 )
+
+    def latest_merge_decisions(self) -> dict[tuple[str, str], set[tuple[str, str, str]]]:
+        """(source, record) -> the (uid, decision, reason) rows of the last run that logged it."""
+        rows = self.db.execute(
+            "select m.source_id, m.record_id, m.uid, m.decision, m.reason from merge_log m "
+            "join (select source_id, record_id, max(run_id) as run_id from merge_log "
+            "group by source_id, record_id) last "
+            "on m.source_id = last.source_id and m.record_id = last.record_id "
+            "and m.run_id = last.run_id"
+        ).fetchall()
+        latest: dict[tuple[str, str], set[tuple[str, str, str]]] = {}
+        for source_id, record_id, uid, decision, reason in rows:
+            latest.setdefault((source_id, record_id), set()).add((uid, decision, reason))
+        return latest
 
 
 def _counts(text: str | None) -> dict[str, int]:

@@ -1,36 +1,251 @@
 """dedupe: one canonical event per real event, across sources.
 
-Contract: ``dedupe(events, priority=…)`` groups events that describe the same occurrence and
-returns ``DedupeResult(events, log)``: one merged ``Event`` per group — fields from the
-highest-priority source (ties: the richer record), every source kept in ``sources``, the
-field origins in ``field_sources``, and the UID of the group's oldest identity — plus one log
-row per merge decision. Candidates are blocked by start day, so no step compares all pairs.
-This first version merges only exact matches (same start, same normalized title, no
-conflicting postal code); issue #6 widens it.
+Contract: ``dedupe(events, priority=…, created=…) -> DedupeResult(events, log, absorbed)``.
+Input: normalized events with one source each, ``uid`` already looked up from the store's
+identities (or ``new_uid`` for a record never seen). Output:
+
+- one merged ``Event`` per group of events that describe the same occurrence. Two events
+  match when they come from different sources, are both all-day or both timed, start on the
+  same local day within ``start_tolerance_minutes`` (all-day: the same date), their
+  normalized titles are similar (an edit-distance ratio of ``title_key``: NFKC, casefold,
+  umlauts spelled out, punctuation and dashes dropped, known prefixes like "Kindertheater:"
+  removed) and their
+  places are compatible (postal codes equal or missing, venue names similar, coordinates
+  close). A group holds at most one record per source, and every pair in it must match
+  (complete linkage), so two different events at the same time and place never chain
+  together; the closest starts pair first, so a series' neighbouring showings stay apart.
+- fields: each from the highest-``priority`` source that has it (ties: the richer record,
+  then the source id; records in ``stale``, no longer listed by their source, come last);
+  ``categories`` and ``hints`` are united; ``sources`` keeps every ``SourceRef`` (best
+  first); ``field_sources`` names the source of each field.
+- UIDs: a group keeps the UID it first had — of its members' UIDs the one ``created``
+  earliest. When one UID is claimed by several groups (a merged group split), the group
+  holding the record the UID was derived from keeps it; another group falls back to its next
+  oldest member UID, then to ``new_uid`` of its own records (which revives the UID its record
+  had before it was merged). Member UIDs that no group keeps are returned in ``absorbed``
+  (old uid -> surviving uid) so the caller can publish a tombstone for them.
+- ``log``: one row per merge ("merged", with the evidence) and per near miss ("kept apart":
+  inside the time tolerance but a title or place too different, or a source already in the
+  group), each ``{uid, source_id, record_id, decision, reason}``.
+
+No step compares all pairs: events are blocked by local start day and, within a day, only
+events whose starts lie within the tolerance are compared (a sweep over the sorted starts).
+Thresholds and prefixes live in ``data/dedupe.toml``. Pure: no clock, no I/O beyond reading
+that file once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
+import tomllib
 import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
-from famcal.model import Event
+from rapidfuzz import fuzz
+
+from famcal.model import BERLIN, Event, Location, SourceRef
+from famcal.paths import data_file
+
+DEFAULT_PRIORITY = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class DedupeConfig:
+    start_tolerance: timedelta = timedelta(minutes=15)
+    title_similarity: float = 0.85
+    near_miss_similarity: float = 0.6
+    containment_similarity: float = 0.9
+    containment_min_chars: int = 10
+    venue_similarity: float = 0.6
+    max_distance_km: float = 1.0
+    prefixes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> DedupeConfig:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+        return cls(
+            start_tolerance=timedelta(minutes=float(data.get("start_tolerance_minutes", 15))),
+            title_similarity=float(data.get("title_similarity", 0.85)),
+            near_miss_similarity=float(data.get("near_miss_similarity", 0.6)),
+            containment_similarity=float(data.get("containment_similarity", 0.9)),
+            containment_min_chars=int(data.get("containment_min_chars", 10)),
+            venue_similarity=float(data.get("venue_similarity", 0.6)),
+            max_distance_km=float(data.get("max_distance_km", 1.0)),
+            prefixes=tuple(str(p) for p in data.get("prefixes", ())),
+        )
+
+
+@cache
+def default_config() -> DedupeConfig:
+    return DedupeConfig.from_file(data_file("dedupe.toml"))
 
 
 @dataclass(frozen=True, kw_only=True)
 class DedupeResult:
     events: list[Event]
     log: list[dict[str, Any]]
+    absorbed: dict[str, str] = field(default_factory=dict)  # old uid -> the uid that kept it
 
 
-def title_key(title: str) -> str:
-    text = unicodedata.normalize("NFKC", title).casefold()
-    text = re.sub(r"[^\w]+", " ", text)
-    return " ".join(text.split())
+def new_uid(source_id: str, record_id: str) -> str:
+    """The UID of a record never merged: from the source's own identity, never from content."""
+    digest = hashlib.sha256(f"{source_id}\x1f{record_id}".encode()).hexdigest()[:24]
+    return f"{digest}@famcal-hannover"
+
+
+# --- comparing two events ---------------------------------------------------------------------
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+_PARENS = re.compile(r"\([^)]*\)|\[[^]]*\]")
+_NON_WORD = re.compile(r"[\W_]+")
+_SEPARATOR = r"\s*(?::|!|\||–|—|-\s)\s*"
+
+
+@cache
+def _prefix_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not prefixes:
+        return None
+    names = sorted((_fold(p) for p in prefixes), key=len, reverse=True)
+    return re.compile(r"^\s*(?:" + "|".join(re.escape(n) for n in names) + ")" + _SEPARATOR)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_UMLAUTS)
+    # Remaining accents (é, ñ) compare as their base letter: sources disagree on them.
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _words(text: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def title_key(title: str, prefixes: Sequence[str] | None = None) -> str:
+    """Comparable form: 'Kindertheater: Pippi – Langstrumpf!' → 'pippi langstrumpf'."""
+    text = _fold(title)
+    pattern = _prefix_pattern(tuple(default_config().prefixes if prefixes is None else prefixes))
+    if pattern is not None:
+        # Repeatedly: "Abgesagt: Kindertheater: Pippi".
+        while True:
+            stripped = pattern.sub("", text, count=1)
+            if stripped == text or not _words(stripped):
+                break
+            text = stripped
+    return _words(text)
+
+
+def _ratio(a: str, b: str, floor: float = 0.0) -> float:
+    """Normalized Indel similarity 2·LCS/(len a + len b) (difflib's ratio, computed by
+    rapidfuzz in C++: on 100,000 events difflib spent most of dedupe's time here); 0 when
+    below ``floor``."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    return float(fuzz.ratio(a, b, score_cutoff=floor * 100)) / 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Title:
+    key: str
+    bare: str  # without bracketed text: "(ab 6 Jahren)"
+    tokens: frozenset[str]
+
+    @classmethod
+    def of(cls, title: str, config: DedupeConfig) -> _Title:
+        key = title_key(title, config.prefixes)
+        bare = title_key(_PARENS.sub(" ", title), config.prefixes) or key
+        return cls(key=key, bare=bare, tokens=frozenset(key.split()))
+
+
+def title_similarity(a: _Title, b: _Title, config: DedupeConfig, floor: float = 0.0) -> float:
+    """0..1; a value below ``floor`` may be reported as 0 (cheap, and enough to say "no")."""
+    if a.key == b.key or a.bare == b.bare:
+        return 1.0
+    score = 0.0
+    short, long = sorted((a, b), key=lambda t: len(t.key))
+    if len(short.key) >= config.containment_min_chars and short.tokens <= long.tokens:
+        score = config.containment_similarity
+    floor = max(floor, score)
+    for x, y in ((a.key, b.key), (a.bare, b.bare)):
+        score = max(score, _ratio(x, y, floor))
+    return score
+
+
+@lru_cache(maxsize=65536)
+def _place_key(text: str) -> str:
+    # Venue names and streets repeat from event to event: fold each once.
+    return _words(_fold(text))
+
+
+def _venue_similar(a: str, b: str, config: DedupeConfig) -> bool:
+    ka, kb = _place_key(a), _place_key(b)
+    if not ka or not kb:
+        return True
+    if ka in kb or kb in ka:
+        return True
+    return _ratio(ka, kb) >= config.venue_similarity
+
+
+def _distance_km(a: Location, b: Location) -> float | None:
+    if None in (a.lat, a.lon, b.lat, b.lon):
+        return None
+    assert a.lat is not None and a.lon is not None and b.lat is not None and b.lon is not None
+    lat = math.radians((a.lat + b.lat) / 2)
+    dx = math.radians(b.lon - a.lon) * math.cos(lat)
+    dy = math.radians(b.lat - a.lat)
+    return 6371.0 * math.hypot(dx, dy)
+
+
+def place_conflict(a: Location, b: Location, config: DedupeConfig) -> str | None:
+    """Why two places cannot be the same one, or None when they are compatible.
+
+    Missing information never conflicts: a source that names no place may still describe
+    the same event. Same street (with number) settles it; otherwise venue names must agree.
+    """
+    if a.postal_code and b.postal_code and a.postal_code != b.postal_code:
+        return f"postal codes differ ({a.postal_code} ≠ {b.postal_code})"
+    distance = _distance_km(a, b)
+    if distance is not None and distance > config.max_distance_km:
+        return f"places {distance:.1f} km apart"
+    if a.street and b.street and _place_key(a.street) == _place_key(b.street):
+        return None
+    if a.name and b.name and not _venue_similar(a.name, b.name, config):
+        return f"venues differ ({a.name!r} ≠ {b.name!r})"
+    return None
+
+
+def _place_evidence(a: Location, b: Location) -> str:
+    if a.postal_code and a.postal_code == b.postal_code:
+        return f"same postal code {a.postal_code}"
+    if a.name and b.name:
+        return "similar venue"
+    if a.is_empty() or b.is_empty():
+        return "place missing on one side"
+    return "no conflicting place"
+
+
+# --- grouping ---------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class _Item:
+    index: int
+    event: Event
+    source: str
+    record: str
+    instant: datetime | None  # None for all-day events
+    title: _Title
+    rank: tuple[bool, int, int, str, str]
 
 
 def _richness(event: Event) -> int:
@@ -42,6 +257,7 @@ def _richness(event: Event) -> int:
             event.location.name,
             event.location.street,
             event.location.postal_code,
+            event.location.lat is not None,
             event.price,
             event.image,
             event.end,
@@ -49,54 +265,289 @@ def _richness(event: Event) -> int:
     )
 
 
-def dedupe(events: Sequence[Event], *, priority: Mapping[str, int]) -> DedupeResult:
-    blocks: dict[tuple[str, str], list[Event]] = defaultdict(list)
-    for event in events:
-        blocks[(event.start.isoformat(), title_key(event.title))].append(event)
-    merged: list[Event] = []
-    log: list[dict[str, Any]] = []
-    for group in blocks.values():
-        clusters: list[list[Event]] = []
-        for event in group:
-            for cluster in clusters:
-                codes = {e.location.postal_code for e in cluster if e.location.postal_code}
-                same_source = any(e.sources[0].id == event.sources[0].id for e in cluster)
-                if not same_source and (
-                    not event.location.postal_code
-                    or not codes
-                    or event.location.postal_code in codes
-                ):
-                    cluster.append(event)
-                    break
-            else:
-                clusters.append([event])
-        for cluster in clusters:
-            merged.append(_merge(cluster, priority, log))
-    return DedupeResult(events=merged, log=log)
+def _local_day(event: Event) -> date:
+    if isinstance(event.start, datetime):
+        return event.start.astimezone(BERLIN).date()
+    return event.start
 
 
-def _merge(cluster: list[Event], priority: Mapping[str, int], log: list[dict[str, Any]]) -> Event:
-    if len(cluster) == 1:
-        return cluster[0]
-    ranked = sorted(
-        cluster,
-        key=lambda e: (-priority.get(e.sources[0].id, 50), -_richness(e), e.sources[0].id),
+def _blocks(items: list[_Item]) -> dict[tuple[bool, date], list[_Item]]:
+    blocks: dict[tuple[bool, date], list[_Item]] = defaultdict(list)
+    for item in items:
+        blocks[(item.event.all_day, _local_day(item.event))].append(item)
+    return blocks
+
+
+def _candidate_pairs(block: list[_Item], config: DedupeConfig) -> list[tuple[_Item, _Item, int]]:
+    """Pairs of a day's events whose starts lie within the tolerance (seconds apart)."""
+    if block[0].instant is None:  # all-day: the same date is the only tolerance
+        return [
+            (a, b, 0) for n, a in enumerate(block) for b in block[n + 1 :] if a.source != b.source
+        ]
+    ordered = sorted(block, key=lambda i: (i.instant, i.index))
+    tolerance = config.start_tolerance.total_seconds()
+    pairs: list[tuple[_Item, _Item, int]] = []
+    for n, a in enumerate(ordered):
+        assert a.instant is not None
+        for b in ordered[n + 1 :]:
+            assert b.instant is not None
+            gap = (b.instant - a.instant).total_seconds()
+            if gap > tolerance:
+                break
+            pairs.append((a, b, int(gap)))
+    return pairs
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Verdict:
+    merge: bool
+    similarity: float
+    reason: str
+    log: bool  # worth a "kept apart" row
+
+
+def _judge(a: _Item, b: _Item, gap: int, config: DedupeConfig) -> _Verdict:
+    minutes = f"start Δ{gap // 60} min"
+    if a.source == b.source:
+        # Never merged; worth a log row only when it looks like a duplicate listing.
+        similarity = title_similarity(a.title, b.title, config, config.title_similarity)
+        return _Verdict(
+            merge=False,
+            similarity=similarity,
+            reason=f"same source {a.source}: different records ({minutes})",
+            log=similarity >= config.title_similarity,
+        )
+    similarity = title_similarity(a.title, b.title, config, config.near_miss_similarity)
+    if similarity < config.near_miss_similarity:
+        return _Verdict(merge=False, similarity=similarity, reason="titles differ", log=False)
+    conflict = place_conflict(a.event.location, b.event.location, config)
+    if similarity < config.title_similarity:
+        return _Verdict(
+            merge=False,
+            similarity=similarity,
+            reason=f"titles differ ({similarity:.2f} < {config.title_similarity}: "
+            f"{a.title.key!r} vs {b.title.key!r}; {minutes})",
+            log=conflict is None,
+        )
+    if conflict is not None:
+        return _Verdict(
+            merge=False,
+            similarity=similarity,
+            reason=f"{conflict} ({minutes}, title {similarity:.2f})",
+            log=True,
+        )
+    return _Verdict(
+        merge=True,
+        similarity=similarity,
+        reason=f"{minutes}, title {similarity:.2f} ({a.title.key!r} ~ {b.title.key!r}), "
+        f"{_place_evidence(a.event.location, b.event.location)}",
+        log=False,
     )
-    best = ranked[0]
-    uid = min(e.uid for e in cluster)
-    sources = tuple(s for e in ranked for s in e.sources)
-    for other in ranked[1:]:
+
+
+def _ref(item: _Item) -> str:
+    return f"{item.source}/{item.record}"
+
+
+def dedupe(
+    events: Sequence[Event],
+    *,
+    priority: Mapping[str, int],
+    created: Mapping[str, str | None] | None = None,
+    stale: Collection[tuple[str, str]] = (),
+    config: DedupeConfig | None = None,
+) -> DedupeResult:
+    config = config or default_config()
+    created = created or {}
+    stale = set(stale)
+    items: list[_Item] = []
+    for index, event in enumerate(events):
+        ref = event.sources[0] if event.sources else SourceRef(id="", record_id=event.uid)
+        items.append(
+            _Item(
+                index=index,
+                event=event,
+                source=ref.id,
+                record=ref.record_id,
+                instant=event.start if isinstance(event.start, datetime) else None,
+                title=_Title.of(event.title, config),
+                rank=(
+                    (ref.id, ref.record_id) in stale,
+                    -priority.get(ref.id, DEFAULT_PRIORITY),
+                    -_richness(event),
+                    ref.id,
+                    ref.record_id,
+                ),
+            )
+        )
+
+    # Judge the candidate pairs of each block; keep the mergeable ones, log the near misses.
+    matches: list[tuple[int, float, int, int, str]] = []
+    good: set[tuple[int, int]] = set()
+    apart: list[tuple[_Item, _Item, str]] = []
+    for block in _blocks(items).values():
+        if len(block) < 2:
+            continue
+        for a, b, gap in _candidate_pairs(block, config):
+            verdict = _judge(a, b, gap, config)
+            if verdict.merge:
+                good.add((min(a.index, b.index), max(a.index, b.index)))
+                matches.append((gap, -verdict.similarity, a.index, b.index, verdict.reason))
+            elif verdict.log:
+                apart.append((a, b, verdict.reason))
+
+    # Complete-linkage grouping, closest pairs first: a group takes an event only when that
+    # event matches every member and brings a source the group does not have yet.
+    group_of = list(range(len(items)))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(items))}
+    joins: list[tuple[_Item, _Item, str]] = []
+    for _gap, _sim, i, j, reason in sorted(matches):
+        gi, gj = group_of[i], group_of[j]
+        if gi == gj:
+            continue
+        sources_i = {items[m].source for m in members[gi]}
+        sources_j = {items[m].source for m in members[gj]}
+        if sources_i & sources_j:
+            shared = ", ".join(sorted(sources_i & sources_j))
+            apart.append((items[i], items[j], f"{shared} already in the group ({reason})"))
+            continue
+        unmatched = [
+            (m, n) for m in members[gi] for n in members[gj] if (min(m, n), max(m, n)) not in good
+        ]
+        if unmatched:
+            m, n = unmatched[0]
+            why = f"{_ref(items[m])} and {_ref(items[n])} do not match"
+            apart.append((items[i], items[j], f"{why} ({reason})"))
+            continue
+        keep, drop = (gi, gj) if len(members[gi]) >= len(members[gj]) else (gj, gi)
+        for m in members.pop(drop):
+            group_of[m] = keep
+            members[keep].append(m)
+        a, b = sorted((items[i], items[j]), key=lambda it: it.rank)
+        joins.append((a, b, reason))
+
+    groups = [sorted((items[m] for m in ms), key=lambda it: it.rank) for ms in members.values()]
+    groups.sort(key=lambda g: min(it.index for it in g))
+    uids, absorbed = _assign_uids(groups, created)
+
+    merged = [_merge(group, uid) for group, uid in zip(groups, uids, strict=True)]
+    uid_of = {it.index: uid for group, uid in zip(groups, uids, strict=True) for it in group}
+    log: list[dict[str, Any]] = []
+    for a, b, reason in joins:
         log.append(
             {
-                "uid": uid,
-                "source_id": other.sources[0].id,
-                "record_id": other.sources[0].record_id,
+                "uid": uid_of[b.index],
+                "source_id": b.source,
+                "record_id": b.record,
                 "decision": "merged",
-                "reason": "same start, same normalized title, compatible place",
+                "reason": f"with {_ref(a)}: {reason}",
             }
         )
-    field_sources = {
-        name: best.sources[0].id
-        for name in ("title", "start", "end", "location", "description", "url")
-    }
-    return replace(best, uid=uid, sources=sources, field_sources=field_sources)
+    for a, b, reason in apart:
+        log.append(
+            {
+                "uid": uid_of[b.index],
+                "source_id": b.source,
+                "record_id": b.record,
+                "decision": "kept apart",
+                "reason": f"from {_ref(a)}: {reason}",
+            }
+        )
+    log.sort(key=lambda r: (r["source_id"], r["record_id"], r["decision"], r["reason"]))
+    return DedupeResult(events=merged, log=log, absorbed=absorbed)
+
+
+def _assign_uids(
+    groups: list[list[_Item]], created: Mapping[str, str | None]
+) -> tuple[list[str], dict[str, str]]:
+    """Each group keeps its oldest member UID; a UID claimed twice goes to its origin's group."""
+
+    def age(uid: str) -> tuple[str, str]:
+        # UIDs the store has never saved are newer than any it has.
+        return (created.get(uid) or "~", uid)
+
+    claimants: dict[str, list[int]] = defaultdict(list)
+    for n, group in enumerate(groups):
+        for uid in dict.fromkeys(it.event.uid for it in group):
+            claimants[uid].append(n)
+    assigned: dict[int, str] = {}
+    taken: set[str] = set()
+    for uid in sorted(claimants, key=age):
+        # In age order, so a group still open here lost each of its older UIDs to another.
+        open_groups = [n for n in claimants[uid] if n not in assigned]
+        if not open_groups:
+            continue
+        origin = [
+            n for n in open_groups if any(new_uid(it.source, it.record) == uid for it in groups[n])
+        ]
+        winner = (origin or sorted(open_groups, key=lambda n: groups[n][0].rank))[0]
+        assigned[winner] = uid
+        taken.add(uid)
+    for n, group in enumerate(groups):
+        if n in assigned:
+            continue
+        for item in group:
+            fresh = new_uid(item.source, item.record)
+            if fresh not in taken:
+                break
+        else:
+            keys = "\x1e".join(sorted(_ref(it) for it in group))
+            fresh = hashlib.sha256(keys.encode()).hexdigest()[:24] + "@famcal-hannover"
+        assigned[n] = fresh
+        taken.add(fresh)
+    uids = [assigned[n] for n in range(len(groups))]
+    absorbed: dict[str, str] = {}
+    for uid, claiming in claimants.items():
+        if uid not in taken:
+            absorbed[uid] = uids[claiming[0]]
+    return uids, absorbed
+
+
+_FIELDS = ("title", "start", "end", "description", "url", "location", "price", "image")
+
+
+def _has(event: Event, name: str, start: date) -> bool:
+    if name == "location":
+        return not event.location.is_empty()
+    if name == "end":
+        # An end only fits when it lies after the start the group takes.
+        end = event.end
+        return end is not None and type(end) is type(start) and end > start
+    return bool(getattr(event, name))
+
+
+def _merge(group: list[_Item], uid: str) -> Event:
+    """Field by field from the best-ranked member that has the field."""
+    best = group[0].event
+    origin = {name: group[0].source for name in _FIELDS}
+    values: dict[str, Any] = {}
+    for name in ("description", "url", "location", "price", "image", "end"):
+        for item in group:
+            if _has(item.event, name, best.start):
+                values[name] = getattr(item.event, name)
+                origin[name] = item.source
+                break
+        else:
+            origin.pop(name)
+    values.setdefault("end", None)
+    categories: dict[str, None] = {}
+    category_sources: dict[str, None] = {}
+    hints: dict[str, Any] = {}
+    for item in group:
+        for category in item.event.categories:
+            if category not in categories:
+                categories[category] = None
+                category_sources[item.source] = None
+        for key, value in item.event.hints.items():
+            hints.setdefault(key, value)
+    if category_sources:
+        origin["categories"] = ",".join(category_sources)
+    return replace(
+        best,
+        uid=uid,
+        categories=tuple(categories),
+        hints=hints,
+        sources=tuple(ref for item in group for ref in item.event.sources),
+        field_sources=origin,
+        **values,
+    )

@@ -6,6 +6,11 @@ Contract: ``track(events, stored, now=…)`` compares each canonical event with 
 ``updated`` are kept, so the feeds come out byte-identical. Changed: sequence + 1 and
 ``updated = now``. New: sequence 0, ``updated = created = now``. Returns
 ``(event, fingerprint, created)`` triples for the store.
+
+Status is material, so a cancellation (in the text, by a source, or by two healthy runs
+without it) and a return to "scheduled" each count as a change. What is not material —
+URL, categories, tags other than status, which sources list the event — may change the
+JSON bytes but never SEQUENCE or LAST-MODIFIED.
 """
 
 from __future__ import annotations
