@@ -23,3 +23,21 @@ def data_dir() -> Path:
 
 def data_file(*parts: str) -> Path:
     return data_dir().joinpath(*parts)
+
+
+@cache
+def data_digest() -> str:
+    """A digest of the rule, place and label files: the processing they drive must be redone
+    when any of them changes. The sources files, the demo snapshot and runtime files (the
+    database, HTTP cache, logs, which may live in the same folder) do not count."""
+    import hashlib
+
+    root = data_dir()
+    files = [p for p in root.glob("*.toml") if p.name != "sources.toml"]
+    for folder in ("tagging", "geo", "schema"):
+        files.extend(p for p in (root / folder).rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -28,6 +28,7 @@ log's wall-clock stamps.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -41,17 +42,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from famcal import __version__
 from famcal.config import SourceConfig
-from famcal.model import Event, Health, Status, Tags, as_datetime
+from famcal.model import BERLIN, Event, Health, Status, Tags, as_datetime
+from famcal.paths import data_digest
 from famcal.progress import QUIET, Progress
 from famcal.runlog import RunLog
-from famcal.store import Store
+from famcal.store import RecordRow, Store
 from feeds.health import health_document
 from feeds.page import index_html
 from feeds.publish import (
     WINDOW_AFTER,
     WINDOW_BEFORE,
     PublishReport,
+    feed_specs,
     json_bytes,
     render,
     write_files,
@@ -75,6 +79,10 @@ class SourceOutcome:
     events: int
     error: str | None
     skipped: dict[str, int] = field(default_factory=dict)
+    # Sent exactly what the last healthy crawl read; ``missing_moved`` counts the records
+    # that are missing once more because of it (they may now be cancelled).
+    unchanged: bool = False
+    missing_moved: int = 0
 
 
 @dataclass(kw_only=True)
@@ -98,6 +106,17 @@ def window(now: datetime) -> tuple[datetime, datetime]:
     return now - WINDOW_BEFORE, now + WINDOW_AFTER
 
 
+def crawl_window(now: datetime) -> tuple[datetime, datetime]:
+    """The feed window widened to whole local days: runs on the same day expand recurring
+    events over the same window, so an unchanged document can be recognised as such."""
+    start, end = window(now)
+    first = datetime.combine(start.astimezone(BERLIN).date(), datetime.min.time(), BERLIN)
+    last = datetime.combine(
+        end.astimezone(BERLIN).date() + timedelta(days=1), datetime.min.time(), BERLIN
+    )
+    return first, last
+
+
 def _wall_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -115,9 +134,10 @@ def crawl_stage(
 ) -> dict[str, SourceOutcome]:
     from spiders.crawl import crawl  # Scrapy loads only for the stages that crawl
 
-    start, end = window(now)
+    start, end = crawl_window(now)
     results = crawl(
         sources,
+        previous_digests=store.digests(),
         window_start=start,
         window_end=end,
         work_dir=work_dir,
@@ -130,6 +150,25 @@ def crawl_stage(
         result = results[source.id]
         status, error = result.status, result.error
         previous = store.source_health(source.id)
+        if result.unchanged and status is Health.OK and previous is not None:
+            moved = store.save_unchanged(
+                run_id=run_id,
+                source_id=source.id,
+                at=now,
+                window_start=start,
+                stats=result.stats,
+            )
+            outcomes[source.id] = SourceOutcome(
+                id=source.id,
+                status=Health.OK,
+                events=previous.events,
+                error=None,
+                unchanged=True,
+                missing_moved=moved,
+            )
+            log.info("source %s: ok, unchanged since the last run", source.id)
+            progress.note(f"{source.id}: ok, unchanged")
+            continue
         last_healthy = previous.last_healthy_count if previous else None
         if status is Health.OK and last_healthy and result.count == 0:
             # An answer without a single event from a source that had events is far more
@@ -148,8 +187,9 @@ def crawl_stage(
             type=source.type.value,
             status=status,
             error=error,
-            records=result.records(),
+            records=(RecordRow.from_json_line(line) for line in result.lines()),
             count=result.count,
+            digests=result.digests,
             at=now,
             window_start=start,
             skipped=result.skipped,
@@ -391,8 +431,18 @@ def publish_stage(
     now: datetime,
     out_dir: Path,
     base_url: str | None = None,
+    reuse: bool = False,
 ) -> PublishReport:
+    """Write the feeds, the page and health.json. With ``reuse``, a publish whose inputs
+    (the processed events in the window, the next family events, the address, the rules)
+    are those of the last one rewrites only health.json."""
     processed = store.latest_processed()
+    signature = _publish_signature(store, processed, now=now, base_url=base_url)
+    health = json_bytes(health_document(store.all_source_health(), now=now))
+    if reuse and signature == store.meta("publish_signature") and _all_published(out_dir):
+        report = PublishReport(feeds=json.loads(store.meta("publish_feeds") or "{}"))
+        write_files(out_dir, {"health.json": health}, report)
+        return report
     events = store.events(processed=processed) if processed is not None else []
     # Render every file before writing any: a failure here leaves the previous feeds in place.
     rendered = render(events, now=now, base_url=base_url)
@@ -400,9 +450,43 @@ def publish_stage(
     files["index.html"] = index_html(events, rendered.report, now=now, base_url=base_url).encode()
     # health.json carries the run's time ("generated"), so it is the one file that changes
     # on every run; the feeds and index.html change only with the events.
-    files["health.json"] = json_bytes(health_document(store.all_source_health(), now=now))
+    files["health.json"] = health
     write_files(out_dir, files, rendered.report)
+    store.set_meta("publish_signature", signature)
+    store.set_meta("publish_feeds", json.dumps(rendered.report.feeds, sort_keys=True))
     return rendered.report
+
+
+def _publish_signature(
+    store: Store, processed: int | None, *, now: datetime, base_url: str | None
+) -> str:
+    lo, hi = window(now)
+    shown, upcoming = (
+        store.window_keys(
+            processed,
+            start_from=lo.astimezone(UTC).isoformat(),
+            start_to=hi.astimezone(UTC).isoformat(),
+            upcoming_from=now.astimezone(UTC).isoformat(),
+        )
+        if processed is not None
+        else ([], [])
+    )
+    parts = [__version__, data_digest(), base_url or "", str(processed), *shown, "|", *upcoming]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _all_published(out_dir: Path) -> bool:
+    names = [f"{spec.path}.{ext}" for spec in feed_specs() for ext in ("ics", "json")]
+    return all((out_dir / name).is_file() for name in [*names, "index.html"])
+
+
+def process_signature(sources: Sequence[SourceConfig]) -> str:
+    """What processing depends on besides the records: the sources' settings and the rules."""
+    parts = [__version__, data_digest()] + [
+        f"{s.id}|{s.type.value}|{s.priority}|{','.join(s.categories)}"
+        for s in sorted(sources, key=lambda s: s.id)
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def exit_status(outcomes: dict[str, SourceOutcome]) -> int:
@@ -519,7 +603,28 @@ def _run_stages(
     with progress.bar("process and publish", 2) as advance:
         pause_for_tests("process")
         clock = time.perf_counter()
+        signature = process_signature(sources)
+        if (
+            store.meta("process_pending") == "0"
+            and store.meta("process_signature") == signature
+            and store.latest_processed() is not None
+        ):
+            # Nothing a process would read has changed since the last one: its events stand.
+            counts["process"] = {"skipped": "no source changed since the last run"}
+            timings["process"] = round(time.perf_counter() - clock, 3)
+            advance("unchanged")
+            pause_for_tests("publish")
+            clock = time.perf_counter()
+            published = publish_stage(
+                store, now=now, out_dir=out_dir, base_url=base_url, reuse=True
+            )
+            timings["publish"] = round(time.perf_counter() - clock, 3)
+            counts["publish"] = {"feeds": len(published.feeds), "written": len(published.written)}
+            advance(f"{len(published.feeds)} feeds")
+            return exit_status(outcomes)
         processed = process_stage(store, sources, now=now, run_id=run_id)
+        store.set_meta("process_signature", signature)
+        store.set_meta("process_pending", "0")
         timings["process"] = round(time.perf_counter() - clock, 3)
         problems = record_problems(store, processed)
         counts["process"] = {
@@ -539,7 +644,7 @@ def _run_stages(
         advance(f"{processed.events} events")
         pause_for_tests("publish")
         clock = time.perf_counter()
-        published = publish_stage(store, now=now, out_dir=out_dir, base_url=base_url)
+        published = publish_stage(store, now=now, out_dir=out_dir, base_url=base_url, reuse=True)
         timings["publish"] = round(time.perf_counter() - clock, 3)
         counts["publish"] = {
             "feeds": len(published.feeds),

@@ -56,6 +56,30 @@ class StoredRecord:
     last_seen: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class RecordRow:
+    """A raw record ready for the ``records`` table: its identity, start and JSON."""
+
+    record_id: str
+    start: str
+    data: str
+
+    @classmethod
+    def of(cls, raw: RawEvent) -> RecordRow:
+        return cls(
+            record_id=raw.record_id,
+            start=raw.start,
+            data=json.dumps(raw.to_dict(), ensure_ascii=False),
+        )
+
+    @classmethod
+    def from_json_line(cls, line: str) -> RecordRow:
+        data = json.loads(line)
+        return cls(
+            record_id=str(data["record_id"]), start=str(data["start"]), data=line.rstrip("\n")
+        )
+
+
 class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -177,9 +201,11 @@ class Store:
                 )
             # Added by issue #8; older databases get the columns on first open.
             sources = db.table("sources")
-            for column in ("skipped", "rejected", "repaired"):
+            for column in ("skipped", "rejected", "repaired", "digests"):
                 if column not in sources.columns_dict:
                     sources.add_column(column, str)
+            if "meta" not in db.table_names():
+                db.table("meta").create({"key": str, "value": str}, pk="key")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # --- runs -------------------------------------------------------------------------------
@@ -256,18 +282,22 @@ class Store:
         type: str,
         status: Health,
         error: str | None,
-        records: Iterable[RawEvent],
+        records: Iterable[RawEvent | RecordRow],
         count: int,
         at: datetime,
         window_start: datetime,
         skipped: dict[str, int] | None = None,
         stats: dict[str, Any] | None = None,
+        digests: dict[str, str] | None = None,
     ) -> None:
         """Store one source's crawl in one transaction.
 
         Seen records are upserted (missing counter reset). Only an ``ok`` crawl counts the
         absences of the source's other records still inside the window; a failed or
-        degraded crawl must never make events look deleted.
+        degraded crawl must never make events look deleted. ``records`` are ``RawEvent``s or
+        ready ``RecordRow``s (the crawl's own JSON lines, stored without a round trip).
+        The document digests are kept only for an ``ok`` crawl: the next crawl may skip a
+        document only when its events were stored whole.
         """
         stamp = at.isoformat()
         previous = self.source_health(source_id)
@@ -275,13 +305,14 @@ class Store:
             seen: set[str] = set()
             batch: list[dict[str, Any]] = []
             for raw in records:
-                seen.add(raw.record_id)
+                row = raw if isinstance(raw, RecordRow) else RecordRow.of(raw)
+                seen.add(row.record_id)
                 batch.append(
                     {
                         "source_id": source_id,
-                        "record_id": raw.record_id,
-                        "data": json.dumps(raw.to_dict(), ensure_ascii=False),
-                        "start": raw.start,
+                        "record_id": row.record_id,
+                        "data": row.data,
+                        "start": row.start,
                         "last_seen": stamp,
                         "missing_runs": 0,
                     }
@@ -324,9 +355,13 @@ class Store:
                     if healthy
                     else (previous.last_healthy_count if previous else None),
                     "skipped": json.dumps(skipped or {}, ensure_ascii=False),
+                    "digests": json.dumps((digests or {}) if healthy else {}),
                 },
                 pk="id",
             )
+            # Records changed: the next process must run (set in the same transaction, so
+            # a run killed before processing cannot leave them unprocessed).
+            self._mark_pending()
             self.db.table("source_runs").upsert(
                 {
                     "run_id": run_id,
@@ -340,6 +375,93 @@ class Store:
                 },
                 pk=("run_id", "source_id"),
             )
+
+    def digests(self) -> dict[str, dict[str, str]]:
+        """source id -> {url: digest} of the documents its last healthy crawl read."""
+        return {
+            row["id"]: json.loads(row["digests"] or "{}")
+            for row in self.db.table("sources").rows_where(select="id, digests")
+        }
+
+    def save_unchanged(
+        self,
+        *,
+        run_id: int,
+        source_id: str,
+        at: datetime,
+        window_start: datetime,
+        stats: dict[str, Any] | None = None,
+    ) -> int:
+        """A healthy crawl that found the source exactly as last time, in one transaction.
+
+        The stored records stand as they are; the ones already missing are missing once
+        more (the source still does not list them). Returns how many missing counters moved,
+        so the caller knows whether the events can change.
+        """
+        stamp = at.isoformat()
+        previous = self.source_health(source_id)
+        count = previous.events if previous else 0
+        with self.transaction():
+            cursor = self.db.execute(
+                "update records set missing_runs = missing_runs + 1 "
+                "where source_id = ? and missing_runs > 0 and substr(start, 1, 10) >= ?",
+                [source_id, window_start.isoformat()[:10]],
+            )
+            if cursor.rowcount:
+                self._mark_pending()
+            self.db.execute(
+                "update sources set status = ?, error = null, last_run = ?, last_success = ? "
+                "where id = ?",
+                [Health.OK.value, stamp, stamp, source_id],
+            )
+            self.db.table("source_runs").upsert(
+                {
+                    "run_id": run_id,
+                    "source_id": source_id,
+                    "status": Health.OK.value,
+                    "events": count,
+                    "error": None,
+                    "at": stamp,
+                    "skipped": "{}",
+                    "stats": json.dumps({**(stats or {}), "unchanged": True}),
+                },
+                pk=("run_id", "source_id"),
+            )
+        return int(cursor.rowcount or 0)
+
+    def window_keys(
+        self, processed: int, *, start_from: str, start_to: str, upcoming_from: str
+    ) -> tuple[list[str], list[str]]:
+        """The uids a publish would show (by UTC start) and the first family ones from
+        ``upcoming_from``: what the published files depend on besides the events' data."""
+        shown = [
+            row[0]
+            for row in self.db.execute(
+                "select uid from events where processed = ? and start >= ? and start <= ? "
+                "order by start, uid",
+                [processed, start_from, start_to],
+            )
+        ]
+        upcoming = [
+            row[0]
+            for row in self.db.execute(
+                "select uid from events where processed = ? and family = 1 and start >= ? "
+                "and start <= ? order by start, uid limit 20",
+                [processed, upcoming_from, start_to],
+            )
+        ]
+        return shown, upcoming
+
+    def _mark_pending(self) -> None:
+        self.db.execute("insert or replace into meta (key, value) values ('process_pending', '1')")
+
+    def meta(self, key: str) -> str | None:
+        rows = list(self.db.table("meta").rows_where("key = ?", [key]))
+        return str(rows[0]["value"]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
     def save_problems(
         self,

@@ -18,6 +18,7 @@ Contract:
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
@@ -35,6 +36,9 @@ from famcal.model import RawEvent, SourceType
 
 class SourceSpider(scrapy.Spider):
     source_type: ClassVar[SourceType]
+    # True when the start URLs are the whole source (one document each, no links followed):
+    # then an unchanged start document means an unchanged source.
+    single_document: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -42,12 +46,16 @@ class SourceSpider(scrapy.Spider):
         source: SourceConfig,
         window_start: datetime,
         window_end: datetime,
+        previous_digests: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(name=source.id, **kwargs)
         self.source = source
         self.window_start = window_start
         self.window_end = window_end
+        self.previous_digests = previous_digests or {}
+        self.digests: dict[str, str] = {}
+        self.unchanged_urls: set[str] = set()
         self.errors: list[str] = []
         self.skipped: Counter[str] = Counter()
         self.emitted = 0
@@ -64,6 +72,34 @@ class SourceSpider(scrapy.Spider):
 
     def parse_start(self, response: Response) -> Iterable[Any]:
         raise NotImplementedError
+
+    def unchanged(self, response: Response) -> bool:
+        """True when this start document is byte for byte what the last healthy crawl read
+        in the same window: its events are already stored, so parsing it again is waste.
+
+        Only for spiders whose whole source is the start documents (``single_document``);
+        the digest covers the body and the window, since a longer window can hold more
+        occurrences of the same series.
+        """
+        digest = hashlib.sha256(
+            response.body
+            + f"|{self.window_start.isoformat()}|{self.window_end.isoformat()}".encode()
+        ).hexdigest()
+        url = response.request.url if response.request is not None else response.url
+        self.digests[url] = digest
+        if self.single_document and self.previous_digests.get(url) == digest:
+            self.unchanged_urls.add(url)
+            return True
+        return False
+
+    @property
+    def all_unchanged(self) -> bool:
+        return (
+            self.single_document
+            and not self.errors
+            and bool(self.source.start_urls)
+            and len(self.unchanged_urls) == len(self.digests) == len(self.source.start_urls)
+        )
 
     def request(
         self,

@@ -35,6 +35,17 @@ class CrawlResult:
     count: int
     skipped: dict[str, int] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    # The source sent exactly what its last healthy crawl read (no records were written:
+    # the stored ones stand), and the digests of what was read this time.
+    unchanged: bool = False
+    digests: dict[str, str] = field(default_factory=dict)
+
+    def lines(self) -> Iterator[str]:
+        """The records as the worker wrote them: one JSON object per line."""
+        if self.records_path is None or not self.records_path.exists():
+            return
+        with self.records_path.open(encoding="utf-8") as lines:
+            yield from lines
 
     def records(self) -> Iterator[RawEvent]:
         if self.records_path is None or not self.records_path.exists():
@@ -66,13 +77,17 @@ def crawl(
     settings: dict[str, Any] | None = None,
     log_file: Path | None = None,
     echo: Callable[[str], None] | None = None,
+    previous_digests: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, CrawlResult]:
     work_dir.mkdir(parents=True, exist_ok=True)
     for source in sources:
         for stale in (f"{source.id}.result.json", f"{source.id}.jsonl"):
             (work_dir / stale).unlink(missing_ok=True)
     job = {
-        "sources": [source_to_dict(s) for s in sources],
+        "sources": [
+            {**source_to_dict(s), "digests": (previous_digests or {}).get(s.id, {})}
+            for s in sources
+        ],
         "window_start": window_start.isoformat(),
         "window_end": window_end.isoformat(),
         "out_dir": str(work_dir),
@@ -109,6 +124,8 @@ def crawl(
                 count=int(data.get("count", 0)),
                 skipped=dict(data.get("skipped") or {}),
                 stats=dict(data.get("stats") or {}),
+                unchanged=bool(data.get("unchanged")),
+                digests=dict(data.get("digests") or {}),
             )
         else:
             results[source.id] = CrawlResult(

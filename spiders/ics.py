@@ -366,12 +366,15 @@ def https_url(url: str) -> str:
 
 class IcsSpider(SourceSpider):
     source_type = SourceType.ICS
+    single_document = True
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.start_urls:
             yield self.request(https_url(url), self.parse_start)
 
     def parse_start(self, response: Response) -> Iterable[Any]:
+        if self.unchanged(response):
+            return
         timezone = str(self.source.options.get("timezone") or DEFAULT_TIMEZONE)
         truncated = False
         read = 0

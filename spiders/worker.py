@@ -70,6 +70,8 @@ class _SourceRecorder:
             "error": errors[0] if errors else None,
             "errors": errors[:20],
             "count": self.count,
+            "unchanged": spider.all_unchanged,
+            "digests": spider.digests,
             "skipped": dict(spider.skipped),
             "stats": {k: stats[k] for k in _STATS if k in stats},
         }
@@ -121,7 +123,13 @@ def run(job: dict[str, Any]) -> None:
         crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(recorder.spider_error, signal=signals.spider_error)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
-        process.crawl(crawler, source=source, window_start=window_start, window_end=window_end)
+        process.crawl(
+            crawler,
+            source=source,
+            window_start=window_start,
+            window_end=window_end,
+            previous_digests=dict(data.get("digests") or {}),
+        )
     process.start()
 
 
