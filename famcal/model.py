@@ -211,8 +211,20 @@ class Tags:
     reasons: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = _to_jsonable(self)
-        return data
+        return {
+            "family": self.family,
+            "age_min": self.age_min,
+            "age_max": self.age_max,
+            "age_groups": [g.value for g in self.age_groups],
+            "free": self.free,
+            "aktivpass": self.aktivpass,
+            "district": self.district.value if self.district is not None else None,
+            "municipality": self.municipality.value if self.municipality is not None else None,
+            "status": self.status.value,
+            "topics": [t.value for t in self.topics],
+            "audiences": [a.value for a in self.audiences],
+            "reasons": list(self.reasons),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Tags:
@@ -280,8 +292,36 @@ class Event:
         return as_datetime(self.start)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = _to_jsonable(self)
-        return data
+        # Written out rather than generic: it runs for every event on every run.
+        location = self.location
+        return {
+            "uid": self.uid,
+            "title": self.title,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat() if self.end is not None else None,
+            "all_day": self.all_day,
+            "description": self.description,
+            "url": self.url,
+            "location": {
+                "name": location.name,
+                "street": location.street,
+                "postal_code": location.postal_code,
+                "city": location.city,
+                "lat": location.lat,
+                "lon": location.lon,
+            },
+            "categories": list(self.categories),
+            "price": self.price,
+            "image": self.image,
+            "hints": _to_jsonable(self.hints),
+            "sources": [
+                {"id": ref.id, "url": ref.url, "record_id": ref.record_id} for ref in self.sources
+            ],
+            "tags": self.tags.to_dict() if self.tags is not None else None,
+            "sequence": self.sequence,
+            "updated": self.updated.isoformat() if self.updated is not None else None,
+            "field_sources": dict(self.field_sources),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:

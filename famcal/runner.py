@@ -35,7 +35,7 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -45,6 +45,7 @@ from typing import Any
 from famcal import __version__
 from famcal.config import SourceConfig
 from famcal.model import BERLIN, Event, Health, Status, Tags, as_datetime
+from famcal.parallel import map_chunks
 from famcal.paths import data_digest
 from famcal.progress import QUIET, Progress
 from famcal.runlog import RunLog
@@ -55,9 +56,10 @@ from feeds.publish import (
     WINDOW_AFTER,
     WINDOW_BEFORE,
     PublishReport,
+    Staging,
     feed_specs,
+    iter_rendered,
     json_bytes,
-    render,
     write_files,
 )
 from pipeline.dedupe import dedupe, new_uid
@@ -100,6 +102,8 @@ class ProcessReport:
     cancelled_missing: int = 0
     changed: int = 0
     new: int = 0
+    # The events saved for this run, handed to publish so it need not read them back.
+    canonical: list[Event] = field(default_factory=list)
 
 
 def window(now: datetime) -> tuple[datetime, datetime]:
@@ -249,7 +253,12 @@ def process_stage(
         if repaired := event.hints.get("repaired"):
             report.repaired_by_source[raw.source_id][str(repaired)] += 1
         missing[key] = stored.missing_runs
-        normalized.append(replace(event, tags=tag_event(event)))
+        normalized.append(event)
+    # Tagging is the costliest pure step: spread over the cores for large runs.
+    normalized = [
+        replace(event, tags=tags)
+        for event, tags in zip(normalized, map_chunks(tag_event, normalized), strict=True)
+    ]
     merged = dedupe(
         normalized,
         priority=priority,
@@ -283,7 +292,9 @@ def process_stage(
             report.cancelled_missing += 1
         canonical.append(event)
     canonical.extend(
-        _merge_tombstones(merged.absorbed, stored_rows, {e.uid for e in canonical}, now=now)
+        _merge_tombstones(
+            merged.absorbed, stored_rows, {e.uid for e in canonical}, now=now, load=store.event_data
+        )
     )
     tracked = track(canonical, stored_rows, now=now)
     report.new = sum(1 for e, _, _ in tracked if e.uid not in stored_rows)
@@ -298,6 +309,7 @@ def process_stage(
     )
     store.save_events(tracked, processed=run_id, merge_log=decisions, identities=new_identities)
     report.events = len(tracked)
+    report.canonical = [event for event, _, _ in tracked]
     log.info(
         "processed %d records into %d events (%d merged, %d rejected)",
         report.records,
@@ -346,6 +358,7 @@ def _merge_tombstones(
     produced: set[str],
     *,
     now: datetime,
+    load: Callable[[str], dict[str, Any] | None],
 ) -> list[Event]:
     """Cancelled entries for UIDs a merge absorbed, so they do not silently vanish.
 
@@ -359,7 +372,10 @@ def _merge_tombstones(
         if uid in produced:
             continue
         if uid in absorbed:
-            event = Event.from_dict(json.loads(row["data"]))
+            data = load(uid)
+            if data is None:
+                continue
+            event = Event.from_dict(data)
             tags = event.tags or Tags()
             reason = f"status: merged into {absorbed[uid]}"
             event = replace(
@@ -368,12 +384,11 @@ def _merge_tombstones(
                 hints={**event.hints, "merged_into": absorbed[uid]},
                 tags=replace(tags, status=Status.CANCELLED, reasons=(*tags.reasons, reason)),
             )
-        elif (
-            row["status"] == Status.CANCELLED.value
-            and '"merged_into"' in row["data"]
-            and row["start"] >= first_window_start
-        ):
-            event = Event.from_dict(json.loads(row["data"]))
+        elif row["status"] == Status.CANCELLED.value and row["start"] >= first_window_start:
+            data = load(uid)
+            if data is None or "merged_into" not in (data.get("hints") or {}):
+                continue
+            event = Event.from_dict(data)
         else:
             continue
         if _ends(event) + TOMBSTONE_DAYS >= now:
@@ -432,6 +447,7 @@ def publish_stage(
     out_dir: Path,
     base_url: str | None = None,
     reuse: bool = False,
+    events: Sequence[Event] | None = None,
 ) -> PublishReport:
     """Write the feeds, the page and health.json. With ``reuse``, a publish whose inputs
     (the processed events in the window, the next family events, the address, the rules)
@@ -443,18 +459,25 @@ def publish_stage(
         report = PublishReport(feeds=json.loads(store.meta("publish_feeds") or "{}"))
         write_files(out_dir, {"health.json": health}, report)
         return report
-    events = store.events(processed=processed) if processed is not None else []
-    # Render every file before writing any: a failure here leaves the previous feeds in place.
-    rendered = render(events, now=now, base_url=base_url)
-    files = rendered.files
-    files["index.html"] = index_html(events, rendered.report, now=now, base_url=base_url).encode()
-    # health.json carries the run's time ("generated"), so it is the one file that changes
-    # on every run; the feeds and index.html change only with the events.
-    files["health.json"] = health
-    write_files(out_dir, files, rendered.report)
+    if events is None:
+        events = store.events(processed=processed) if processed is not None else []
+    report = PublishReport()
+    staging = Staging(out_dir, report)
+    try:
+        for name, data in iter_rendered(events, now=now, base_url=base_url, report=report):
+            staging.put(name, data)
+        staging.put("index.html", index_html(events, report, now=now, base_url=base_url).encode())
+        # health.json carries the run's time ("generated"), so it is the one file that
+        # changes on every run; the feeds and index.html change only with the events.
+        staging.put("health.json", health)
+    except BaseException:
+        # Nothing renamed yet: every previously published file stays as it was.
+        staging.discard()
+        raise
+    staging.commit()
     store.set_meta("publish_signature", signature)
-    store.set_meta("publish_feeds", json.dumps(rendered.report.feeds, sort_keys=True))
-    return rendered.report
+    store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
+    return report
 
 
 def _publish_signature(
@@ -644,7 +667,14 @@ def _run_stages(
         advance(f"{processed.events} events")
         pause_for_tests("publish")
         clock = time.perf_counter()
-        published = publish_stage(store, now=now, out_dir=out_dir, base_url=base_url, reuse=True)
+        published = publish_stage(
+            store,
+            now=now,
+            out_dir=out_dir,
+            base_url=base_url,
+            reuse=True,
+            events=processed.canonical,
+        )
         timings["publish"] = round(time.perf_counter() - clock, 3)
         counts["publish"] = {
             "feeds": len(published.feeds),

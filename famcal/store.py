@@ -565,8 +565,18 @@ class Store:
         ]
 
     def event_rows(self) -> dict[str, dict[str, Any]]:
-        """uid -> stored row (fingerprint, sequence, updated, created, data) for tracking."""
-        return {row["uid"]: row for row in self.db.table("events").rows}
+        """uid -> stored row (start, status, fingerprint, sequence, updated, created) for
+        tracking; without the events' JSON, which ``event_data`` reads where needed."""
+        return {
+            row["uid"]: row
+            for row in self.db.table("events").rows_where(
+                select="uid, start, status, fingerprint, sequence, updated, created"
+            )
+        }
+
+    def event_data(self, uid: str) -> dict[str, Any] | None:
+        row = self.db.execute("select data from events where uid = ?", [uid]).fetchone()
+        return json.loads(row[0]) if row else None
 
     def save_events(
         self,
@@ -588,25 +598,32 @@ class Store:
                     ),
                     pk=("source_id", "record_id"),
                 )
-            self.db.table("events").upsert_all(
+            # One statement per row with a native upsert: sqlite-utils' upsert_all runs an
+            # insert and an update per row, and this is the largest write of a run.
+            self.db.conn.executemany(
+                "insert into events (uid, start, end, family, status, sequence, updated, "
+                "created, fingerprint, processed, data) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "on conflict(uid) do update set start = excluded.start, end = excluded.end, "
+                "family = excluded.family, status = excluded.status, "
+                "sequence = excluded.sequence, updated = excluded.updated, "
+                "created = excluded.created, fingerprint = excluded.fingerprint, "
+                "processed = excluded.processed, data = excluded.data",
                 (
-                    {
-                        "uid": event.uid,
-                        "start": _sort_key(event),
-                        "end": event.end.isoformat() if event.end else None,
-                        "family": int(bool(event.tags and event.tags.family)),
-                        "status": event.status.value,
-                        "sequence": event.sequence,
-                        "updated": event.updated.isoformat() if event.updated else None,
-                        "created": created,
-                        "fingerprint": fingerprint,
-                        "processed": processed,
-                        "data": json.dumps(event.to_dict(), ensure_ascii=False),
-                    }
+                    (
+                        event.uid,
+                        _sort_key(event),
+                        event.end.isoformat() if event.end else None,
+                        int(bool(event.tags and event.tags.family)),
+                        event.status.value,
+                        event.sequence,
+                        event.updated.isoformat() if event.updated else None,
+                        created,
+                        fingerprint,
+                        processed,
+                        json.dumps(event.to_dict(), ensure_ascii=False),
+                    )
                     for event, fingerprint, created in events
                 ),
-                pk="uid",
-                batch_size=1000,
             )
             if merge_log:
                 self.db.table("merge_log").insert_all(

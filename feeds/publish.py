@@ -9,6 +9,9 @@ Contract:
 - Each event is serialized once per format (VEVENT bytes, JSON item text, JSON-LD text) and
   that text is reused by every feed that holds the event: the feed matrix costs joins, not
   serializations.
+- ``iter_rendered`` + ``Staging``: the streaming form ``famcal run`` uses — each file staged
+  beside its target as it is rendered, all renamed into place at the end, so memory holds one
+  feed at a time and a failure anywhere before the renames leaves every previous file.
 - ``write_files(out_dir, files, report)``: each file is replaced atomically (temporary file in
   the same folder, fsync, rename) and only when its bytes change, so a run with no changes
   rewrites nothing. Everything is rendered before the first write, so a publish that fails
@@ -23,13 +26,14 @@ import functools
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from famcal.model import AgeGroup, District, Event, Topic
+from famcal.parallel import map_chunks
 from feeds import ics, jsonfeed, jsonld
 from feeds.labels import labels
 
@@ -171,6 +175,64 @@ def window_events(events: Sequence[Event], now: datetime) -> list[Event]:
     )
 
 
+@dataclass(frozen=True)
+class Serialized:
+    """One event in every published form: VEVENT bytes, JSON Feed item text, JSON-LD text
+    (family events only, for ``familie.jsonld``)."""
+
+    vevent: bytes
+    item: str
+    jsonld: str | None
+
+
+def serialize(event: Event) -> Serialized:
+    return Serialized(
+        vevent=ics.vevent(event),
+        item=jsonfeed.dump_item(jsonfeed.item(event)),
+        jsonld=jsonld.dump(jsonld.event_jsonld(event)) if _family(event) else None,
+    )
+
+
+def iter_rendered(
+    events: Sequence[Event],
+    *,
+    now: datetime,
+    base_url: str | None,
+    report: PublishReport,
+) -> Iterator[tuple[str, bytes]]:
+    """Each published feed file as (path, bytes), one at a time; fills ``report.feeds``."""
+    shown = window_events(events, now)
+    # One serialization per event and format (spread over the cores for large feeds); the
+    # feeds below only join these.
+    forms = map_chunks(serialize, shown)
+    vevents = {e.uid: form.vevent for e, form in zip(shown, forms, strict=True)}
+    items = {e.uid: form.item for e, form in zip(shown, forms, strict=True)}
+    base = base_url.rstrip("/") if base_url else None
+    for spec in feed_specs():
+        members = [e.uid for e in shown if spec.accepts(e)]
+        report.feeds[spec.path] = len(members)
+        yield (
+            f"{spec.path}.ics",
+            ics.calendar(
+                uid=f"famcal-{spec.path.replace('/', '-')}@famcal-hannover",
+                name=spec.title,
+                description=spec.description,
+                vevents=(vevents[uid] for uid in members),
+            ),
+        )
+        yield (
+            f"{spec.path}.json",
+            jsonfeed.feed(
+                title=spec.title,
+                description=spec.description,
+                items=(items[uid] for uid in members),
+                feed_url=f"{base}/{spec.path}.json" if base else None,
+                home_page_url=f"{base}/" if base else None,
+            ),
+        )
+    yield "familie.jsonld", jsonld.document(form.jsonld for form in forms if form.jsonld)
+
+
 def render(
     events: Sequence[Event],
     *,
@@ -178,32 +240,55 @@ def render(
     base_url: str | None = None,
 ) -> Rendered:
     report = PublishReport()
-    files: dict[str, bytes] = {}
-    shown = window_events(events, now)
-    # One serialization per event and format; the feeds below only join these.
-    vevents = {e.uid: ics.vevent(e) for e in shown}
-    items = {e.uid: jsonfeed.dump_item(jsonfeed.item(e)) for e in shown}
-    base = base_url.rstrip("/") if base_url else None
-    for spec in feed_specs():
-        members = [e.uid for e in shown if spec.accepts(e)]
-        report.feeds[spec.path] = len(members)
-        files[f"{spec.path}.ics"] = ics.calendar(
-            uid=f"famcal-{spec.path.replace('/', '-')}@famcal-hannover",
-            name=spec.title,
-            description=spec.description,
-            vevents=(vevents[uid] for uid in members),
-        )
-        files[f"{spec.path}.json"] = jsonfeed.feed(
-            title=spec.title,
-            description=spec.description,
-            items=(items[uid] for uid in members),
-            feed_url=f"{base}/{spec.path}.json" if base else None,
-            home_page_url=f"{base}/" if base else None,
-        )
-    files["familie.jsonld"] = jsonld.document(
-        jsonld.dump(jsonld.event_jsonld(e)) for e in shown if _family(e)
-    )
+    files = dict(iter_rendered(events, now=now, base_url=base_url, report=report))
     return Rendered(files=files, report=report)
+
+
+class Staging:
+    """Files staged beside their targets and renamed into place together by ``commit``.
+
+    Each file is written to a temporary file in its target's folder as soon as it is
+    rendered (so a large publish never holds every feed in memory), and only when its bytes
+    differ from the published ones. Nothing is renamed before every file is staged: a
+    publish that fails part-way leaves all previous files in place (``discard``).
+    """
+
+    def __init__(self, out_dir: Path, report: PublishReport) -> None:
+        self.out_dir = out_dir
+        self.report = report
+        self.staged: list[tuple[Path, Path, str]] = []
+
+    def put(self, name: str, data: bytes) -> None:
+        target = self.out_dir / name
+        try:
+            if target.stat().st_size == len(data) and target.read_bytes() == data:
+                self.report.unchanged += 1
+                return
+        except OSError:
+            pass
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.staged.append((Path(tmp), target, name))
+
+    def commit(self) -> None:
+        for tmp, target, name in self.staged:
+            os.replace(tmp, target)
+            self.report.written.append(name)
+        self.staged = []
+
+    def discard(self) -> None:
+        for tmp, _, _ in self.staged:
+            tmp.unlink(missing_ok=True)
+        self.staged = []
 
 
 def write_files(out_dir: Path, files: dict[str, bytes], report: PublishReport) -> None:

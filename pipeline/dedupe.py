@@ -131,8 +131,14 @@ def _words(text: str) -> str:
 
 def title_key(title: str, prefixes: Sequence[str] | None = None) -> str:
     """Comparable form: 'Kindertheater: Pippi – Langstrumpf!' → 'pippi langstrumpf'."""
+    return _title_key(title, tuple(default_config().prefixes if prefixes is None else prefixes))
+
+
+@lru_cache(maxsize=65536)
+def _title_key(title: str, prefixes: tuple[str, ...]) -> str:
+    # Cached: the occurrences of a series share their title.
     text = _fold(title)
-    pattern = _prefix_pattern(tuple(default_config().prefixes if prefixes is None else prefixes))
+    pattern = _prefix_pattern(prefixes)
     if pattern is not None:
         # Repeatedly: "Abgesagt: Kindertheater: Pippi".
         while True:
