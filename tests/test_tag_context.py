@@ -130,6 +130,12 @@ def test_family_context(title: str, description: str, family: bool) -> None:
         ("Architektur der 1920er Jahre", "Ein Rundgang durch die Südstadt.", [], ["kultur"]),
         ("Domführung für Familien", "Legenden rund um den alten Dom.", [], ["kultur"]),
         ("Taschenlampenführung im Wildpark", "Nachtaktive Tiere entdecken.", [], ["natur"]),
+        (
+            "Kinder-Uni: Warum ist der Himmel blau?",
+            "Für Kinder von 8 bis 12 Jahren.",
+            [],
+            ["bildung"],
+        ),
         # Addresses and place names are places, not subjects.
         ("Spieletreff", "Im Gemeindehaus, Lindenallee 5, Eingang Waldstraße.", [], []),
         ("Flohmarkt im Zooviertel", "Trödel aus Kellern und Dachböden.", [], ["feste"]),
