@@ -46,12 +46,15 @@ def decide_family(
     reasons: list[str] = []
     spans: list[tuple[int, int]] = []
     for rule in rules.false_friends:
+        # Every occurrence is masked (a second "Kinderwunsch" must not count as "Kinder"),
+        # the weight counts once.
+        counted = False
         for m in rule.finditer(text):
             spans.append(whole_words(text, *m.span()))
-            if rule.weight:
+            if rule.weight and not counted:
+                counted = True
                 score += rule.weight
                 reasons.append(f"family: false friend «{phrase(text, m)}» ({_fmt(rule.weight)})")
-            break
     clean = blank(text, spans) if spans else text
     for rule in (*rules.positive, *rules.negative):
         found = rule.search(clean)

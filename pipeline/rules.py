@@ -1,8 +1,10 @@
 """Loading the tagging rules from ``data/tagging/*.toml`` (once; cached).
 
 Contract: ``rules()`` returns the whole ``RuleBook``; each file is documented in its own header.
-A keyword entry is either a string (weight 1) or a table ``{ match = "...", weight = n }``;
-``match`` follows ``pipeline.text.compile_keyword`` (``*`` for compounds, ``re:`` for a regex).
+A keyword entry is either a string (weight 1) or a table ``{ match = "...", weight = n }``
+(optionally ``needle = "..."``: a substring every match of a ``re:`` pattern contains, so the
+regex only runs on texts that hold it); ``match`` follows ``pipeline.text.compile_keyword``
+(``*`` for compounds, ``re:`` for a regex).
 A malformed file raises ``RuleError`` naming the file and key, at first use.
 """
 
@@ -106,6 +108,7 @@ class RuleBook:
     status: StatusRules
     topics: Mapping[Topic, Lexicon]
     topic_suppress: tuple[Rule, ...]
+    topic_mask: tuple[Rule, ...]
     audiences: Mapping[Audience, Lexicon]
 
 
@@ -124,16 +127,22 @@ def parse_rules(items: Any, where: str) -> tuple[Rule, ...]:
         raise RuleError(f"{where}: must be a list of keywords")
     out: list[Rule] = []
     for item in items:
+        needle = None
         if isinstance(item, str):
             spec, weight = item, 1.0
         elif isinstance(item, dict) and isinstance(item.get("match"), str):
             spec, weight = item["match"], float(item.get("weight", 1.0))
+            if isinstance(item.get("needle"), str):
+                needle = fold(item["needle"])
         else:
             raise RuleError(f"{where}: entry {item!r} is neither a string nor {{match, weight}}")
         try:
             out.append(
                 Rule(
-                    spec=spec, pattern=compile_keyword(spec), weight=weight, needle=needle_of(spec)
+                    spec=spec,
+                    pattern=compile_keyword(spec),
+                    weight=weight,
+                    needle=needle_of(spec) if needle is None else needle,
                 )
             )
         except re.error as exc:
@@ -210,6 +219,7 @@ def rules() -> RuleBook:
         status=status,
         topics=_lexicons(tp.get("topics", {}), Topic, where),
         topic_suppress=parse_rules(tp.get("suppress"), f"{where}: suppress"),
+        topic_mask=parse_rules(tp.get("mask"), f"{where}: mask"),
         audiences=_lexicons(au.get("audiences", {}), Audience, where_au),
     )
 
@@ -250,9 +260,28 @@ def first_hit(rules_: Iterable[Rule], text: str) -> tuple[Rule, str] | None:
 
 
 def match_lexicon(lexicon: Lexicon, text: str, categories: Iterable[str]) -> str | None:
-    """The phrase (or 'category «…»') that sets this lexicon's slug, or None."""
+    """The phrase (or 'category «…»') that sets this lexicon's slug, or None.
+
+    A keyword of weight 1 or more decides alone; weaker keywords (a setting such as
+    "Waldwege", a job title such as "Ernährungsberaterin") add up, each rule once, and set
+    the slug only together with other evidence: their sum must reach 1.
+    """
     for category in categories:
         if category in lexicon.categories:
             return f"category «{category}»"
-    hit = first_hit(lexicon.keywords, mask(text, lexicon.exclude))
-    return f"keyword «{hit[1]}»" if hit else None
+    clean = mask(text, lexicon.exclude)
+    score = 0.0
+    found: list[str] = []
+    for rule in lexicon.keywords:
+        if rule.needle and rule.needle not in clean:
+            continue
+        m = rule.pattern.search(clean)
+        if m is None:
+            continue
+        if rule.weight >= 1.0:
+            return f"keyword «{phrase(clean, m)}»"
+        score += rule.weight
+        found.append(phrase(clean, m))
+        if score >= 1.0 - 1e-9:
+            return "weak keywords " + " + ".join(f"«{f}»" for f in found)
+    return None

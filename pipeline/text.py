@@ -2,7 +2,8 @@
 
 Contract:
 - ``fold(text)`` is the one form every rule is matched against: Unicode NFC, soft hyphens
-  removed, all dashes made "-", casefolded (so "ß" becomes "ss"), hyphens *between two letters*
+  removed, all dashes made "-", casefolded (so "ß" becomes "ss"; Turkish "İ" becomes a plain
+  "i"), hyphens *between two letters*
   dropped ("Kinder-Theater" → "kindertheater", "Eltern-Kind-Turnen" → "elternkindturnen") and
   whitespace collapsed. Digits and punctuation stay, so ages and prices can still be read.
 - ``fold_place(text)`` additionally spells umlauts out (ä → ae …), because place names arrive
@@ -22,6 +23,9 @@ from functools import lru_cache
 
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"})
 _SOFT = {0x00AD: None, 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None}
+# Casefolding the Turkish capital "İ" leaves "i" plus a combining dot (U+0307), which is not a
+# word character: "İki" would read as "i ki" and "ki" (KI, AI) would match inside it.
+_COMBINING_DOT = {0x0307: None}
 # A hyphen inside a word joins compound parts; one with a space after it ("Ahnen- und") is an
 # elision and stays, as does a hyphen next to a digit ("6-Jährige").
 _INNER_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
@@ -37,7 +41,7 @@ def fold(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text).translate(_SOFT).translate(_DASHES)
-    text = text.translate(_DIGITS).casefold()
+    text = text.translate(_DIGITS).casefold().translate(_COMBINING_DOT)
     text = _INNER_HYPHEN.sub("", text)
     return _SPACE.sub(" ", text).strip()
 

@@ -3,8 +3,10 @@
 Contract:
 - ``decide_topics(text, categories, book) -> (topics, reasons)``: a topic is set by a source
   category of its lexicon or a keyword in title, description or categories (its ``exclude``
-  phrases blanked first). A meeting ("Sitzung", "Jahreshauptversammlung") gets no topic: it
-  is *about* something, and topics follow the subject of the event, not its format.
+  phrases blanked first; street addresses of ``mask`` blanked for all). Keywords below weight 1
+  count only together (``pipeline.rules.match_lexicon``). A meeting ("Sitzung",
+  "Jahreshauptversammlung") gets no topic: it is *about* something, and topics follow the
+  subject of the event, not its format.
 - ``decide_audiences(text, categories, book) -> (audiences, reasons)``: the same over title
   and description; categories count only through the lexicon's own list (hannover.de's
   "Kinder & Jugendliche" names a section, not teenagers). Single parents are parents.
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from famcal.model import Audience, Topic
-from pipeline.rules import RuleBook, first_hit, match_lexicon
+from pipeline.rules import RuleBook, first_hit, mask, match_lexicon
 
 
 def decide_topics(
@@ -25,7 +27,8 @@ def decide_topics(
     suppressed = first_hit(book.topic_suppress, text)
     if suppressed:
         return (), (f"topics: none, a meeting «{suppressed[1]}»",)
-    with_categories = f"{text} . {' . '.join(categories)}"
+    # Addresses name a place, not a subject ("Treffpunkt Gartenstraße 12").
+    with_categories = f"{mask(text, book.topic_mask)} . {' . '.join(categories)}"
     topics: list[Topic] = []
     reasons: list[str] = []
     for topic, lexicon in book.topics.items():
