@@ -408,7 +408,18 @@ def eval_(gold: Any) -> None:
 
 @main.command()
 @shared_options
-@click.option("--keep-serving", is_flag=True, help="Keep serving the feeds after the run.")
+@click.option(
+    "--port",
+    type=int,
+    default=8739,
+    show_default=True,
+    help="Port the snapshot is served on (its URLs, and so the events' UIDs, contain it).",
+)
+@click.option(
+    "--keep-serving",
+    is_flag=True,
+    help="After the run, serve the published folder on http://127.0.0.1:8080/ until Ctrl-C.",
+)
 def demo(
     sources_path: Path,
     db_path: Path,
@@ -418,6 +429,7 @@ def demo(
     settings: tuple[str, ...],
     wait: float,
     verbose: bool,
+    port: int,
     keep_serving: bool,
 ) -> None:
     """Run the pipeline over the bundled recorded snapshot, offline.
@@ -438,7 +450,12 @@ def demo(
             base_url=base_url,
             settings=dict(_parse_setting(s) for s in settings),
             sources_path=None if sources_path == Path("data/sources.toml") else sources_path,
+            port=port,
         )
+    if keep_serving and status in (0, 3):
+        from feeds.serve import serve_forever
+
+        serve_forever(out_dir, host="127.0.0.1", port=8080)
     sys.exit(status)
 
 

@@ -64,12 +64,13 @@ def run_demo(
     base_url: str | None = None,
     settings: dict[str, Any] | None = None,
     sources_path: Path | None = None,
+    port: int = DEMO_PORT,
 ) -> int:
     sources_file = sources_path or data_file("demo", "sources.toml")
     site = data_file("demo", "site")
     # A fixed port keeps the snapshot's URLs — and the UIDs derived from page URLs — the
     # same from one demo run to the next; only when it is taken does a free port stand in.
-    with serve_folder(site, DEMO_PORT) as origin:
+    with serve_folder(site, port) as origin:
         try:
             sources = [
                 source.with_urls(tuple(u.replace("{demo}", origin) for u in source.start_urls))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -180,7 +181,20 @@ def test_schema_rejects_what_the_contract_forbids() -> None:
 def test_second_demo_run_rewrites_no_feed(tmp_path: Path) -> None:
     from tests.conftest import famcal
 
-    args = ("demo", "--db", str(tmp_path / "demo.db"), "--out", str(tmp_path / "out"))
+    # A port of its own: the snapshot's URLs (and UIDs) contain it, and another demo (a
+    # parallel test run) may hold the default one.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    args = (
+        "demo",
+        "--db",
+        str(tmp_path / "demo.db"),
+        "--out",
+        str(tmp_path / "out"),
+        "--port",
+        port,
+    )
     assert famcal(*args).returncode == 0
     files = sorted(p for p in (tmp_path / "out").rglob("*") if p.is_file())
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in files}
