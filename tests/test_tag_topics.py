@@ -119,7 +119,8 @@ def test_kinds_of_topic_mistakes(
 def test_a_sign_language_interpreter_is_not_a_foreign_language() -> None:
     got = tag(
         "Elternkurs für gehörlose Eltern",
-        "Die Referentin ist gehörlos. Eine Dolmetscherin begleitet den Abend.",
+        "Der Kurs ist in Gebärdensprache. Die Referentin ist gehörlos. "
+        "Eine Dolmetscherin begleitet den Abend.",
     )
     assert "migration" not in got["audiences"]
     assert "inklusion" in got["audiences"]
