@@ -91,6 +91,8 @@ class StatusRules:
     postponed: tuple[Rule, ...]
     not_status: tuple[Rule, ...]
     hints: Mapping[str, str]
+    makeup_title: tuple[Rule, ...] = ()
+    makeup: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,6 +210,8 @@ def rules() -> RuleBook:
         cancelled=parse_rules(st.get("cancelled"), f"{where}: cancelled"),
         postponed=parse_rules(st.get("postponed"), f"{where}: postponed"),
         not_status=parse_rules(st.get("not_status"), f"{where}: not_status"),
+        makeup_title=parse_rules(st.get("makeup_title"), f"{where}: makeup_title"),
+        makeup=parse_rules(st.get("makeup"), f"{where}: makeup"),
         hints={fold(k): str(v) for k, v in st.get("hints", {}).items()},
     )
     tp, where = _load("topics.toml")

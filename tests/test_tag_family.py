@@ -113,3 +113,47 @@ def test_reasons_line_for_ics_is_short() -> None:
 )
 def test_words_about_children_are_not_for_children(title: str, description: str) -> None:
     assert tag(title, description)["family"] is False
+
+
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        # A family as a character in a title or plot.
+        (
+            "Komödie: The Smith Family",
+            "Ein Abend mit der Laienspielgruppe. Die Familie ist zurück.",
+        ),
+        ("Schauspiel", "Ein bitterböses Stück um eine zerstrittene Familie beim Erbstreit."),
+        # Employers and managers as the addressees of a parental-leave seminar.
+        (
+            "Workshop: Elternzeitvertretung planen",
+            "Für Personalverantwortliche mittelständischer Betriebe.",
+        ),
+        (
+            "Vortrag: Wiedereinstieg nach der Elternzeit",
+            "Die Kammer informiert Führungskräfte über Teilzeitmodelle für Beschäftigte "
+            "nach der Elternzeit.",
+        ),
+    ],
+)
+def test_family_words_that_do_not_address_families(title: str, description: str) -> None:
+    got = tag(title, description)
+    assert got["family"] is False
+    assert "eltern" not in got["audiences"]
+
+
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        ("Musical for the whole family", "Fun for the whole family, for children from 5."),
+        ("Infoabend Elterngeld und Elternzeit", "Was werdende Eltern wissen sollten."),
+        ("Familientheater", "Ein Stück um eine Familie mit drei Kindern, für Kinder ab 6 Jahren."),
+    ],
+)
+def test_family_words_that_still_address_families(title: str, description: str) -> None:
+    assert tag(title, description)["family"] is True
+
+
+def test_parental_leave_needs_a_second_sign_for_parents() -> None:
+    assert "eltern" not in tag("Elternzeit im Betrieb", "Rechtliche Grundlagen.")["audiences"]
+    assert "eltern" in tag("Elterngeld und Elternzeit", "Antworten auf Fragen.")["audiences"]

@@ -145,6 +145,24 @@ def place(**location: object) -> tuple[str | None, str | None]:
             None,
             "hannover",
         ),
+        # Colloquial quarters and the idiom "in der List" a Hannoveraner would use.
+        (
+            {"name": "Galerie im Zooviertel", "postal_code": "30175", "city": "Hannover"},
+            "mitte",
+            "hannover",
+        ),
+        (
+            {"name": "Kulturcafé in der List", "postal_code": "30161", "city": "Hannover"},
+            "vahrenwald-list",
+            "hannover",
+        ),
+        # The main building of the university, by name or by its coordinates.
+        ({"name": "Welfenschloss, Raum F 102", "city": "Hannover"}, "nord", "hannover"),
+        (
+            {"name": "Hörsaal", "city": "Hannover", "lat": 52.3823, "lon": 9.7172},
+            "nord",
+            "hannover",
+        ),
     ],
 )
 def test_places(location: dict, district: str | None, municipality: str | None) -> None:

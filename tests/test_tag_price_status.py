@@ -163,3 +163,30 @@ def test_hannover_de_phrasings() -> None:
 )
 def test_more_status_phrases(title: str, description: str, status: str) -> None:
     assert tag(title=title, description=description)["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "status"),
+    [
+        # A make-up date is the new date: the earlier one's "verschoben" does not count.
+        (
+            "Nachholtermin: Liederabend im Gemeindesaal",
+            "Der für März geplante Abend wurde wegen Krankheit verschoben.",
+            "scheduled",
+        ),
+        (
+            "Puppentheater (Ersatztermin)",
+            "Die Vorstellung im Mai war abgesagt worden.",
+            "scheduled",
+        ),
+        ("Neuer Termin: Lesung mit Tanja B.", "Die Lesung musste verschoben werden.", "scheduled"),
+        ("Stummfilmabend", "Der verschobene Abend wird heute nachgeholt.", "scheduled"),
+        # A make-up date still to come leaves this one postponed or cancelled.
+        ("Stummfilmabend", "Verschoben, ein Nachholtermin wird bekannt gegeben.", "postponed"),
+        ("Verschoben – neuer Termin folgt", "", "postponed"),
+        ("Lesung", "Die Lesung fällt aus und wird im Mai nachgeholt.", "cancelled"),
+        ("ABGESAGT – Nachholtermin: Liederabend", "", "cancelled"),
+    ],
+)
+def test_makeup_dates(title: str, description: str, status: str) -> None:
+    assert tag(title=title, description=description)["status"] == status

@@ -69,3 +69,61 @@ def test_audiences(
     title: str, description: str, categories: list[str], audiences: list[str]
 ) -> None:
     assert tag(title, description, categories)["audiences"] == audiences
+
+
+@pytest.mark.parametrize(
+    ("title", "description", "categories", "topics"),
+    [
+        # Verbs in -tieren are not animals; reindeer ("Rentieren") are.
+        ("Gesprächsabend", "Fachleute diskutieren und präsentieren Ergebnisse.", [], []),
+        ("Weihnachtsmarkt mit Rentieren", "Streicheln erlaubt.", [], ["natur", "feste"]),
+        # A garden as a metaphor; a real one.
+        ("Musikgarten für Zweijährige", "Wir singen und trommeln.", [], ["kultur"]),
+        (
+            "Schnittkurs im Obstgarten",
+            "Erziehungs- und Pflegeschnitt an jungen Bäumen.",
+            [],
+            ["natur"],
+        ),
+        # A ballet on stage is culture; a ballet class is movement.
+        ("Schwanensee", "Das Staatsballett tanzt den Klassiker.", [], ["kultur"]),
+        ("Kinderballett ab 4", "Wöchentlicher Kurs.", [], ["sport-bewegung"]),
+        # Stage forms.
+        ("Varieté-Abend", "Artistik und Chansons.", [], ["kultur"]),
+        ("Jahresrückblick", "Wir lassen das Jahr Revue passieren.", [], []),
+        # A funding programme names money, not a subject.
+        (
+            "Klettern am Turm",
+            "Ein Zuschuss über Bildung und Teilhabe ist möglich.",
+            [],
+            ["sport-bewegung"],
+        ),
+        # Readings between the pieces of a concert are part of it.
+        ("Adventskonzert", "Chormusik; dazwischen liest die Pastorin Gedichte.", [], ["kultur"]),
+        # School start and learning a language are education.
+        ("Infoabend zur Einschulung", "", [], ["bildung"]),
+        (
+            "Abendkurs",
+            "Die Teilnehmenden lernen die Grundlagen der Gebärdensprache.",
+            [],
+            ["bildung"],
+        ),
+    ],
+)
+def test_kinds_of_topic_mistakes(
+    title: str, description: str, categories: list[str], topics: list[str]
+) -> None:
+    assert sorted(tag(title, description, categories)["topics"]) == sorted(topics)
+
+
+def test_a_sign_language_interpreter_is_not_a_foreign_language() -> None:
+    got = tag(
+        "Elternkurs für gehörlose Eltern",
+        "Der Kurs ist in Gebärdensprache. Die Referentin ist gehörlos. "
+        "Eine Dolmetscherin begleitet den Abend.",
+    )
+    assert "migration" not in got["audiences"]
+    assert "inklusion" in got["audiences"]
+    assert (
+        "migration" in tag("Elterncafé", "Eine Dolmetscherin übersetzt ins Arabische.")["audiences"]
+    )
