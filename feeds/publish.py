@@ -257,6 +257,17 @@ class Staging:
         self.out_dir = out_dir
         self.report = report
         self.staged: list[tuple[Path, Path, str]] = []
+        self.remove_leftovers()
+
+    def remove_leftovers(self) -> int:
+        """Delete staging files a killed publish left behind (the caller holds the run lock,
+        so no other publish is staging now)."""
+        removed = 0
+        if self.out_dir.is_dir():
+            for leftover in self.out_dir.rglob(".*.tmp"):
+                leftover.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def put(self, name: str, data: bytes) -> None:
         target = self.out_dir / name
