@@ -41,3 +41,18 @@ def data_digest() -> str:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+@cache
+def code_digest(*packages: str) -> str:
+    """A digest of the source of the named packages: results cached across runs (tags,
+    serialized feeds) must not outlive a change of the code that made them."""
+    import hashlib
+    import importlib
+
+    digest = hashlib.sha256()
+    for name in packages:
+        module = importlib.import_module(name)
+        for path in sorted(Path(next(iter(module.__path__))).rglob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -56,15 +56,19 @@ from feeds.publish import (
     WINDOW_AFTER,
     WINDOW_BEFORE,
     PublishReport,
+    Serialized,
     Staging,
     feed_specs,
     iter_rendered,
     json_bytes,
+    render_key,
+    serialize,
+    window_events,
     write_files,
 )
 from pipeline.dedupe import dedupe, new_uid
 from pipeline.normalize import Rejected, normalize
-from pipeline.tag import tag_event
+from pipeline.tag import rule_key, rule_tags, tag_event, with_overrides
 from pipeline.track import track
 
 log = logging.getLogger("famcal")
@@ -254,11 +258,7 @@ def process_stage(
             report.repaired_by_source[raw.source_id][str(repaired)] += 1
         missing[key] = stored.missing_runs
         normalized.append(event)
-    # Tagging is the costliest pure step: spread over the cores for large runs.
-    normalized = [
-        replace(event, tags=tags)
-        for event, tags in zip(normalized, map_chunks(tag_event, normalized), strict=True)
-    ]
+    normalized = _tag_all(store, normalized, run_id=run_id)
     merged = dedupe(
         normalized,
         priority=priority,
@@ -318,6 +318,26 @@ def process_stage(
         sum(report.rejected.values()),
     )
     return report
+
+
+def _tag_all(store: Store, events: list[Event], *, run_id: int) -> list[Event]:
+    """Tag every event. Tagging is the costliest pure step, so the rules run once per
+    distinct input (a series' occurrences share theirs), not again for inputs an earlier run
+    tagged with the same rules, and over every core for the rest; overrides always apply."""
+    keys = [rule_key(event) for event in events]
+    known = store.cached_tags()
+    todo: dict[str, Event] = {}
+    for key, event in zip(keys, events, strict=True):
+        if key not in known and key not in todo:
+            todo[key] = event
+    fresh = map_chunks(rule_tags, list(todo.values()))
+    known.update(zip(todo, fresh, strict=True))
+    used = {key: known[key] for key in keys}
+    store.save_tag_cache(used, run_id=run_id)
+    return [
+        replace(event, tags=with_overrides(event, used[key]))
+        for key, event in zip(keys, events, strict=True)
+    ]
 
 
 def _utc(stamp: str | None) -> str | None:
@@ -464,7 +484,10 @@ def publish_stage(
     report = PublishReport()
     staging = Staging(out_dir, report)
     try:
-        for name, data in iter_rendered(events, now=now, base_url=base_url, report=report):
+        known = _serialized_forms(store, events, now=now)
+        for name, data in iter_rendered(
+            events, now=now, base_url=base_url, report=report, known=known
+        ):
             staging.put(name, data)
         staging.put("index.html", index_html(events, report, now=now, base_url=base_url).encode())
         # health.json carries the run's time ("generated"), so it is the one file that
@@ -478,6 +501,27 @@ def publish_stage(
     store.set_meta("publish_signature", signature)
     store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
     return report
+
+
+def _serialized_forms(
+    store: Store, events: Sequence[Event], *, now: datetime
+) -> dict[str, Serialized]:
+    """Each shown event's serialized forms: from the last publish where the event (and the
+    code and labels that serialize it) did not change, freshly made over every core for the
+    rest, which are stored for the next publish."""
+    shown = window_events(events, now)
+    keys = {event.uid: render_key(event) for event in shown}
+    forms: dict[str, Serialized] = {}
+    for uid, (key, vevent, item, jsonld) in store.cached_forms().items():
+        if keys.get(uid) == key:
+            forms[uid] = Serialized(vevent=vevent, item=item, jsonld=jsonld)
+    todo = [event for event in shown if event.uid not in forms]
+    made = dict(zip((e.uid for e in todo), map_chunks(serialize, todo), strict=True))
+    forms.update(made)
+    store.save_forms(
+        {uid: (keys[uid], f.vevent, f.item, f.jsonld) for uid, f in made.items()}, keep=keys
+    )
+    return forms
 
 
 def _publish_signature(

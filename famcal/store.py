@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlite_utils
 
-from famcal.model import Event, Health, RawEvent
+from famcal.model import Event, Health, RawEvent, Tags
 
 SCHEMA_VERSION = 1
 
@@ -206,6 +206,13 @@ class Store:
                     sources.add_column(column, str)
             if "meta" not in db.table_names():
                 db.table("meta").create({"key": str, "value": str}, pk="key")
+            if "render_cache" not in db.table_names():
+                db.table("render_cache").create(
+                    {"uid": str, "key": str, "vevent": bytes, "item": str, "jsonld": str},
+                    pk="uid",
+                )
+            if "tag_cache" not in db.table_names():
+                db.table("tag_cache").create({"key": str, "tags": str, "run_id": int}, pk="key")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     # --- runs -------------------------------------------------------------------------------
@@ -454,6 +461,51 @@ class Store:
 
     def _mark_pending(self) -> None:
         self.db.execute("insert or replace into meta (key, value) values ('process_pending', '1')")
+
+    def cached_tags(self) -> dict[str, Tags]:
+        """rule key -> the rules' tags from earlier runs (``pipeline.tag.rule_key``)."""
+        return {
+            key: Tags.from_dict(json.loads(tags))
+            for key, tags in self.db.execute("select key, tags from tag_cache")
+        }
+
+    def save_tag_cache(self, tags: Mapping[str, Tags], *, run_id: int) -> None:
+        """Keep exactly this run's rule tags: upsert them, drop every other entry."""
+        with self.transaction():
+            self.db.conn.executemany(
+                "insert into tag_cache (key, tags, run_id) values (?, ?, ?) "
+                "on conflict(key) do update set tags = excluded.tags, run_id = excluded.run_id",
+                (
+                    (key, json.dumps(value.to_dict(), ensure_ascii=False), run_id)
+                    for key, value in tags.items()
+                ),
+            )
+            self.db.execute("delete from tag_cache where run_id != ?", [run_id])
+
+    def cached_forms(self) -> dict[str, tuple[str, bytes, str, str | None]]:
+        """uid -> (render key, VEVENT, JSON item, JSON-LD) from the last publish."""
+        return {
+            row[0]: (row[1], row[2], row[3], row[4])
+            for row in self.db.execute("select uid, key, vevent, item, jsonld from render_cache")
+        }
+
+    def save_forms(
+        self, changed: Mapping[str, tuple[str, bytes, str, str | None]], *, keep: Iterable[str]
+    ) -> None:
+        """Store the new serialized forms and keep only those of ``keep`` (this publish)."""
+        with self.transaction():
+            self.db.execute("create temp table if not exists keep_uids (uid text primary key)")
+            self.db.execute("delete from keep_uids")
+            self.db.conn.executemany(
+                "insert or ignore into keep_uids (uid) values (?)", ((uid,) for uid in keep)
+            )
+            self.db.execute("delete from render_cache where uid not in (select uid from keep_uids)")
+            self.db.conn.executemany(
+                "insert into render_cache (uid, key, vevent, item, jsonld) values (?, ?, ?, ?, ?) "
+                "on conflict(uid) do update set key = excluded.key, vevent = excluded.vevent, "
+                "item = excluded.item, jsonld = excluded.jsonld",
+                ((uid, *form) for uid, form in changed.items()),
+            )
 
     def meta(self, key: str) -> str | None:
         rows = list(self.db.table("meta").rows_where("key = ?", [key]))

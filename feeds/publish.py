@@ -23,10 +23,11 @@ Contract:
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import Any
 
 from famcal.model import AgeGroup, District, Event, Topic
 from famcal.parallel import map_chunks
+from famcal.paths import code_digest, data_digest
 from feeds import ics, jsonfeed, jsonld
 from feeds.labels import labels
 
@@ -185,6 +187,14 @@ class Serialized:
     jsonld: str | None
 
 
+def render_key(event: Event) -> str:
+    """Equal keys, equal ``serialize`` output: the event's full JSON, the label data and the
+    feed writers' code (so a cached form never outlives what made it)."""
+    payload = json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True)
+    salt = data_digest() + code_digest("feeds")
+    return hashlib.sha256((salt + payload).encode()).hexdigest()
+
+
 def serialize(event: Event) -> Serialized:
     return Serialized(
         vevent=ics.vevent(event),
@@ -199,12 +209,17 @@ def iter_rendered(
     now: datetime,
     base_url: str | None,
     report: PublishReport,
+    known: Mapping[str, Serialized] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
-    """Each published feed file as (path, bytes), one at a time; fills ``report.feeds``."""
+    """Each published feed file as (path, bytes), one at a time; fills ``report.feeds``.
+    ``known`` holds serialized forms by uid that are current for their events."""
     shown = window_events(events, now)
-    # One serialization per event and format (spread over the cores for large feeds); the
-    # feeds below only join these.
-    forms = map_chunks(serialize, shown)
+    # One serialization per event and format (spread over the cores for large feeds; taken
+    # from ``known`` where the caller has it already); the feeds below only join these.
+    known = known or {}
+    todo = [e for e in shown if e.uid not in known]
+    made = dict(zip((e.uid for e in todo), map_chunks(serialize, todo), strict=True))
+    forms = [known.get(e.uid) or made[e.uid] for e in shown]
     vevents = {e.uid: form.vevent for e, form in zip(shown, forms, strict=True)}
     items = {e.uid: form.item for e, form in zip(shown, forms, strict=True)}
     base = base_url.rstrip("/") if base_url else None

@@ -10,6 +10,8 @@ Contract:
   missing or None); returns a new dict = input plus ``family, age_min, age_max, age_groups,
   free, aktivpass, district, municipality, status, topics, audiences, reasons`` (JSON-safe).
   Overrides keyed by the record's ``id`` apply.
+- ``rule_tags``/``with_overrides``/``rule_key``: the two halves of ``tag_event`` and a key
+  that identifies the first half's input, so callers can reuse tags of unchanged listings.
 - ``reasons_line(tags)`` is the short one-line summary of the reasons for an ICS description.
 - Pure: the rules are data files under ``data/`` loaded once (``pipeline.rules``,
   ``pipeline.places``); no database, network or clock. Every tag that is set has a reason
@@ -18,12 +20,15 @@ Contract:
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from famcal.model import Event, Location, Tags
+from famcal.paths import code_digest, data_digest
 from pipeline.ages import decide_ages
 from pipeline.family import decide_family
 from pipeline.overrides import apply_overrides
@@ -113,7 +118,12 @@ def tag_fields(
 
 
 def tag_event(event: Event) -> Tags:
-    tags = tag_fields(
+    return with_overrides(event, rule_tags(event))
+
+
+def rule_tags(event: Event) -> Tags:
+    """The rules' tags before manual overrides: a pure function of what ``rule_key`` covers."""
+    return tag_fields(
         title=event.title,
         description=event.description,
         categories=event.categories,
@@ -121,8 +131,35 @@ def tag_event(event: Event) -> Tags:
         location=event.location,
         hints=event.hints,
     )
+
+
+def with_overrides(event: Event, tags: Tags) -> Tags:
     record_ids = [s.record_id for s in event.sources if s.record_id]
     return apply_overrides(tags, uid=event.uid, record_ids=record_ids)
+
+
+def rule_key(event: Event) -> str:
+    """Equal keys, equal ``rule_tags``: the inputs the rules read plus the rules' digest.
+
+    Lets a run reuse the tags of an unchanged listing, and the occurrences of a series (which
+    share their texts) be tagged once.
+    """
+    place = event.location
+    payload = json.dumps(
+        [
+            event.title,
+            event.description,
+            list(event.categories),
+            event.price or "",
+            [place.name, place.street, place.postal_code, place.city, place.lat, place.lon],
+            event.hints,
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    )
+    salt = data_digest() + code_digest("pipeline")
+    return hashlib.sha256((salt + payload).encode()).hexdigest()
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,105 @@
+"""Work reused across runs (issue #9): the rules run once per distinct listing text, not again
+for texts an earlier run tagged; an event's feed forms are serialized again only when the
+event changed. Reuse never changes a byte of the output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from famcal import runner
+from famcal.config import SourceConfig
+from famcal.model import Event, Health, RawEvent, SourceType
+from famcal.store import Store
+from tests.conftest import NOW
+
+SOURCE = SourceConfig(id="s", type=SourceType.ICS, name="S", start_urls=("http://x/",))
+
+
+def records(title_b: str = "Bilderbuchkino für Kinder ab 4") -> list[RawEvent]:
+    series = [
+        RawEvent(
+            source_id="s",
+            record_id=f"krabbel#{day}",
+            title="Krabbelgruppe für Babys",
+            start=f"2026-12-{day:02d}T10:00:00",
+        )
+        for day in (1, 8, 15, 22)
+    ]
+    return [
+        *series,
+        RawEvent(source_id="s", record_id="b", title=title_b, start="2026-12-06T11:00:00"),
+    ]
+
+
+def crawl_and_process(store: Store, raws: list[RawEvent], run_id: int) -> runner.ProcessReport:
+    store.save_crawl(
+        run_id=run_id,
+        source_id="s",
+        name="S",
+        type="ics",
+        status=Health.OK,
+        error=None,
+        records=raws,
+        count=len(raws),
+        at=NOW,
+        window_start=NOW,
+    )
+    return runner.process_stage(store, [SOURCE], now=NOW, run_id=run_id)
+
+
+def test_rules_run_once_per_text_and_not_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "e.db")
+    calls: list[str] = []
+    real = runner.rule_tags
+
+    def counting(event: Event) -> Any:
+        calls.append(event.title)
+        return real(event)
+
+    monkeypatch.setattr(runner, "rule_tags", counting)
+    first = crawl_and_process(store, records(), 1)
+    assert sorted(calls) == ["Bilderbuchkino für Kinder ab 4", "Krabbelgruppe für Babys"]
+    calls.clear()
+    second = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 5"), 2)
+    assert calls == ["Bilderbuchkino für Kinder ab 5"]  # only the changed text
+    tags = {e.title: e.tags for e in second.canonical}
+    assert tags["Bilderbuchkino für Kinder ab 5"].age_min == 5  # type: ignore[union-attr]
+    assert {e.uid: e.tags for e in first.canonical if "Krabbel" in e.title} == {
+        e.uid: e.tags for e in second.canonical if "Krabbel" in e.title
+    }
+
+
+def test_feed_forms_are_reused_only_for_unchanged_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "e.db")
+    report = crawl_and_process(store, records(), 1)
+    runner.publish_stage(store, now=NOW, out_dir=tmp_path / "a", events=report.canonical)
+
+    made: list[str] = []
+    real = runner.serialize
+
+    def counting(event: Event) -> Any:
+        made.append(event.title)
+        return real(event)
+
+    monkeypatch.setattr(runner, "serialize", counting)
+    report = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 5"), 2)
+    runner.publish_stage(store, now=NOW, out_dir=tmp_path / "b", events=report.canonical)
+    assert made == ["Bilderbuchkino für Kinder ab 5"]
+
+    # The reused forms give the same bytes as serializing everything afresh.
+    store.db.execute("delete from render_cache")
+    store.db.conn.commit()
+    runner.publish_stage(store, now=NOW, out_dir=tmp_path / "c", events=report.canonical)
+    for path in sorted((tmp_path / "b").rglob("*")):
+        if path.is_file():
+            assert (
+                path.read_bytes()
+                == (tmp_path / "c" / path.relative_to(tmp_path / "b")).read_bytes()
+            ), path
