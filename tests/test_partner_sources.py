@@ -3,19 +3,16 @@ the demo snapshot's ics/jsonld/tribe sources crawl end to end from a local serve
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from famcal.config import load_sources
+from famcal.demo import serve_folder
 from famcal.model import Health, SourceType
 from spiders.crawl import crawl
 
@@ -32,22 +29,10 @@ def test_production_partners_document_their_licence() -> None:
         assert all(u.startswith(("https://", "webcal://")) for u in source.start_urls)
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def demo_server() -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(ROOT / "data" / "demo" / "site"))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_folder(ROOT / "data" / "demo" / "site") as base:
+        yield base
 
 
 @pytest.mark.e2e

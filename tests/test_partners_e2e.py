@@ -3,17 +3,15 @@ serves ``tests/fixtures/{ics,jsonld,tribe}/`` (no network)."""
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from famcal.config import SourceConfig
+from famcal.demo import serve_folder
 from famcal.model import Health, SourceType
 from spiders.crawl import CrawlResult, crawl
 
@@ -23,22 +21,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SETTINGS = {"HTTPCACHE_ENABLED": False, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(FIXTURES))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # port 0: a free port
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_folder(FIXTURES) as base:
+        yield base
 
 
 def source(source_id: str, kind: SourceType, *urls: str, **options: Any) -> SourceConfig:
