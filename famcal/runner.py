@@ -671,6 +671,7 @@ def _run_stages(
         pause_for_tests("process")
         clock = time.perf_counter()
         signature = process_signature(sources)
+        events: list[Event] | None = None
         if (
             store.meta("process_pending") == "0"
             and store.meta("process_signature") == signature
@@ -678,46 +679,36 @@ def _run_stages(
         ):
             # Nothing a process would read has changed since the last one: its events stand.
             counts["process"] = {"skipped": "no source changed since the last run"}
-            timings["process"] = round(time.perf_counter() - clock, 3)
             advance("unchanged")
-            pause_for_tests("publish")
-            clock = time.perf_counter()
-            published = publish_stage(
-                store, now=now, out_dir=out_dir, base_url=base_url, reuse=True
-            )
-            timings["publish"] = round(time.perf_counter() - clock, 3)
-            counts["publish"] = {"feeds": len(published.feeds), "written": len(published.written)}
-            advance(f"{len(published.feeds)} feeds")
-            return exit_status(outcomes)
-        processed = process_stage(store, sources, now=now, run_id=run_id)
-        store.set_meta("process_signature", signature)
-        store.set_meta("process_pending", "0")
+        else:
+            processed = process_stage(store, sources, now=now, run_id=run_id)
+            store.set_meta("process_signature", signature)
+            store.set_meta("process_pending", "0")
+            events = processed.canonical
+            problems = record_problems(store, processed)
+            counts["process"] = {
+                "records": processed.records,
+                "events": processed.events,
+                "merged": processed.merged,
+                "rejected": dict(processed.rejected),
+                "new": processed.new,
+                "changed": processed.changed,
+                "cancelled_missing": processed.cancelled_missing,
+            }
+            counts["problems"] = problems
+            if runlog is not None:
+                for source_id, found in problems.items():
+                    runlog.write("rejected", source=source_id, **found)
+            advance(f"{processed.events} events")
         timings["process"] = round(time.perf_counter() - clock, 3)
-        problems = record_problems(store, processed)
-        counts["process"] = {
-            "records": processed.records,
-            "events": processed.events,
-            "merged": processed.merged,
-            "rejected": dict(processed.rejected),
-            "new": processed.new,
-            "changed": processed.changed,
-            "cancelled_missing": processed.cancelled_missing,
-        }
-        counts["problems"] = problems
         if runlog is not None:
-            for source_id, found in problems.items():
-                runlog.write("rejected", source=source_id, **found)
             runlog.write("process", **counts["process"])
-        advance(f"{processed.events} events")
         pause_for_tests("publish")
         clock = time.perf_counter()
+        # ``events`` None: publish reads the last processed events (and may find that its
+        # inputs did not change at all).
         published = publish_stage(
-            store,
-            now=now,
-            out_dir=out_dir,
-            base_url=base_url,
-            reuse=True,
-            events=processed.canonical,
+            store, now=now, out_dir=out_dir, base_url=base_url, reuse=True, events=events
         )
         timings["publish"] = round(time.perf_counter() - clock, 3)
         counts["publish"] = {
