@@ -578,39 +578,15 @@ class Store:
             for row in self.db.table("identities").rows
         }
 
-    def save_identities(self, mapping: dict[tuple[str, str], str]) -> None:
-        with self.transaction():
-            self.db.table("identities").upsert_all(
-                ({"source_id": s, "record_id": r, "uid": u} for (s, r), u in mapping.items()),
-                pk=("source_id", "record_id"),
-            )
-
     # --- canonical events -------------------------------------------------------------------
 
     def latest_processed(self) -> int | None:
         row = self.db.execute("select max(processed) from events").fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
-    def events(
-        self,
-        *,
-        start_from: str | None = None,
-        start_to: str | None = None,
-        processed: int | None = None,
-    ) -> list[Event]:
+    def events(self, *, processed: int | None = None) -> list[Event]:
         """Canonical events, by UTC start; ``processed`` limits them to one process run's."""
-        clauses: list[str] = []
-        args: list[Any] = []
-        if processed is not None:
-            clauses.append("processed = ?")
-            args.append(processed)
-        if start_from:
-            clauses.append("start >= ?")
-            args.append(start_from)
-        if start_to:
-            clauses.append("start < ?")
-            args.append(start_to)
-        where = " and ".join(clauses) or None
+        where, args = ("processed = ?", [processed]) if processed is not None else (None, [])
         return [
             Event.from_dict(json.loads(row["data"]))
             for row in self.db.table("events").rows_where(where, args, order_by="start, uid")

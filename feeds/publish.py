@@ -339,7 +339,3 @@ def publish(
 
 def json_bytes(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
-
-
-def write_json(path: Path, document: dict[str, Any]) -> bool:
-    return write_if_changed(path, json_bytes(document))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import nh3
@@ -198,9 +198,3 @@ def _coordinate(value: float | None, bound: float) -> float | None:
     if value is None or not -bound <= value <= bound:
         return None
     return value
-
-
-def utc_key(value: When) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return datetime(value.year, value.month, value.day, tzinfo=BERLIN).astimezone(UTC).isoformat()

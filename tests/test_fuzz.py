@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from famcal.model import BERLIN, Location, RawEvent
+from famcal.model import Location, RawEvent, as_datetime
 from pipeline.normalize import MAX_DESCRIPTION, Rejected, normalize, parse_time
 from spiders.ics import NotACalendar, Skip, parse_ics
 from tests.conftest import FIXTURES, NOW
@@ -124,13 +124,7 @@ def test_normalize_yields_a_clean_event_or_a_reason(
     assert len(event.description) <= MAX_DESCRIPTION
     assert event.url is None or event.url.startswith(("http://", "https://"))
     if event.end is not None:
-        assert event.start_datetime() <= _as_datetime(event.end)
-
-
-def _as_datetime(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime(value.year, value.month, value.day, tzinfo=BERLIN)
+        assert event.start_datetime() <= as_datetime(event.end)
 
 
 def _read(body: bytes) -> None:
