@@ -23,7 +23,8 @@ from icalendar import vDuration
 from icalendar.enums import STATUS
 
 from famcal.model import Event, Status
-from feeds.labels import CATEGORY_LABELS, describe_event, safe_url
+from famcal.urls import safe_url
+from feeds.labels import CATEGORY_LABELS, describe_event
 
 PRODID = "-//famcal//Familienkalender Hannover//DE"
 TTL = timedelta(hours=6)

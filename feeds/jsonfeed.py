@@ -18,7 +18,8 @@ from datetime import UTC
 from typing import Any
 
 from famcal.model import Event, Tags
-from feeds.labels import describe_event, safe_url
+from famcal.urls import safe_url
+from feeds.labels import describe_event
 
 VERSION = "https://jsonfeed.org/version/1.1"
 

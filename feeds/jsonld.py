@@ -23,7 +23,8 @@ from datetime import timedelta
 from typing import Any
 
 from famcal.model import Event, Status, Tags
-from feeds.labels import CATEGORY_LABELS, price_text, safe_url
+from famcal.urls import safe_url
+from feeds.labels import CATEGORY_LABELS, price_text
 
 CONTEXT = "https://schema.org"
 _STATUS = {

@@ -3,9 +3,9 @@
 Contract: label tables come from ``data/labels.toml``; ``describe_event(event)`` is the
 plain-text body used in ICS DESCRIPTION and JSON ``content_text``: the source's text, then
 ages, price, place, a short "Warum hier" line from the tag reasons, source and link.
-``safe_url(url)`` is the URL when it is http(s), else None: every writer publishes links only
-through it (normalize already drops other schemes; the writers do not rely on that, since a
-``javascript:`` link in a feed is a link in someone's calendar app).
+Every writer publishes links only through ``famcal.urls.safe_url`` (normalize already drops
+other schemes; the writers do not rely on that, since a ``javascript:`` link in a feed is a
+link in someone's calendar app).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from functools import cache
 
 from famcal.model import Event
 from famcal.paths import data_file
+from famcal.urls import safe_url
 
 
 @cache
@@ -29,12 +30,6 @@ def _flat() -> dict[str, str]:
 
 
 CATEGORY_LABELS: dict[str, str] = _flat()
-
-
-def safe_url(url: str | None) -> str | None:
-    if url and url.strip() == url and url.lower().startswith(("https://", "http://")):
-        return url
-    return None
 
 
 def ages_text(event: Event) -> str:

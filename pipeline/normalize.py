@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import nh3
 
 from famcal.model import BERLIN, Event, Location, RawEvent, SourceRef, When
+from famcal.urls import safe_url
 
 MAX_DESCRIPTION = 10_000
 MAX_TITLE = 300
@@ -58,15 +59,6 @@ def plain_text(value: str | None, *, limit: int | None = None, multiline: bool =
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
-
-
-def safe_url(value: str | None) -> str | None:
-    if not value:
-        return None
-    url = value.strip()
-    if re.match(r"(?i)^https?://[^\s/$.?#][^\s]*$", url):
-        return url
-    return None
 
 
 def _zone(name: str | None) -> ZoneInfo:
