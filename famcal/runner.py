@@ -57,7 +57,6 @@ from feeds.publish import (
     WINDOW_BEFORE,
     PublishReport,
     Serialized,
-    Staging,
     feed_specs,
     iter_rendered,
     json_bytes,
@@ -65,6 +64,7 @@ from feeds.publish import (
     serialize,
     window_events,
     write_files,
+    write_staged,
 )
 from pipeline.dedupe import dedupe, new_uid
 from pipeline.normalize import Rejected, normalize
@@ -482,22 +482,17 @@ def publish_stage(
     if events is None:
         events = store.events(processed=processed) if processed is not None else []
     report = PublishReport()
-    staging = Staging(out_dir, report)
-    try:
-        known = _serialized_forms(store, events, now=now)
-        for name, data in iter_rendered(
-            events, now=now, base_url=base_url, report=report, known=known
-        ):
-            staging.put(name, data)
-        staging.put("index.html", index_html(events, report, now=now, base_url=base_url).encode())
+    known = _serialized_forms(store, events, now=now)
+
+    def files() -> Iterator[tuple[str, bytes]]:
+        yield from iter_rendered(events, now=now, base_url=base_url, report=report, known=known)
+        # After the feeds: the page shows their counts.
+        yield "index.html", index_html(events, report, now=now, base_url=base_url).encode()
         # health.json carries the run's time ("generated"), so it is the one file that
         # changes on every run; the feeds and index.html change only with the events.
-        staging.put("health.json", health)
-    except BaseException:
-        # Nothing renamed yet: every previously published file stays as it was.
-        staging.discard()
-        raise
-    staging.commit()
+        yield "health.json", health
+
+    write_staged(out_dir, files(), report)
     store.set_meta("publish_signature", signature)
     store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
     return report

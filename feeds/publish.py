@@ -9,15 +9,13 @@ Contract:
 - Each event is serialized once per format (VEVENT bytes, JSON item text, JSON-LD text) and
   that text is reused by every feed that holds the event: the feed matrix costs joins, not
   serializations.
-- ``iter_rendered`` + ``Staging``: the streaming form ``famcal run`` uses — each file staged
-  beside its target as it is rendered, all renamed into place at the end, so memory holds one
-  feed at a time and a failure anywhere before the renames leaves every previous file.
-- ``write_files(out_dir, files, report)``: each file is replaced atomically (temporary file in
-  the same folder, fsync, rename) and only when its bytes change, so a run with no changes
-  rewrites nothing. Everything is rendered before the first write, so a publish that fails
-  while serializing leaves every previous file in place; a failure while writing (disk full)
-  leaves each file either old or new, never partial.
-- ``publish(...)``: both, for callers that publish feeds alone.
+- ``write_staged(out_dir, files, report)``: the one way files are written. Each (path, bytes)
+  is staged beside its target as it comes (temporary file, fsync) and only when its bytes
+  change, so a run with no changes rewrites nothing; all are renamed into place at the end.
+  Memory holds one feed at a time; a failure while the files are produced leaves every
+  previous file in place, a failed rename (disk full) leaves each file old or new, never
+  partial, and no temporary file stays behind. ``write_files`` does it for a dict of files.
+- ``iter_rendered(...)``: the feed files one at a time; ``publish(...)`` renders and writes.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -139,28 +137,6 @@ def feed_specs() -> list[FeedSpec]:
 def in_window(event: Event, now: datetime) -> bool:
     start = event.start_datetime()
     return now - WINDOW_BEFORE <= start <= now + WINDOW_AFTER
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomically replace ``path`` with ``data``; False (and no write) when already equal."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
 
 
 @dataclass(kw_only=True)
@@ -306,10 +282,13 @@ class Staging:
         self.staged.append((Path(tmp), target, name))
 
     def commit(self) -> None:
-        for tmp, target, name in self.staged:
-            os.replace(tmp, target)
-            self.report.written.append(name)
-        self.staged = []
+        try:
+            for tmp, target, name in self.staged:
+                os.replace(tmp, target)
+                self.report.written.append(name)
+        finally:
+            # A failed rename (disk full) leaves each file old or new, and no staging file.
+            self.discard()
 
     def discard(self) -> None:
         for tmp, _, _ in self.staged:
@@ -317,12 +296,21 @@ class Staging:
         self.staged = []
 
 
+def write_staged(out_dir: Path, files: Iterable[tuple[str, bytes]], report: PublishReport) -> None:
+    """Stage each (path, bytes) as it comes, then rename them all; a failure while the files
+    are produced or staged leaves every previously published file in place."""
+    staging = Staging(out_dir, report)
+    try:
+        for name, data in files:
+            staging.put(name, data)
+    except BaseException:
+        staging.discard()
+        raise
+    staging.commit()
+
+
 def write_files(out_dir: Path, files: dict[str, bytes], report: PublishReport) -> None:
-    for name in sorted(files):
-        if write_if_changed(out_dir / name, files[name]):
-            report.written.append(name)
-        else:
-            report.unchanged += 1
+    write_staged(out_dir, sorted(files.items()), report)
 
 
 def publish(
@@ -332,9 +320,9 @@ def publish(
     now: datetime,
     base_url: str | None = None,
 ) -> PublishReport:
-    rendered = render(events, now=now, base_url=base_url)
-    write_files(out_dir, rendered.files, rendered.report)
-    return rendered.report
+    report = PublishReport()
+    write_staged(out_dir, iter_rendered(events, now=now, base_url=base_url, report=report), report)
+    return report
 
 
 def json_bytes(document: dict[str, Any]) -> bytes:

@@ -162,21 +162,8 @@ def test_failed_write_leaves_whole_files(tmp_path: Path, monkeypatch: pytest.Mon
     assert not [p for p in tmp_path.rglob(".*") if p.is_file()]
 
 
-def _staged(out: Path, events: list[Event]) -> None:
-    """The way ``famcal run`` publishes: stage every file, then rename them all."""
-    report = publish.PublishReport()
-    staging = publish.Staging(out, report)
-    try:
-        for name, data in publish.iter_rendered(events, now=NOW, base_url=None, report=report):
-            staging.put(name, data)
-    except BaseException:
-        staging.discard()
-        raise
-    staging.commit()
-
-
 def test_staged_publish_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _staged(tmp_path, sample_events())
+    publish.publish(out_dir=tmp_path, now=NOW, events=sample_events())
     before = snapshot(tmp_path)
     calls: list[int] = []
     original = ics.calendar
@@ -189,14 +176,16 @@ def test_staged_publish_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(ics, "calendar", failing)
     with pytest.raises(RuntimeError):
-        _staged(tmp_path, [event(300 + n, title=f"Neu {n}") for n in range(5)])
+        publish.publish(
+            out_dir=tmp_path, now=NOW, events=[event(300 + n, title=f"Neu {n}") for n in range(5)]
+        )
     assert snapshot(tmp_path) == before
     assert not list(tmp_path.rglob(".*.tmp"))
 
     # A publish killed before its renames leaves staging files: the next one removes them.
     monkeypatch.undo()
     (tmp_path / "bezirk" / ".nord.ics.killed.tmp").write_bytes(b"BEGIN:VCAL")
-    _staged(tmp_path, sample_events())
+    publish.publish(out_dir=tmp_path, now=NOW, events=sample_events())
     assert not list(tmp_path.rglob(".*.tmp"))
     assert snapshot(tmp_path) == before
 
