@@ -12,6 +12,7 @@ Contract:
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -187,10 +188,13 @@ class RawEvent:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RawEvent:
-        values = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+        values = {name: data[name] for name in _RAW_FIELDS if name in data}
         values["location"] = Location.from_dict(data.get("location"))
         values["categories"] = tuple(data.get("categories") or ())
         return cls(**values)
+
+
+_RAW_FIELDS = tuple(f.name for f in dataclasses.fields(RawEvent))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -322,6 +326,10 @@ class Event:
             "updated": self.updated.isoformat() if self.updated is not None else None,
             "field_sources": dict(self.field_sources),
         }
+
+    def to_json(self) -> str:
+        """The event as stored (JSON text of ``to_dict``); made once per run and reused."""
+        return json.dumps(self.to_dict(), ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:

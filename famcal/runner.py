@@ -35,7 +35,7 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -106,8 +106,10 @@ class ProcessReport:
     cancelled_missing: int = 0
     changed: int = 0
     new: int = 0
-    # The events saved for this run, handed to publish so it need not read them back.
+    # The events saved for this run, handed to publish so it need not read them back, and
+    # their stored JSON text by uid (the publish hashes it instead of serializing again).
     canonical: list[Event] = field(default_factory=list)
+    stored_json: dict[str, str] = field(default_factory=dict)
 
 
 def window(now: datetime) -> tuple[datetime, datetime]:
@@ -307,7 +309,9 @@ def process_stage(
     decisions = _decisions_to_log(
         merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
     )
-    store.save_events(tracked, processed=run_id, merge_log=decisions, identities=new_identities)
+    report.stored_json = store.save_events(
+        tracked, processed=run_id, merge_log=decisions, identities=new_identities
+    )
     report.events = len(tracked)
     report.canonical = [event for event, _, _ in tracked]
     log.info(
@@ -468,10 +472,12 @@ def publish_stage(
     base_url: str | None = None,
     reuse: bool = False,
     events: Sequence[Event] | None = None,
+    stored_json: Mapping[str, str] | None = None,
 ) -> PublishReport:
     """Write the feeds, the page and health.json. With ``reuse``, a publish whose inputs
     (the processed events in the window, the next family events, the address, the rules)
-    are those of the last one rewrites only health.json."""
+    are those of the last one rewrites only health.json. ``events`` (and their stored JSON
+    by uid) are the ones the process stage just saved, if it ran."""
     processed = store.latest_processed()
     signature = _publish_signature(store, processed, now=now, base_url=base_url)
     health = json_bytes(health_document(store.all_source_health(), now=now))
@@ -482,7 +488,7 @@ def publish_stage(
     if events is None:
         events = store.events(processed=processed) if processed is not None else []
     report = PublishReport()
-    known = _serialized_forms(store, events, now=now)
+    known = _serialized_forms(store, events, now=now, stored_json=stored_json or {})
 
     def files() -> Iterator[tuple[str, bytes]]:
         yield from iter_rendered(events, now=now, base_url=base_url, report=report, known=known)
@@ -499,13 +505,13 @@ def publish_stage(
 
 
 def _serialized_forms(
-    store: Store, events: Sequence[Event], *, now: datetime
+    store: Store, events: Sequence[Event], *, now: datetime, stored_json: Mapping[str, str]
 ) -> dict[str, Serialized]:
     """Each shown event's serialized forms: from the last publish where the event (and the
     code and labels that serialize it) did not change, freshly made over every core for the
     rest, which are stored for the next publish."""
     shown = window_events(events, now)
-    keys = {event.uid: render_key(event) for event in shown}
+    keys = {event.uid: render_key(event, stored_json.get(event.uid)) for event in shown}
     forms: dict[str, Serialized] = {}
     for uid, (key, vevent, item, jsonld) in store.cached_forms().items():
         if keys.get(uid) == key:
@@ -667,6 +673,7 @@ def _run_stages(
         clock = time.perf_counter()
         signature = process_signature(sources)
         events: list[Event] | None = None
+        stored_json: dict[str, str] | None = None
         if (
             store.meta("process_pending") == "0"
             and store.meta("process_signature") == signature
@@ -679,7 +686,7 @@ def _run_stages(
             processed = process_stage(store, sources, now=now, run_id=run_id)
             store.set_meta("process_signature", signature)
             store.set_meta("process_pending", "0")
-            events = processed.canonical
+            events, stored_json = processed.canonical, processed.stored_json
             problems = record_problems(store, processed)
             counts["process"] = {
                 "records": processed.records,
@@ -703,7 +710,13 @@ def _run_stages(
         # ``events`` None: publish reads the last processed events (and may find that its
         # inputs did not change at all).
         published = publish_stage(
-            store, now=now, out_dir=out_dir, base_url=base_url, reuse=True, events=events
+            store,
+            now=now,
+            out_dir=out_dir,
+            base_url=base_url,
+            reuse=True,
+            events=events,
+            stored_json=stored_json,
         )
         timings["publish"] = round(time.perf_counter() - clock, 3)
         counts["publish"] = {

@@ -613,18 +613,18 @@ class Store:
         processed: int,
         merge_log: Sequence[dict[str, Any]] = (),
         identities: Mapping[tuple[str, str], str] | None = None,
-    ) -> None:
+    ) -> dict[str, str]:
         """Upsert (event, fingerprint, created) rows, the merge decisions and the changed
         identities, atomically: identities that point at a UID whose event was not saved
-        would make a merge's absorbed UID vanish without its tombstone."""
+        would make a merge's absorbed UID vanish without its tombstone. Returns each saved
+        event's stored JSON text by uid (``Event.to_json``), for callers that hash it."""
+        texts = {event.uid: event.to_json() for event, _, _ in events}
         with self.transaction():
             if identities:
-                self.db.table("identities").upsert_all(
-                    (
-                        {"source_id": s, "record_id": r, "uid": u}
-                        for (s, r), u in identities.items()
-                    ),
-                    pk=("source_id", "record_id"),
+                self.db.conn.executemany(
+                    "insert into identities (source_id, record_id, uid) values (?, ?, ?) "
+                    "on conflict(source_id, record_id) do update set uid = excluded.uid",
+                    ((s, r, u) for (s, r), u in identities.items()),
                 )
             # One statement per row with a native upsert: sqlite-utils' upsert_all runs an
             # insert and an update per row, and this is the largest write of a run.
@@ -648,15 +648,29 @@ class Store:
                         created,
                         fingerprint,
                         processed,
-                        json.dumps(event.to_dict(), ensure_ascii=False),
+                        texts[event.uid],
                     )
                     for event, fingerprint, created in events
                 ),
             )
             if merge_log:
-                self.db.table("merge_log").insert_all(
-                    ({**row, "run_id": processed} for row in merge_log), batch_size=1000
+                rows = [
+                    (
+                        r["uid"],
+                        r["source_id"],
+                        r["record_id"],
+                        r["decision"],
+                        r["reason"],
+                        processed,
+                    )
+                    for r in merge_log
+                ]
+                self.db.conn.executemany(
+                    "insert into merge_log (uid, source_id, record_id, decision, reason, run_id) "
+                    "values (?, ?, ?, ?, ?, ?)",
+                    rows,
                 )
+        return texts
 
     def latest_merge_decisions(self) -> dict[tuple[str, str], set[tuple[str, str, str]]]:
         """(source, record) -> the (uid, decision, reason) rows of the last run that logged it."""

@@ -163,10 +163,11 @@ class Serialized:
     jsonld: str | None
 
 
-def render_key(event: Event) -> str:
+def render_key(event: Event, stored: str | None = None) -> str:
     """Equal keys, equal ``serialize`` output: the event's full JSON, the label data and the
-    feed writers' code (so a cached form never outlives what made it)."""
-    payload = json.dumps(event.to_dict(), ensure_ascii=False, sort_keys=True)
+    feed writers' code (so a cached form never outlives what made it). ``stored`` is the
+    event's JSON text where the caller has it already (``Event.to_json``, as the store saved it)."""
+    payload = stored if stored is not None else event.to_json()
     salt = data_digest() + code_digest("feeds")
     return hashlib.sha256((salt + payload).encode()).hexdigest()
 

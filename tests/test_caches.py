@@ -103,3 +103,33 @@ def test_feed_forms_are_reused_only_for_unchanged_events(
                 path.read_bytes()
                 == (tmp_path / "c" / path.relative_to(tmp_path / "b")).read_bytes()
             ), path
+
+
+def test_forms_keyed_from_the_stored_json_serve_a_later_publish_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # famcal run keys the forms by the JSON text process saved; famcal publish reads the
+    # events back from the database and must find the same keys (no serialization).
+    store = Store(tmp_path / "e.db")
+    report = crawl_and_process(store, records(), 1)
+    assert report.stored_json == {e.uid: e.to_json() for e in report.canonical}
+    runner.publish_stage(
+        store,
+        now=NOW,
+        out_dir=tmp_path / "a",
+        events=report.canonical,
+        stored_json=report.stored_json,
+    )
+    made: list[str] = []
+    real = runner.serialize
+
+    def counting(event: Event) -> Any:
+        made.append(event.title)
+        return real(event)
+
+    monkeypatch.setattr(runner, "serialize", counting)
+    runner.publish_stage(store, now=NOW, out_dir=tmp_path / "b")
+    assert made == []
+    assert sorted(p.name for p in (tmp_path / "b").rglob("*.ics")) == sorted(
+        p.name for p in (tmp_path / "a").rglob("*.ics")
+    )
