@@ -12,6 +12,7 @@ Contract:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -353,6 +354,11 @@ class Event:
             updated=datetime.fromisoformat(data["updated"]) if data.get("updated") else None,
             field_sources=dict(data.get("field_sources") or {}),
         )
+
+
+def json_digest(text: str) -> str:
+    """The digest of a stored JSON text (``Event.to_json``): equal texts, equal digests."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def as_datetime(value: When) -> datetime:

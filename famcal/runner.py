@@ -55,6 +55,7 @@ from feeds.page import index_html
 from feeds.publish import (
     WINDOW_AFTER,
     WINDOW_BEFORE,
+    Content,
     PublishReport,
     Serialized,
     feed_specs,
@@ -107,9 +108,10 @@ class ProcessReport:
     changed: int = 0
     new: int = 0
     # The events saved for this run, handed to publish so it need not read them back, and
-    # their stored JSON text by uid (the publish hashes it instead of serializing again).
+    # the digests of their stored JSON by uid (the publish keys its forms by them instead of
+    # serializing every event again; digests, not texts, to keep the memory small).
     canonical: list[Event] = field(default_factory=list)
-    stored_json: dict[str, str] = field(default_factory=dict)
+    stored_digests: dict[str, str] = field(default_factory=dict)
 
 
 def window(now: datetime) -> tuple[datetime, datetime]:
@@ -309,7 +311,7 @@ def process_stage(
     decisions = _decisions_to_log(
         merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
     )
-    report.stored_json = store.save_events(
+    report.stored_digests = store.save_events(
         tracked, processed=run_id, merge_log=decisions, identities=new_identities
     )
     report.events = len(tracked)
@@ -472,12 +474,12 @@ def publish_stage(
     base_url: str | None = None,
     reuse: bool = False,
     events: Sequence[Event] | None = None,
-    stored_json: Mapping[str, str] | None = None,
+    stored_digests: Mapping[str, str] | None = None,
 ) -> PublishReport:
     """Write the feeds, the page and health.json. With ``reuse``, a publish whose inputs
     (the processed events in the window, the next family events, the address, the rules)
     are those of the last one rewrites only health.json. ``events`` (and their stored JSON
-    by uid) are the ones the process stage just saved, if it ran."""
+    by uid) are the ones the process stage just saved, if it ran (``ProcessReport``)."""
     processed = store.latest_processed()
     signature = _publish_signature(store, processed, now=now, base_url=base_url)
     health = json_bytes(health_document(store.all_source_health(), now=now))
@@ -488,9 +490,9 @@ def publish_stage(
     if events is None:
         events = store.events(processed=processed) if processed is not None else []
     report = PublishReport()
-    known = _serialized_forms(store, events, now=now, stored_json=stored_json or {})
+    known = _serialized_forms(store, events, now=now, stored_digests=stored_digests or {})
 
-    def files() -> Iterator[tuple[str, bytes]]:
+    def files() -> Iterator[tuple[str, Content]]:
         yield from iter_rendered(events, now=now, base_url=base_url, report=report, known=known)
         # After the feeds: the page shows their counts.
         yield "index.html", index_html(events, report, now=now, base_url=base_url).encode()
@@ -505,13 +507,13 @@ def publish_stage(
 
 
 def _serialized_forms(
-    store: Store, events: Sequence[Event], *, now: datetime, stored_json: Mapping[str, str]
+    store: Store, events: Sequence[Event], *, now: datetime, stored_digests: Mapping[str, str]
 ) -> dict[str, Serialized]:
     """Each shown event's serialized forms: from the last publish where the event (and the
     code and labels that serialize it) did not change, freshly made over every core for the
     rest, which are stored for the next publish."""
     shown = window_events(events, now)
-    keys = {event.uid: render_key(event, stored_json.get(event.uid)) for event in shown}
+    keys = {event.uid: render_key(event, stored_digests.get(event.uid)) for event in shown}
     forms: dict[str, Serialized] = {}
     for uid, (key, vevent, item, jsonld) in store.cached_forms().items():
         if keys.get(uid) == key:
@@ -673,7 +675,7 @@ def _run_stages(
         clock = time.perf_counter()
         signature = process_signature(sources)
         events: list[Event] | None = None
-        stored_json: dict[str, str] | None = None
+        stored_digests: dict[str, str] | None = None
         if (
             store.meta("process_pending") == "0"
             and store.meta("process_signature") == signature
@@ -686,7 +688,7 @@ def _run_stages(
             processed = process_stage(store, sources, now=now, run_id=run_id)
             store.set_meta("process_signature", signature)
             store.set_meta("process_pending", "0")
-            events, stored_json = processed.canonical, processed.stored_json
+            events, stored_digests = processed.canonical, processed.stored_digests
             problems = record_problems(store, processed)
             counts["process"] = {
                 "records": processed.records,
@@ -716,7 +718,7 @@ def _run_stages(
             base_url=base_url,
             reuse=True,
             events=events,
-            stored_json=stored_json,
+            stored_digests=stored_digests,
         )
         timings["publish"] = round(time.perf_counter() - clock, 3)
         counts["publish"] = {

@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlite_utils
 
-from famcal.model import Event, Health, RawEvent, Tags
+from famcal.model import Event, Health, RawEvent, Tags, json_digest
 
 SCHEMA_VERSION = 1
 
@@ -616,9 +616,16 @@ class Store:
     ) -> dict[str, str]:
         """Upsert (event, fingerprint, created) rows, the merge decisions and the changed
         identities, atomically: identities that point at a UID whose event was not saved
-        would make a merge's absorbed UID vanish without its tombstone. Returns each saved
-        event's stored JSON text by uid (``Event.to_json``), for callers that hash it."""
-        texts = {event.uid: event.to_json() for event, _, _ in events}
+        would make a merge's absorbed UID vanish without its tombstone. Returns the
+        ``json_digest`` of each saved event's stored JSON (``Event.to_json``) by uid, so
+        callers can key work by it without serializing the events again."""
+        digests: dict[str, str] = {}
+
+        def stored(event: Event) -> str:
+            text = event.to_json()
+            digests[event.uid] = json_digest(text)
+            return text
+
         with self.transaction():
             if identities:
                 self.db.conn.executemany(
@@ -648,7 +655,7 @@ class Store:
                         created,
                         fingerprint,
                         processed,
-                        texts[event.uid],
+                        stored(event),
                     )
                     for event, fingerprint, created in events
                 ),
@@ -670,7 +677,7 @@ class Store:
                     "values (?, ?, ?, ?, ?, ?)",
                     rows,
                 )
-        return texts
+        return digests
 
     def latest_merge_decisions(self) -> dict[tuple[str, str], set[tuple[str, str, str]]]:
         """(source, record) -> the (uid, decision, reason) rows of the last run that logged it."""

@@ -9,12 +9,12 @@ Contract:
 - ``calendar(name=, description=, vevents=) -> bytes``: a VCALENDAR with NAME/X-WR-CALNAME,
   DESCRIPTION, REFRESH-INTERVAL, X-PUBLISHED-TTL, X-WR-TIMEZONE, the compact Europe/Berlin
   VTIMEZONE (two yearly RRULE transitions; ical.js misreads RDATE lists) and no METHOD.
-  Same input, same bytes.
+  Same input, same bytes. ``calendar_chunks`` gives the same bytes in pieces.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -88,7 +88,11 @@ def feed_categories(event: Event) -> list[str]:
     return list(dict.fromkeys([*topics, *event.categories]))
 
 
-def calendar(*, uid: str, name: str, description: str, vevents: Iterable[bytes]) -> bytes:
+def calendar_chunks(
+    *, uid: str, name: str, description: str, vevents: Iterable[bytes]
+) -> Iterator[bytes]:
+    """The VCALENDAR in pieces (head, each VEVENT, end), so a large feed can be written
+    without being held in memory whole."""
     cal = icalendar.Calendar.new(
         uid=uid,
         name=name,
@@ -104,4 +108,10 @@ def calendar(*, uid: str, name: str, description: str, vevents: Iterable[bytes])
     head: bytes = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
     assert head.endswith(end)
-    return head[: -len(end)] + b"".join(vevents) + end
+    yield head[: -len(end)]
+    yield from vevents
+    yield end
+
+
+def calendar(*, uid: str, name: str, description: str, vevents: Iterable[bytes]) -> bytes:
+    return b"".join(calendar_chunks(uid=uid, name=name, description=description, vevents=vevents))

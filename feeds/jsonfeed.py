@@ -6,14 +6,15 @@ Contract:
   the event splices that same text in.
 - ``feed(title=, description=, items=, feed_url=, home_page_url=) -> bytes`` is the whole
   document from serialized items, deterministic (sorted keys, no build time inside), one item
-  per line so that diffs between runs stay readable.
+  per line so that diffs between runs stay readable. ``feed_chunks`` gives the same bytes in
+  pieces, for writing a large feed without holding it whole.
 - ``date_modified`` and ``url`` are left out when unknown (JSON Feed wants strings there).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC
 from typing import Any
 
@@ -90,15 +91,16 @@ def dump_item(item: dict[str, Any]) -> str:
     return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def feed(
+def feed_chunks(
     *,
     title: str,
     description: str,
     items: Iterable[str],
     feed_url: str | None = None,
     home_page_url: str | None = None,
-) -> bytes:
-    """The JSON Feed document around already serialized items (``dump_item``)."""
+) -> Iterator[bytes]:
+    """The JSON Feed document around already serialized items (``dump_item``), in pieces
+    (head, each item, end), so a large feed can be written without being held whole."""
     document: dict[str, Any] = {
         "version": VERSION,
         "title": title,
@@ -112,6 +114,29 @@ def feed(
         document["home_page_url"] = home_page_url
     head = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True)
     # Splice the items in as the last member: "{...\n}" -> "{..., "items": [...]\n}".
-    body = ",\n".join(items)
-    listing = f"[\n{body}\n ]" if body else "[]"
-    return f'{head[:-2]},\n "items": {listing}\n}}\n'.encode()
+    yield f'{head[:-2]},\n "items": '.encode()
+    separator = "[\n"
+    for item in items:
+        yield (separator + item).encode()
+        separator = ",\n"
+    yield b"[]\n}\n" if separator == "[\n" else b"\n ]\n}\n"
+
+
+def feed(
+    *,
+    title: str,
+    description: str,
+    items: Iterable[str],
+    feed_url: str | None = None,
+    home_page_url: str | None = None,
+) -> bytes:
+    """The whole JSON Feed document as bytes (``feed_chunks`` joined)."""
+    return b"".join(
+        feed_chunks(
+            title=title,
+            description=description,
+            items=items,
+            feed_url=feed_url,
+            home_page_url=home_page_url,
+        )
+    )

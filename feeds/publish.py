@@ -31,11 +31,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from famcal.model import AgeGroup, District, Event, Topic
+from famcal.model import AgeGroup, District, Event, Topic, json_digest
 from famcal.parallel import map_chunks
 from famcal.paths import code_digest, data_digest
 from feeds import ics, jsonfeed, jsonld
 from feeds.labels import labels
+
+# A published file's content: its bytes, or its bytes in pieces (streamed to disk).
+Content = bytes | Iterable[bytes]
 
 WINDOW_BEFORE = timedelta(days=30)
 WINDOW_AFTER = timedelta(days=365)
@@ -163,13 +166,13 @@ class Serialized:
     jsonld: str | None
 
 
-def render_key(event: Event, stored: str | None = None) -> str:
+def render_key(event: Event, stored_digest: str | None = None) -> str:
     """Equal keys, equal ``serialize`` output: the event's full JSON, the label data and the
-    feed writers' code (so a cached form never outlives what made it). ``stored`` is the
-    event's JSON text where the caller has it already (``Event.to_json``, as the store saved it)."""
-    payload = stored if stored is not None else event.to_json()
+    feed writers' code (so a cached form never outlives what made it). ``stored_digest`` is
+    the ``json_digest`` of the event's JSON where the caller has it already."""
+    digest = stored_digest or json_digest(event.to_json())
     salt = data_digest() + code_digest("feeds")
-    return hashlib.sha256((salt + payload).encode()).hexdigest()
+    return hashlib.sha256((salt + digest).encode()).hexdigest()
 
 
 def serialize(event: Event) -> Serialized:
@@ -187,7 +190,7 @@ def iter_rendered(
     base_url: str | None,
     report: PublishReport,
     known: Mapping[str, Serialized] | None = None,
-) -> Iterator[tuple[str, bytes]]:
+) -> Iterator[tuple[str, Content]]:
     """Each published feed file as (path, bytes), one at a time; fills ``report.feeds``.
     ``known`` holds serialized forms by uid that are current for their events."""
     shown = window_events(events, now)
@@ -203,21 +206,22 @@ def iter_rendered(
     for spec in feed_specs():
         members = [e.uid for e in shown if spec.accepts(e)]
         report.feeds[spec.path] = len(members)
+        # In pieces: the consumer streams them to disk, so no whole feed is held in memory.
         yield (
             f"{spec.path}.ics",
-            ics.calendar(
+            ics.calendar_chunks(
                 uid=f"famcal-{spec.path.replace('/', '-')}@famcal-hannover",
                 name=spec.title,
                 description=spec.description,
-                vevents=(vevents[uid] for uid in members),
+                vevents=[vevents[uid] for uid in members],
             ),
         )
         yield (
             f"{spec.path}.json",
-            jsonfeed.feed(
+            jsonfeed.feed_chunks(
                 title=spec.title,
                 description=spec.description,
-                items=(items[uid] for uid in members),
+                items=[items[uid] for uid in members],
                 feed_url=f"{base}/{spec.path}.json" if base else None,
                 home_page_url=f"{base}/" if base else None,
             ),
@@ -232,8 +236,15 @@ def render(
     base_url: str | None = None,
 ) -> Rendered:
     report = PublishReport()
-    files = dict(iter_rendered(events, now=now, base_url=base_url, report=report))
+    files = {
+        name: as_bytes(data)
+        for name, data in iter_rendered(events, now=now, base_url=base_url, report=report)
+    }
     return Rendered(files=files, report=report)
+
+
+def as_bytes(data: Content) -> bytes:
+    return data if isinstance(data, bytes) else b"".join(data)
 
 
 class Staging:
@@ -261,19 +272,33 @@ class Staging:
                 removed += 1
         return removed
 
-    def put(self, name: str, data: bytes) -> None:
+    def put(self, name: str, data: Content) -> None:
+        """Stage ``data`` (bytes, or pieces of bytes written as they come) for ``name``,
+        unless the published file already holds exactly these bytes."""
         target = self.out_dir / name
-        try:
-            if target.stat().st_size == len(data) and target.read_bytes() == data:
-                self.report.unchanged += 1
-                return
-        except OSError:
-            pass
+        if isinstance(data, bytes):
+            try:
+                if target.stat().st_size == len(data) and target.read_bytes() == data:
+                    self.report.unchanged += 1
+                    return
+            except OSError:
+                pass
+            data = (data,)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
+            digest, size = hashlib.sha256(), 0
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                for piece in _batched(data):
+                    digest.update(piece)
+                    size += len(piece)
+                    handle.write(piece)
+                if _same_file(target, size, digest.hexdigest()):
+                    # Unchanged: the published file stays untouched (not even its mtime).
+                    handle.close()
+                    Path(tmp).unlink()
+                    self.report.unchanged += 1
+                    return
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, 0o644)
@@ -297,7 +322,33 @@ class Staging:
         self.staged = []
 
 
-def write_staged(out_dir: Path, files: Iterable[tuple[str, bytes]], report: PublishReport) -> None:
+def _batched(pieces: Iterable[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    """Small pieces joined to about ``size`` bytes: fewer writes and digest updates."""
+    batch: list[bytes] = []
+    held = 0
+    for piece in pieces:
+        batch.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield b"".join(batch)
+            batch, held = [], 0
+    if batch:
+        yield b"".join(batch)
+
+
+def _same_file(path: Path, size: int, digest: str) -> bool:
+    try:
+        if path.stat().st_size != size:
+            return False
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest() == digest
+    except OSError:
+        return False
+
+
+def write_staged(
+    out_dir: Path, files: Iterable[tuple[str, Content]], report: PublishReport
+) -> None:
     """Stage each (path, bytes) as it comes, then rename them all; a failure while the files
     are produced or staged leaves every previously published file in place."""
     staging = Staging(out_dir, report)

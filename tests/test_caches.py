@@ -11,7 +11,7 @@ import pytest
 
 from famcal import runner
 from famcal.config import SourceConfig
-from famcal.model import Event, Health, RawEvent, SourceType
+from famcal.model import Event, Health, RawEvent, SourceType, json_digest
 from famcal.store import Store
 from tests.conftest import NOW
 
@@ -108,17 +108,17 @@ def test_feed_forms_are_reused_only_for_unchanged_events(
 def test_forms_keyed_from_the_stored_json_serve_a_later_publish_from_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # famcal run keys the forms by the JSON text process saved; famcal publish reads the
+    # famcal run keys the forms by the digests of the JSON process saved; famcal publish reads the
     # events back from the database and must find the same keys (no serialization).
     store = Store(tmp_path / "e.db")
     report = crawl_and_process(store, records(), 1)
-    assert report.stored_json == {e.uid: e.to_json() for e in report.canonical}
+    assert report.stored_digests == {e.uid: json_digest(e.to_json()) for e in report.canonical}
     runner.publish_stage(
         store,
         now=NOW,
         out_dir=tmp_path / "a",
         events=report.canonical,
-        stored_json=report.stored_json,
+        stored_digests=report.stored_digests,
     )
     made: list[str] = []
     real = runner.serialize

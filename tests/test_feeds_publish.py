@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,15 +124,18 @@ def test_failed_publish_leaves_the_previous_feeds(
     publish.publish(sample_events(), out_dir=tmp_path, now=NOW)
     before = snapshot(tmp_path)
     calls: list[int] = []
-    original = ics.calendar
+    original = ics.calendar_chunks
 
-    def failing(**kwargs: Any) -> bytes:
+    def failing(**kwargs: Any) -> Iterator[bytes]:
         calls.append(1)
+        pieces = original(**kwargs)
         if len(calls) == 10:
+            # Half a feed is already in its staging file when the failure comes.
+            yield next(pieces)
             raise RuntimeError("serialization failed mid-way")
-        return original(**kwargs)
+        yield from pieces
 
-    monkeypatch.setattr(ics, "calendar", failing)
+    monkeypatch.setattr(ics, "calendar_chunks", failing)
     newer = [event(300 + n, title=f"Neu {n}") for n in range(5)]
     with pytest.raises(RuntimeError):
         publish.publish(newer, out_dir=tmp_path, now=NOW)
@@ -166,15 +169,15 @@ def test_staged_publish_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     publish.publish(out_dir=tmp_path, now=NOW, events=sample_events())
     before = snapshot(tmp_path)
     calls: list[int] = []
-    original = ics.calendar
+    original = ics.calendar_chunks
 
-    def failing(**kwargs: Any) -> bytes:
+    def failing(**kwargs: Any) -> Iterator[bytes]:
         calls.append(1)
         if len(calls) == 20:
             raise RuntimeError("serialization failed after some files were staged")
-        return original(**kwargs)
+        yield from original(**kwargs)
 
-    monkeypatch.setattr(ics, "calendar", failing)
+    monkeypatch.setattr(ics, "calendar_chunks", failing)
     with pytest.raises(RuntimeError):
         publish.publish(
             out_dir=tmp_path, now=NOW, events=[event(300 + n, title=f"Neu {n}") for n in range(5)]
@@ -254,3 +257,26 @@ def test_ics_calendar_metadata_of_a_feed() -> None:
     assert "Preis: kostenlos" in str(ev["DESCRIPTION"]) and "Quelle: src" in str(ev["DESCRIPTION"])
     themed: Event = event(5, tags=sample_events()[5].tags)
     assert ics.feed_categories(themed)
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_json_feed_written_in_pieces_is_one_valid_document(count: int, tmp_path: Path) -> None:
+    items = [jsonfeed.dump_item({"id": f"e{n}", "title": f"Ä {n}"}) for n in range(count)]
+    report = publish.PublishReport()
+    publish.write_staged(
+        tmp_path,
+        [("f.json", jsonfeed.feed_chunks(title="T", description="D", items=items))],
+        report,
+    )
+    document = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))
+    assert [i["id"] for i in document["items"]] == [f"e{n}" for n in range(count)]
+    assert (tmp_path / "f.json").read_bytes() == jsonfeed.feed(
+        title="T", description="D", items=items
+    )
+    # The same pieces again: the published file is left alone.
+    again = publish.PublishReport()
+    publish.write_staged(
+        tmp_path, [("f.json", jsonfeed.feed_chunks(title="T", description="D", items=items))], again
+    )
+    assert (again.written, again.unchanged) == ([], 1)
+    assert not [p for p in tmp_path.rglob(".*") if p.is_file()]
