@@ -184,8 +184,33 @@ class RawEvent:
     image: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = _to_jsonable(self)
-        return data
+        # Written out rather than generic: it runs for every record a crawl writes.
+        location = self.location
+        return {
+            "source_id": self.source_id,
+            "record_id": self.record_id,
+            "title": self.title,
+            "start": self.start,
+            "end": self.end,
+            "timezone": self.timezone,
+            "all_day": self.all_day,
+            "url": self.url,
+            "description": self.description,
+            "location": {
+                "name": location.name,
+                "street": location.street,
+                "postal_code": location.postal_code,
+                "city": location.city,
+                "lat": location.lat,
+                "lon": location.lon,
+            },
+            "categories": list(self.categories),
+            "price": self.price,
+            "free": self.free,
+            "status": self.status,
+            "age_range": self.age_range,
+            "image": self.image,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RawEvent:

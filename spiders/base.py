@@ -14,13 +14,17 @@ Contract:
 - After the crawl, ``errors`` decides the source's health (any error: failed) and
   ``skipped`` holds counts per reason; ``spiders.worker`` reads both.
 - The source's own ``categories`` are added to every event (``make_event``).
+- Callbacks of ``self.request`` requests reach Scrapy with their events grouped into
+  ``RecordBatch`` items (``spiders.worker`` writes both kinds of item).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
@@ -109,7 +113,9 @@ class SourceSpider(scrapy.Spider):
         meta: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Request:
-        return Request(url, callback=callback, errback=self.on_error, meta=meta or {}, **kwargs)
+        return Request(
+            url, callback=_batching(callback), errback=self.on_error, meta=meta or {}, **kwargs
+        )
 
     def on_error(self, failure: Failure) -> None:
         self.fail(describe_failure(failure))
@@ -134,6 +140,45 @@ class SourceSpider(scrapy.Spider):
         extra = tuple(c for c in self.source.categories if c not in categories)
         self.emitted += 1
         return RawEvent(source_id=self.source.id, categories=categories + extra, **fields)
+
+
+@dataclass(frozen=True)
+class RecordBatch:
+    """Consecutive ``RawEvent``s of one callback as one Scrapy item: Scrapy's per-item
+    machinery (middlewares, signals, stats) costs more than writing a record, and a large
+    calendar yields tens of thousands of them."""
+
+    events: tuple[RawEvent, ...]
+
+
+BATCH_SIZE = 500
+
+
+def _batching(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` with its ``RawEvent``s grouped into ``RecordBatch``es (in order; anything
+    else — requests, other items — passes through at once, flushing the batch first)."""
+
+    @functools.wraps(callback)
+    def wrapped(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        output = callback(*args, **kwargs)
+        if output is None:
+            return
+        batch: list[RawEvent] = []
+        for item in output:
+            if isinstance(item, RawEvent):
+                batch.append(item)
+                if len(batch) >= BATCH_SIZE:
+                    yield RecordBatch(tuple(batch))
+                    batch = []
+                continue
+            if batch:
+                yield RecordBatch(tuple(batch))
+                batch = []
+            yield item
+        if batch:
+            yield RecordBatch(tuple(batch))
+
+    return wrapped
 
 
 def describe_failure(failure: Failure) -> str:

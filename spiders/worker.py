@@ -1,11 +1,12 @@
 """The child process of ``spiders.crawl``: runs every source's spider in one Scrapy process.
 
 Contract: ``python -m spiders.worker JOB.json``. For each source it writes
-``<out_dir>/<id>.jsonl`` (one ``RawEvent`` per line, as yielded) and, when the spider
-closes, ``<out_dir>/<id>.result.json`` with status, first error, count, skip counts and a
-few download statistics. One spider's exception is that source's error, not the run's.
-When its parent (the famcal run) dies — even by SIGKILL — the worker ends within a second
-instead of crawling on as an orphan that would write into the next run's folder.
+``<out_dir>/<id>.jsonl`` (one ``RawEvent`` per line, in the order yielded, alone or in a
+``RecordBatch``) and, when the spider closes, ``<out_dir>/<id>.result.json`` with status,
+first error, count, skip counts and a few download statistics. One spider's exception is
+that source's error, not the run's. When its parent (the famcal run) dies — even by
+SIGKILL — the worker ends within a second instead of crawling on as an orphan that would
+write into the next run's folder.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from scrapy.crawler import CrawlerProcess
 
 from famcal.config import SourceConfig
 from famcal.model import Health, RawEvent, SourceType
-from spiders.base import SourceSpider
+from spiders.base import RecordBatch, SourceSpider
 from spiders.registry import spider_class
 from spiders.settings import crawl_settings
 
@@ -51,9 +52,11 @@ class _SourceRecorder:
         self.exceptions: list[str] = []
 
     def item_scraped(self, item: Any) -> None:
-        if isinstance(item, RawEvent):
-            self.file.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
-            self.count += 1
+        events = item.events if isinstance(item, RecordBatch) else (item,)
+        for event in events:
+            if isinstance(event, RawEvent):
+                self.file.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+                self.count += 1
 
     def spider_error(self, failure: Any, response: Any) -> None:
         url = getattr(response, "url", "?")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 
 import pytest
@@ -32,6 +33,15 @@ def test_raw_event_round_trip() -> None:
         categories=("a", "b"),
     )
     assert RawEvent.from_dict(raw.to_dict()) == raw
+
+
+def test_written_out_to_dicts_cover_every_field() -> None:
+    # The hand-written to_dict methods (hot paths) must not forget a field added later.
+    raw = RawEvent(source_id="s", record_id="r", title="T", start="2026-12-06", free=True)
+    assert raw.to_dict() == dataclasses.asdict(raw) | {"categories": []}
+    assert list(raw.to_dict()) == [f.name for f in dataclasses.fields(RawEvent)]
+    event = Event(uid="u", title="T", start=date(2026, 12, 6), end=None, all_day=True)
+    assert set(event.to_dict()) == {f.name for f in dataclasses.fields(Event)}
 
 
 def test_event_round_trip_keeps_berlin_zone() -> None:
