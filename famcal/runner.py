@@ -44,7 +44,7 @@ from typing import Any
 
 from famcal import __version__
 from famcal.config import SourceConfig
-from famcal.model import BERLIN, Event, Health, Status, Tags, as_datetime
+from famcal.model import BERLIN, Event, Health, Status, Tags, as_datetime, evolve
 from famcal.parallel import map_chunks
 from famcal.paths import data_digest
 from famcal.progress import QUIET, Progress
@@ -341,7 +341,7 @@ def _tag_all(store: Store, events: list[Event], *, run_id: int) -> list[Event]:
     used = {key: known[key] for key in keys}
     store.save_tag_cache(used, run_id=run_id)
     return [
-        replace(event, tags=with_overrides(event, used[key]))
+        evolve(event, tags=with_overrides(event, used[key]))
         for key, event in zip(keys, events, strict=True)
     ]
 

@@ -43,7 +43,7 @@ import tomllib
 import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
@@ -51,7 +51,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from famcal.model import BERLIN, Event, Location, SourceRef
+from famcal.model import BERLIN, Event, Location, SourceRef, evolve
 from famcal.paths import data_file
 
 DEFAULT_PRIORITY = 50
@@ -548,7 +548,7 @@ def _merge(group: list[_Item], uid: str) -> Event:
             hints.setdefault(key, value)
     if category_sources:
         origin["categories"] = ",".join(category_sources)
-    return replace(
+    return evolve(
         best,
         uid=uid,
         categories=tuple(categories),

@@ -18,11 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from famcal.model import Event
+from famcal.model import Event, evolve
 
 
 def fingerprint(event: Event) -> str:
@@ -46,12 +45,12 @@ def track(
         mark = fingerprint(event)
         row = stored.get(event.uid)
         if row is None:
-            out.append((replace(event, sequence=0, updated=now), mark, now.isoformat()))
+            out.append((evolve(event, sequence=0, updated=now), mark, now.isoformat()))
             continue
         previous_updated = datetime.fromisoformat(row["updated"]) if row["updated"] else now
         if row["fingerprint"] == mark:
-            tracked = replace(event, sequence=row["sequence"] or 0, updated=previous_updated)
+            tracked = evolve(event, sequence=row["sequence"] or 0, updated=previous_updated)
         else:
-            tracked = replace(event, sequence=(row["sequence"] or 0) + 1, updated=now)
+            tracked = evolve(event, sequence=(row["sequence"] or 0) + 1, updated=now)
         out.append((tracked, mark, row["created"] or now.isoformat()))
     return out

@@ -18,6 +18,7 @@ from famcal.model import (
     Status,
     Tags,
     Topic,
+    evolve,
     parse_when,
 )
 
@@ -80,3 +81,12 @@ def test_naive_time_is_refused_in_the_model() -> None:
 
 def test_age_group_bounds() -> None:
     assert AgeGroup("10-13").bounds == (10, 13)
+
+
+def test_evolve_is_replace_without_its_cost() -> None:
+    event = Event(uid="u", title="T", start=date(2026, 12, 6), end=None, all_day=True)
+    tags = Tags(family=True)
+    assert evolve(event, tags=tags, sequence=2) == dataclasses.replace(event, tags=tags, sequence=2)
+    assert event.tags is None and event.sequence == 0  # the original is untouched
+    with pytest.raises(TypeError, match="no field colour"):
+        evolve(event, colour="red")
