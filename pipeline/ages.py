@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from famcal.model import AgeGroup
-from pipeline.rules import AgeRules, candidates, prefilter
+from pipeline.rules import AgeRules, candidates, keys_in, prefilter
 from pipeline.text import phrase
 
 _WORDS = {
@@ -214,8 +214,9 @@ _PREFILTERS = tuple(prefilter(pattern) for _, pattern, _ in _PATTERNS)
 def find_ages(text: str, rules: AgeRules) -> AgeFinding | None:
     taken: list[tuple[int, int]] = []
     found: list[_Candidate] = []
+    keys = keys_in(text)
     for (rank, pattern, handler), worth in zip(_PATTERNS, _PREFILTERS, strict=True):
-        if not worth.admits(text):
+        if not worth.admits(text, keys):
             continue
         for m in pattern.finditer(text):
             start, end = m.span()

@@ -111,7 +111,7 @@ class _Scanner:
 _SCANNER = _Scanner()
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def keys_in(text: str) -> frozenset[str]:
     """Every prefilter key that occurs in ``text`` (cached: a listing's texts are read often)."""
     return _SCANNER.scan(text)
@@ -136,6 +136,7 @@ class KeyedTuple(tuple[K, ...]):
     _at: dict[str, tuple[int, ...]]
     _only: dict[str, tuple[K, ...]]
     _keys: frozenset[str]
+    _blank_safe: bool
 
     def __new__(cls, items: Iterable[K] = ()) -> Self:
         self = super().__new__(cls, items)
@@ -152,29 +153,34 @@ class KeyedTuple(tuple[K, ...]):
             for key, found in at.items()
         }
         self._keys = frozenset(at)
+        # Blanking words (``blank``) turns characters into spaces: it can remove a key from a
+        # text but add only one that holds a space.
+        self._blank_safe = not self._always and all(" " not in key for key in at)
         _SCANNER.add(self._keys)
         return self
 
-    def candidates(self, keys: Collection[str]) -> Sequence[K]:
-        """The items that may match a text holding ``keys`` (all its keys), in order."""
-        hits = self._keys.intersection(keys)
-        if not hits:
-            return self._always
-        if len(hits) == 1:
-            return self._only[next(iter(hits))]
-        found = set(self._always_at)
-        for key in hits:
-            found.update(self._at[key])
-        return [self[i] for i in sorted(found)]
+    def none_in(self, text: str) -> bool:
+        """True if no item can match ``text`` nor any text made from it by ``blank``."""
+        return not _reference and self._blank_safe and self._keys.isdisjoint(keys_in(text))
 
     def candidates_in(self, text: str) -> Sequence[K]:
-        """``candidates`` for the keys of ``text``.
+        """The items that may match ``text`` (whose keys it holds, and the keyless), in order.
 
         Inside ``reference_matching``: every item whose needle ``text`` holds, as before keys.
         """
         if _reference:
             return [item for item in self if not item.needle or item.needle in text]
-        return self.candidates(keys_in(text))
+        # Inlined and in one frame: this runs some 50 times per event.
+        hits = self._keys.intersection(keys_in(text))
+        if not hits:
+            return self._always
+        if len(hits) == 1:
+            for key in hits:
+                return self._only[key]
+        found = set(self._always_at)
+        for key in hits:
+            found.update(self._at[key])
+        return [self[i] for i in sorted(found)]
 
 
 class RuleList(KeyedTuple[Rule]):
@@ -207,15 +213,20 @@ def candidates(rules_: Sequence[Rule], text: str) -> Sequence[Rule]:
 class Prefilter:
     """What a text must hold before a regex is worth running on it (``prefilter``)."""
 
-    clauses: tuple[frozenset[str], ...]  # a literal of each (prefilter keys)
+    musts: frozenset[str]  # prefilter keys it must hold all of
+    anys: tuple[frozenset[str], ...]  # and one key of each of these
     gate: re.Pattern[str] | None  # and a match of this (``pipeline.text.fast_gate``)
 
-    def admits(self, text: str) -> bool:
+    def admits(self, text: str, keys: Collection[str] | None = None) -> bool:
+        """``keys``: those of ``text`` where the caller has them (``keys_in``)."""
         if _reference:
             return True
-        if self.clauses:
-            keys = keys_in(text)
-            for clause in self.clauses:
+        if self.musts or self.anys:
+            if keys is None:
+                keys = keys_in(text)
+            if not self.musts.issubset(keys):
+                return False
+            for clause in self.anys:
                 if clause.isdisjoint(keys):
                     return False
         return self.gate is None or self.gate.search(text) is not None
@@ -223,9 +234,13 @@ class Prefilter:
 
 def prefilter(pattern: re.Pattern[str]) -> Prefilter:
     """The literals ``pattern`` requires and its fast gate; a text without them has no match."""
-    clauses = tuple(frozenset(c) for c in required_clauses(pattern))
+    clauses = required_clauses(pattern)
     _SCANNER.add(key for clause in clauses for key in clause)
-    return Prefilter(clauses, fast_gate(pattern))
+    return Prefilter(
+        musts=frozenset(c[0] for c in clauses if len(c) == 1),
+        anys=tuple(frozenset(c) for c in clauses if len(c) > 1),
+        gate=fast_gate(pattern),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -448,10 +463,13 @@ def match_lexicon(lexicon: Lexicon, text: str, categories: Iterable[str]) -> str
     for category in categories:
         if category in lexicon.categories:
             return f"category «{category}»"
+    keywords = lexicon.keywords
+    if isinstance(keywords, KeyedTuple) and keywords.none_in(text):
+        return None  # what the excludes would blank cannot matter
     clean = mask(text, lexicon.exclude)
     score = 0.0
     found: list[str] = []
-    for rule in candidates(lexicon.keywords, clean):
+    for rule in candidates(keywords, clean):
         m = rule.pattern.search(clean)
         if m is None:
             continue
