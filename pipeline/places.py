@@ -24,6 +24,7 @@ holds (one scan finds them: ``pipeline.rules.KeyedTuple``); the result is the sa
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import re
@@ -319,7 +320,8 @@ def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
             return Municipality.HANNOVER, f"municipality: Stadtteil «{city}» as town"
         # "Garbsen-Berenbostel": try the whole name, then each part.
         code = location.postal_code.strip()
-        for candidate in [folded, *(fold_place(p) for p in re.split(r"[-/,]", city))]:
+        parts = (fold_place(p) for p in re.split(r"[-/,]", city))  # folded only if needed
+        for candidate in itertools.chain((folded,), parts):
             hit = _first(g.towns, candidate)
             if hit:
                 town = hit[0].municipality
@@ -342,8 +344,9 @@ def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
 def locate(location: Location, title: str = "") -> Place:
     g = gazetteer()
     name_street = _place(f"{location.name} , {location.street}")
+    name = fold_place(location.name)
     if (
-        g.online.search(fold_place(location.name))
+        g.online.search(name)
         and not location.street
         and not location.postal_code
         and location.lat is None
@@ -384,7 +387,7 @@ def locate(location: Location, title: str = "") -> Place:
     if hit:
         venue = hit[0]
         return found(venue.district, venue.municipality, f"district: venue «{venue.name}»")
-    hit = _first(g.adjectives, fold_place(location.name))
+    hit = _first(g.adjectives, name)
     if hit:
         return found(hit[0].district, Municipality.HANNOVER, f"district: venue name «{hit[1]}»")
     code = location.postal_code.strip()
