@@ -66,6 +66,10 @@ class _Name:
         """The prefilter keys (``pipeline.rules.KeyedTuple``): the folded name."""
         return (self.needle,) if self.needle else ()
 
+    @property
+    def gate(self) -> re.Pattern[str] | None:
+        return None  # place texts are short: the key is enough
+
 
 class _Names(KeyedTuple[_Name]):
     """Names, longest first, indexed by their folded form (one scan finds those in a text)."""

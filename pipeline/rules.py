@@ -57,6 +57,8 @@ class Rule:
     needle: str = ""  # a substring every match contains: a cheap test before the regex
     # Prefilter: every match contains one of these (none: the rule is always tried).
     keys: tuple[str, ...] = ()
+    # And a text with a match has a match of this (``pipeline.text.fast_gate``), found fast.
+    gate: re.Pattern[str] | None = None
 
     def finditer(self, text: str) -> Iterable[re.Match[str]]:
         if self.needle and self.needle not in text:
@@ -124,6 +126,9 @@ class Keyed(Protocol):
     @property
     def keys(self) -> tuple[str, ...]: ...  # prefilter keys: the needle or derived literals
 
+    @property
+    def gate(self) -> re.Pattern[str] | None: ...  # and a fast regex a match implies
+
 
 K = TypeVar("K", bound=Keyed)
 
@@ -136,6 +141,8 @@ class KeyedTuple(tuple[K, ...]):
     _at: dict[str, tuple[int, ...]]
     _only: dict[str, tuple[K, ...]]
     _keys: frozenset[str]
+    _always_gated: bool
+    _gated: frozenset[str]  # keys whose ``_only`` items include one with a gate
     _blank_safe: bool
 
     def __new__(cls, items: Iterable[K] = ()) -> Self:
@@ -153,6 +160,10 @@ class KeyedTuple(tuple[K, ...]):
             for key, found in at.items()
         }
         self._keys = frozenset(at)
+        self._always_gated = any(item.gate is not None for item in self._always)
+        self._gated = frozenset(
+            key for key, items in self._only.items() if any(i.gate is not None for i in items)
+        )
         # Blanking words (``blank``) turns characters into spaces: it can remove a key from a
         # text but add only one that holds a space.
         self._blank_safe = not self._always and all(" " not in key for key in at)
@@ -164,7 +175,8 @@ class KeyedTuple(tuple[K, ...]):
         return not _reference and self._blank_safe and self._keys.isdisjoint(keys_in(text))
 
     def candidates_in(self, text: str) -> Sequence[K]:
-        """The items that may match ``text`` (whose keys it holds, and the keyless), in order.
+        """The items that may match ``text``, in order: those whose keys it holds (and the
+        keyless) and whose gate, if any, matches it.
 
         Inside ``reference_matching``: every item whose needle ``text`` holds, as before keys.
         """
@@ -173,14 +185,20 @@ class KeyedTuple(tuple[K, ...]):
         # Inlined and in one frame: this runs some 50 times per event.
         hits = self._keys.intersection(keys_in(text))
         if not hits:
-            return self._always
-        if len(hits) == 1:
+            chosen: Sequence[K] = self._always
+            if not self._always_gated:
+                return chosen
+        elif len(hits) == 1:
             for key in hits:
-                return self._only[key]
-        found = set(self._always_at)
-        for key in hits:
-            found.update(self._at[key])
-        return [self[i] for i in sorted(found)]
+                chosen = self._only[key]
+                if key not in self._gated:
+                    return chosen
+        else:
+            found = set(self._always_at)
+            for key in hits:
+                found.update(self._at[key])
+            chosen = [self[i] for i in sorted(found)]
+        return [item for item in chosen if item.gate is None or item.gate.search(text)]
 
 
 class RuleList(KeyedTuple[Rule]):
@@ -341,6 +359,7 @@ def parse_rules(items: Any, where: str) -> RuleList:
                 weight=weight,
                 needle=needle,
                 keys=keys_of(needle, pattern),
+                gate=fast_gate(pattern),
             )
         )
     return RuleList(out)

@@ -122,14 +122,16 @@ _FEW_FIRST = 6
 
 
 def fast_gate(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
-    """A regex that finds a match in every text ``pattern`` finds one in, and fast; or None.
+    r"""A regex that finds a match in every text ``pattern`` finds one in, and fast; or None.
 
     It is ``pattern``'s top-level sequence from the first item after the start that begins
     with one of a few characters (a literal, an alternation of words), up to the end: a match
     of ``pattern`` holds a match of that tail at the same place of the same text, so
     assertions in it see what they saw. None where there is no such item, the pattern starts
-    with one (it is fast already) or backtracking could not find every match (atomic groups,
-    possessive repeats, back references).
+    with one (it is fast already), the tail is a plain literal (``required_clauses`` has it) or
+    backtracking could not find every match (atomic groups, possessive repeats, back
+    references). ``(?<!\w)kind(?!\w)`` gives ``kind(?!\w)``: the engine jumps from one "kind"
+    to the next instead of trying the lookbehind at every position.
     """
     if pattern.flags & re.IGNORECASE:
         return None
@@ -140,6 +142,8 @@ def fast_gate(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
         if first is not None and len(first) <= _FEW_FIRST:
             if i == 0 or not _plain(items[i:]):
                 return None
+            if all(op is _sre.LITERAL for op, _ in items[i:]):
+                return None  # a mere substring: the required literals test that already
             gate: re.Pattern[str] = _sre_compile.compile(
                 _sre.SubPattern(parsed.state, items[i:]), pattern.flags
             )

@@ -198,6 +198,17 @@ def test_every_match_holds_a_derived_key() -> None:
     assert checked > 1000
 
 
+def test_rule_gates_match_where_the_rules_do() -> None:
+    texts = corpus_texts()
+    gated = [rule for rule in book_rules() if rule.gate is not None]
+    assert len(gated) > 100  # every plain keyword without a leading star, most regexes
+    for rule in gated:
+        assert rule.gate is not None
+        for text in texts:
+            if rule.pattern.search(text):
+                assert rule.gate.search(text), (rule.spec, text)
+
+
 def test_regex_rules_get_derived_keys() -> None:
     derived = [r for r in book_rules() if r.spec.startswith("re:") and not r.needle]
     assert derived
@@ -335,6 +346,8 @@ def test_a_gate_starts_where_few_characters_can() -> None:
     assert gate is not None
     assert gate.search("für u3") and not gate.search("unter 3")
     assert fast_gate(re.compile(r"abc\w")) is None  # starts fast already
+    assert fast_gate(re.compile(r"(?<!\w)kinder")) is None  # the key says as much
+    assert fast_gate(re.compile(r"(?<!\w)kind(?!\w)")) is not None
     assert fast_gate(re.compile(r"\w(ab(x+)c)")) is not None
     assert fast_gate(re.compile(r"\w(ab(?>x+)c)")) is None  # atomic: not every match is found
 
