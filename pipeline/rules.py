@@ -60,16 +60,6 @@ class Rule:
     # And a text with a match has a match of this (``pipeline.text.fast_gate``), found fast.
     gate: re.Pattern[str] | None = None
 
-    def finditer(self, text: str) -> Iterable[re.Match[str]]:
-        if self.needle and self.needle not in text:
-            return ()
-        return self.pattern.finditer(text)
-
-    def search(self, text: str) -> re.Match[str] | None:
-        if self.needle and self.needle not in text:
-            return None
-        return self.pattern.search(text)
-
 
 def needle_of(spec: str) -> str:
     """The longest word of a plain keyword (none for a regex)."""
@@ -85,7 +75,8 @@ def keys_of(needle: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
 
 
 class _Scanner:
-    """One Aho-Corasick automaton over the keys of every ``RuleList`` made so far."""
+    """One Aho-Corasick automaton over the keys of every ``KeyedTuple`` and ``prefilter`` made
+    so far (a new one adds its keys: the automaton is built again at the next scan)."""
 
     def __init__(self) -> None:
         self.keys: set[str] = set()
