@@ -270,18 +270,18 @@ def _regex(depth: int = 3) -> st.SearchStrategy[str]:
                 lambda t: f"(?:{t[0]}){t[1]}"
             ),
             inner.map(lambda x: f"({x})"),
+            inner.map(lambda x: f"(?i:{x})"),
+            inner.map(lambda x: f"(?>{x})"),
+            inner.map(lambda x: f"(?:{x})++"),
             st.sampled_from([r"\b", r"(?<!\w)", r"(?!\d)", "(?=k)", "^"]),
         )
 
     return st.recursive(atom, more, max_leaves=8)
 
 
-_TEXT = st.lists(
-    st.sampled_from(
-        ["ab", "kind", "kinder", "er", "ü", "x", "-", ".", " ", "a", "b", "ğ", "ş", "7"]
-    ),
-    max_size=20,
-).map("".join)
+# Pieces of texts, upper case among them: a literal under IGNORECASE matches those too.
+_PIECES = ["ab", "kind", "kinder", "er", "ü", "x", "-", ".", " ", "a", "b", "ğ", "ş", "7"]
+_TEXT = st.lists(st.sampled_from([*_PIECES, "AB", "KIND", "Ü"]), max_size=20).map("".join)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
