@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from famcal.model import AgeGroup
 from pipeline.ages import AgeFinding
-from pipeline.rules import FamilyRules, blank, first_hit
+from pipeline.rules import FamilyRules, blank, candidates, first_hit
 from pipeline.text import phrase, whole_words
 
 
@@ -45,19 +45,19 @@ def decide_family(
     score = 0.0
     reasons: list[str] = []
     spans: list[tuple[int, int]] = []
-    for rule in rules.false_friends:
+    for rule in candidates(rules.false_friends, text):
         # Every occurrence is masked (a second "Kinderwunsch" must not count as "Kinder"),
         # the weight counts once.
         counted = False
-        for m in rule.finditer(text):
+        for m in rule.pattern.finditer(text):
             spans.append(whole_words(text, *m.span()))
             if rule.weight and not counted:
                 counted = True
                 score += rule.weight
                 reasons.append(f"family: false friend «{phrase(text, m)}» ({_fmt(rule.weight)})")
     clean = blank(text, spans) if spans else text
-    for rule in (*rules.positive, *rules.negative):
-        found = rule.search(clean)
+    for rule in (*candidates(rules.positive, clean), *candidates(rules.negative, clean)):
+        found = rule.pattern.search(clean)
         if found and rule.weight:
             score += rule.weight
             reasons.append(f"family: keyword «{phrase(clean, found)}» ({_fmt(rule.weight)})")

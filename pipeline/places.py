@@ -17,11 +17,14 @@ Contract: ``locate(location, title="") -> Place`` decides, in order of strength:
 7. the postal code where it lies in a single Stadtbezirk;
 8. a (non-ambiguous) Stadtteil name in the title.
 A district always implies municipality ``hannover``. Every decision adds a reason.
+Names are tried in their order (longest first), but only those whose folded form the text
+holds (one scan finds them: ``pipeline.rules.KeyedTuple``); the result is the same.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import re
@@ -34,6 +37,7 @@ from typing import Any
 
 from famcal.model import District, Location, Municipality
 from famcal.paths import data_dir, data_file
+from pipeline.rules import KeyedTuple
 from pipeline.text import fold_place
 
 _NEAR_METRES = 250.0
@@ -57,6 +61,19 @@ class _Name:
     lat: float | None = None
     lon: float | None = None
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The prefilter keys (``pipeline.rules.KeyedTuple``): the folded name."""
+        return (self.needle,) if self.needle else ()
+
+    @property
+    def gate(self) -> re.Pattern[str] | None:
+        return None  # place texts are short: the key is enough
+
+
+class _Names(KeyedTuple[_Name]):
+    """Names, longest first, indexed by their folded form (one scan finds those in a text)."""
+
 
 Ring = list[tuple[float, float]]
 
@@ -70,10 +87,10 @@ class _Area:
 
 @dataclass(frozen=True, kw_only=True)
 class Gazetteer:
-    stadtteile: tuple[_Name, ...]
-    adjectives: tuple[_Name, ...]
-    venues: tuple[_Name, ...]
-    towns: tuple[_Name, ...]
+    stadtteile: _Names
+    adjectives: _Names
+    venues: _Names
+    towns: _Names
     plz: dict[str, tuple[Municipality, District | None]]
     online: re.Pattern[str]
     areas: tuple[_Area, ...]
@@ -196,8 +213,8 @@ def gazetteer() -> Gazetteer:
                 )
             )
 
-    def longest_first(names: list[_Name]) -> tuple[_Name, ...]:
-        return tuple(sorted(names, key=lambda n: -len(n.pattern.pattern)))
+    def longest_first(names: list[_Name]) -> _Names:
+        return _Names(sorted(names, key=lambda n: -len(n.pattern.pattern)))
 
     return Gazetteer(
         stadtteile=longest_first(stadtteile),
@@ -280,13 +297,9 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6_371_000.0 * math.hypot(x, y)
 
 
-def _first(
-    names: tuple[_Name, ...], text: str, *, weak_ok: bool = True
-) -> tuple[_Name, str] | None:
-    for name in names:
+def _first(names: _Names, text: str, *, weak_ok: bool = True) -> tuple[_Name, str] | None:
+    for name in names.candidates_in(text):
         if name.weak and not weak_ok:
-            continue
-        if name.needle and name.needle not in text:
             continue
         m = name.pattern.search(text)
         if m:
@@ -311,7 +324,8 @@ def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
             return Municipality.HANNOVER, f"municipality: Stadtteil «{city}» as town"
         # "Garbsen-Berenbostel": try the whole name, then each part.
         code = location.postal_code.strip()
-        for candidate in [folded, *(fold_place(p) for p in re.split(r"[-/,]", city))]:
+        parts = (fold_place(p) for p in re.split(r"[-/,]", city))  # folded only if needed
+        for candidate in itertools.chain((folded,), parts):
             hit = _first(g.towns, candidate)
             if hit:
                 town = hit[0].municipality
@@ -334,8 +348,9 @@ def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
 def locate(location: Location, title: str = "") -> Place:
     g = gazetteer()
     name_street = _place(f"{location.name} , {location.street}")
+    name = fold_place(location.name)
     if (
-        g.online.search(fold_place(location.name))
+        g.online.search(name)
         and not location.street
         and not location.postal_code
         and location.lat is None
@@ -376,7 +391,7 @@ def locate(location: Location, title: str = "") -> Place:
     if hit:
         venue = hit[0]
         return found(venue.district, venue.municipality, f"district: venue «{venue.name}»")
-    hit = _first(g.adjectives, fold_place(location.name))
+    hit = _first(g.adjectives, name)
     if hit:
         return found(hit[0].district, Municipality.HANNOVER, f"district: venue name «{hit[1]}»")
     code = location.postal_code.strip()

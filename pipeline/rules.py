@@ -1,4 +1,4 @@
-"""Loading the tagging rules from ``data/tagging/*.toml`` (once; cached).
+"""Loading the tagging rules from ``data/tagging/*.toml`` (once; cached) and matching them.
 
 Contract: ``rules()`` returns the whole ``RuleBook``; each file is documented in its own header.
 A keyword entry is either a string (weight 1) or a table ``{ match = "...", weight = n }``
@@ -6,21 +6,43 @@ A keyword entry is either a string (weight 1) or a table ``{ match = "...", weig
 regex only runs on texts that hold it); ``match`` follows ``pipeline.text.compile_keyword``
 (``*`` for compounds, ``re:`` for a regex).
 A malformed file raises ``RuleError`` naming the file and key, at first use.
+
+Matching: ``first_hit``, ``mask``, ``match_lexicon`` and ``candidates`` give what trying every
+rule in data order gives (a rule with a needle only on texts holding it), but try only the
+rules that can match. Each rule has prefilter ``keys``: its needle, or else the literals its
+regex requires (``pipeline.text.required_literals``; none: always tried). One Aho-Corasick pass
+per text finds every key it holds (``keys_in``, cached per text); a ``KeyedTuple`` (such as the
+``RuleList`` that ``parse_rules`` returns) maps them to its items, in their order.
+``prefilter(pattern)`` does the same for a single regex in code (the age patterns): the
+literals it requires and a fast gate (``pipeline.text.fast_gate``) a text must hold first.
+Inside ``reference_matching()`` there are no keys and no gates: every rule is tried in order,
+as before; the tests compare the two.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
+
+import ahocorasick_rs
 
 from famcal.model import AgeGroup, Audience, Topic
 from famcal.paths import data_file
-from pipeline.text import compile_keyword, fold, phrase, whole_words
+from pipeline.text import (
+    compile_keyword,
+    fast_gate,
+    fold,
+    phrase,
+    required_clauses,
+    required_literals,
+    whole_words,
+)
 
 
 class RuleError(ValueError):
@@ -33,16 +55,10 @@ class Rule:
     pattern: re.Pattern[str]
     weight: float = 1.0
     needle: str = ""  # a substring every match contains: a cheap test before the regex
-
-    def finditer(self, text: str) -> Iterable[re.Match[str]]:
-        if self.needle and self.needle not in text:
-            return ()
-        return self.pattern.finditer(text)
-
-    def search(self, text: str) -> re.Match[str] | None:
-        if self.needle and self.needle not in text:
-            return None
-        return self.pattern.search(text)
+    # Prefilter: every match contains one of these (none: the rule is always tried).
+    keys: tuple[str, ...] = ()
+    # And a text with a match has a match of this (``pipeline.text.fast_gate``), found fast.
+    gate: re.Pattern[str] | None = None
 
 
 def needle_of(spec: str) -> str:
@@ -50,6 +66,190 @@ def needle_of(spec: str) -> str:
     if spec.startswith("re:"):
         return ""
     return max(fold(spec).strip("*").split(" "), key=len)
+
+
+def keys_of(needle: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
+    """The prefilter keys of a rule: its needle (the data's word: a text without it is not
+    tried, whatever the regex), else the literals its regex requires (none: always tried)."""
+    return (needle,) if needle else required_literals(pattern)
+
+
+class _Scanner:
+    """One Aho-Corasick automaton over the keys of every ``KeyedTuple`` and ``prefilter`` made
+    so far (a new one adds its keys: the automaton is built again at the next scan)."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.ordered: list[str] = []
+        self.automaton: ahocorasick_rs.AhoCorasick | None = None
+
+    def add(self, keys: Iterable[str]) -> None:
+        new = set(keys) - self.keys
+        if new:
+            self.keys |= new
+            self.automaton = None
+            keys_in.cache_clear()
+
+    def scan(self, text: str) -> frozenset[str]:
+        if not self.keys:
+            return frozenset()
+        if self.automaton is None:
+            self.ordered = sorted(self.keys)
+            self.automaton = ahocorasick_rs.AhoCorasick(self.ordered)
+        ordered = self.ordered
+        found = self.automaton.find_matches_as_indexes(text, overlapping=True)
+        return frozenset([ordered[i] for i, _, _ in found])
+
+
+_SCANNER = _Scanner()
+
+
+@lru_cache(maxsize=64)
+def keys_in(text: str) -> frozenset[str]:
+    """Every prefilter key that occurs in ``text`` (cached: a listing's texts are read often)."""
+    return _SCANNER.scan(text)
+
+
+class Keyed(Protocol):
+    @property
+    def needle(self) -> str: ...  # the data's own substring test ("": none)
+
+    @property
+    def keys(self) -> tuple[str, ...]: ...  # prefilter keys: the needle or derived literals
+
+    @property
+    def gate(self) -> re.Pattern[str] | None: ...  # and a fast regex a match implies
+
+
+K = TypeVar("K", bound=Keyed)
+
+
+class KeyedTuple(tuple[K, ...]):
+    """Items in their order (rules, place names), indexed by their prefilter keys."""
+
+    _always: tuple[K, ...]
+    _always_at: tuple[int, ...]
+    _at: dict[str, tuple[int, ...]]
+    _only: dict[str, tuple[K, ...]]
+    _keys: frozenset[str]
+    _always_gated: bool
+    _gated: frozenset[str]  # keys whose ``_only`` items include one with a gate
+    _blank_safe: bool
+
+    def __new__(cls, items: Iterable[K] = ()) -> Self:
+        self = super().__new__(cls, items)
+        at: dict[str, list[int]] = {}
+        for i, item in enumerate(self):
+            for key in item.keys:
+                at.setdefault(key, []).append(i)
+        self._always_at = tuple(i for i, item in enumerate(self) if not item.keys)
+        self._always = tuple(self[i] for i in self._always_at)
+        self._at = {key: tuple(found) for key, found in at.items()}
+        # The items a key alone selects, for the common case of one key found.
+        self._only = {
+            key: tuple(self[i] for i in sorted({*found, *self._always_at}))
+            for key, found in at.items()
+        }
+        self._keys = frozenset(at)
+        self._always_gated = any(item.gate is not None for item in self._always)
+        self._gated = frozenset(
+            key for key, items in self._only.items() if any(i.gate is not None for i in items)
+        )
+        # Blanking words (``blank``) turns characters into spaces: it can remove a key from a
+        # text but add only one that holds a space.
+        self._blank_safe = not self._always and all(" " not in key for key in at)
+        _SCANNER.add(self._keys)
+        return self
+
+    def none_in(self, text: str) -> bool:
+        """True if no item can match ``text`` nor any text made from it by ``blank``."""
+        return not _reference and self._blank_safe and self._keys.isdisjoint(keys_in(text))
+
+    def candidates_in(self, text: str) -> Sequence[K]:
+        """The items that may match ``text``, in order: those whose keys it holds (and the
+        keyless) and whose gate, if any, matches it.
+
+        Inside ``reference_matching``: every item whose needle ``text`` holds, as before keys.
+        """
+        if _reference:
+            return [item for item in self if not item.needle or item.needle in text]
+        # Inlined and in one frame: this runs some 50 times per event.
+        hits = self._keys.intersection(keys_in(text))
+        if not hits:
+            chosen: Sequence[K] = self._always
+            if not self._always_gated:
+                return chosen
+        elif len(hits) == 1:
+            for key in hits:
+                chosen = self._only[key]
+                if key not in self._gated:
+                    return chosen
+        else:
+            found = set(self._always_at)
+            for key in hits:
+                found.update(self._at[key])
+            chosen = [self[i] for i in sorted(found)]
+        return [item for item in chosen if item.gate is None or item.gate.search(text)]
+
+
+class RuleList(KeyedTuple[Rule]):
+    """Rules in data order, indexed by their prefilter keys (what ``parse_rules`` returns)."""
+
+
+_reference = False
+
+
+@contextmanager
+def reference_matching() -> Iterator[None]:
+    """Within: every rule is tried in data order, as before prefilter keys: its regex runs on
+    every text that holds its needle (the data's own test). No keys, no gates."""
+    global _reference
+    before, _reference = _reference, True
+    try:
+        yield
+    finally:
+        _reference = before
+
+
+def candidates(rules_: Sequence[Rule], text: str) -> Sequence[Rule]:
+    """The rules of ``rules_`` worth trying on ``text``, in order."""
+    if isinstance(rules_, RuleList):
+        return rules_.candidates_in(text)
+    return [rule for rule in rules_ if not rule.needle or rule.needle in text]
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """What a text must hold before a regex is worth running on it (``prefilter``)."""
+
+    musts: frozenset[str]  # prefilter keys it must hold all of
+    anys: tuple[frozenset[str], ...]  # and one key of each of these
+    gate: re.Pattern[str] | None  # and a match of this (``pipeline.text.fast_gate``)
+
+    def admits(self, text: str, keys: Collection[str] | None = None) -> bool:
+        """``keys``: those of ``text`` where the caller has them (``keys_in``)."""
+        if _reference:
+            return True
+        if self.musts or self.anys:
+            if keys is None:
+                keys = keys_in(text)
+            if not self.musts.issubset(keys):
+                return False
+            for clause in self.anys:
+                if clause.isdisjoint(keys):
+                    return False
+        return self.gate is None or self.gate.search(text) is not None
+
+
+def prefilter(pattern: re.Pattern[str]) -> Prefilter:
+    """The literals ``pattern`` requires and its fast gate; a text without them has no match."""
+    clauses = required_clauses(pattern)
+    _SCANNER.add(key for clause in clauses for key in clause)
+    return Prefilter(
+        musts=frozenset(c[0] for c in clauses if len(c) == 1),
+        anys=tuple(frozenset(c) for c in clauses if len(c) > 1),
+        gate=fast_gate(pattern),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,9 +322,9 @@ def _load(name: str) -> tuple[dict[str, Any], str]:
         raise RuleError(f"{path}: {exc}") from exc
 
 
-def parse_rules(items: Any, where: str) -> tuple[Rule, ...]:
+def parse_rules(items: Any, where: str) -> RuleList:
     if items is None:
-        return ()
+        return RuleList()
     if not isinstance(items, list):
         raise RuleError(f"{where}: must be a list of keywords")
     out: list[Rule] = []
@@ -139,17 +339,21 @@ def parse_rules(items: Any, where: str) -> tuple[Rule, ...]:
         else:
             raise RuleError(f"{where}: entry {item!r} is neither a string nor {{match, weight}}")
         try:
-            out.append(
-                Rule(
-                    spec=spec,
-                    pattern=compile_keyword(spec),
-                    weight=weight,
-                    needle=needle_of(spec) if needle is None else needle,
-                )
-            )
+            pattern = compile_keyword(spec)
         except re.error as exc:
             raise RuleError(f"{where}: bad pattern {spec!r}: {exc}") from exc
-    return tuple(out)
+        needle = needle_of(spec) if needle is None else needle
+        out.append(
+            Rule(
+                spec=spec,
+                pattern=pattern,
+                weight=weight,
+                needle=needle,
+                keys=keys_of(needle, pattern),
+                gate=fast_gate(pattern),
+            )
+        )
+    return RuleList(out)
 
 
 def _lexicons(
@@ -236,27 +440,23 @@ def blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def mask(text: str, excluded: Iterable[Rule]) -> str:
+def mask(text: str, excluded: Sequence[Rule]) -> str:
     """Blank the words of every phrase an exclude rule matches, so no keyword sees them."""
     spans = [
         whole_words(text, *m.span())
-        for rule in excluded
-        if not rule.needle or rule.needle in text
+        for rule in candidates(excluded, text)
         for m in rule.pattern.finditer(text)
     ]
     return blank(text, spans) if spans else text
 
 
-def first_hit(rules_: Iterable[Rule], text: str) -> tuple[Rule, str] | None:
+def first_hit(rules_: Sequence[Rule], text: str) -> tuple[Rule, str] | None:
     """The first rule that matches and the words it matched.
 
-    Rule by rule with a substring test first: many times faster than one big alternation
-    in Python's backtracking engine.
+    Rule by rule (many times faster than one big alternation in Python's backtracking
+    engine), and only the candidates among them.
     """
-    for rule in rules_:
-        # Inlined Rule.search: this loop runs some 700 times per event.
-        if rule.needle and rule.needle not in text:
-            continue
+    for rule in candidates(rules_, text):
         m = rule.pattern.search(text)
         if m:
             return rule, phrase(text, m)
@@ -273,12 +473,13 @@ def match_lexicon(lexicon: Lexicon, text: str, categories: Iterable[str]) -> str
     for category in categories:
         if category in lexicon.categories:
             return f"category «{category}»"
+    keywords = lexicon.keywords
+    if isinstance(keywords, KeyedTuple) and keywords.none_in(text):
+        return None  # what the excludes would blank cannot matter
     clean = mask(text, lexicon.exclude)
     score = 0.0
     found: list[str] = []
-    for rule in lexicon.keywords:
-        if rule.needle and rule.needle not in clean:
-            continue
+    for rule in candidates(keywords, clean):
         m = rule.pattern.search(clean)
         if m is None:
             continue
