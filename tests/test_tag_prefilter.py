@@ -370,3 +370,17 @@ def test_a_keyed_tuple_made_later_is_scanned_too() -> None:
     assert isinstance(made, KeyedTuple)
     assert made.candidates_in("ein zzquuxwortspiel") == (made[0],)
     assert made.candidates_in("ein wortspiel") == ()
+
+
+def test_data_needles_are_implied_by_their_regexes() -> None:
+    """A data file's ``needle`` on a regex rule must be in every match: some clause of the
+    literals every match needs has the needle in each of its alternatives. (A needle that
+    one alternative lacks made the rule skip texts it matches.)"""
+    unsound = []
+    for rule in book_rules():
+        if not (rule.spec.startswith("re:") and rule.needle):
+            continue
+        clauses = required_clauses(rule.pattern)
+        if not any(all(rule.needle in literal for literal in clause) for clause in clauses):
+            unsound.append((rule.spec, rule.needle, clauses))
+    assert unsound == []
