@@ -26,10 +26,13 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
+import multiprocessing
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,10 +43,23 @@ import x_wr_timezone
 
 from famcal.model import Location
 from spiders.common import DEFAULT_TIMEZONE, Skip, web_url
+from spiders.ics_chunks import (
+    ChunkWorkers,
+    Unsplittable,
+    WorkerDied,
+    split_calendar,
+    usable_cores,
+)
 
 _RECURRENCE_KEYS = ("RRULE", "RDATE", "RECURRENCE-ID")
 _CRITICAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 TRUNCATED = "truncated file"
+BAD_X_WR_TIMEZONE = "bad X-WR-TIMEZONE"
+# From this many VEVENTs a file is read on every core (below, starting workers and cutting
+# the file cost more than they save); parse_ics(parallel_from=…) overrides it.
+PARALLEL_FROM = 2000
+_BATCH = 500  # occurrences per message from a worker
+log = logging.getLogger(__name__)
 _CLOSED = re.compile(r"(?i)END:VCALENDAR\s*\Z")
 
 
@@ -67,6 +83,8 @@ def parse_ics(
     window_start: datetime,
     window_end: datetime,
     default_timezone: str = DEFAULT_TIMEZONE,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
 ) -> Iterator[dict[str, Any] | Skip]:
     text = decode(body)
     if "begin:vcalendar" not in text[:65536].lower():
@@ -74,14 +92,19 @@ def parse_ics(
         if head.startswith(("<!doctype html", "<html")) or "<html" in head:
             raise NotACalendar("sent HTML where a calendar was expected")
         raise NotACalendar("not an iCalendar file (no BEGIN:VCALENDAR)")
-    if not _CLOSED.search(text):
+    closed = _CLOSED.search(text) is not None
+    if not closed:
         yield Skip(TRUNCATED, "no END:VCALENDAR at the end of the file")
-    calendars, problems = _read_calendars(text)
-    yield from problems
+    count = usable_cores() if workers is None else workers
+    window = (window_start, window_end, default_timezone)
     seen: set[str] = set()
-    for calendar in calendars:
-        yield from _component_notes(calendar)
-        for item in _calendar_occurrences(calendar, window_start, window_end, default_timezone):
+    with contextlib.ExitStack() as running:
+        items = None
+        if closed and count > 1 and not multiprocessing.current_process().daemon:
+            items = running.enter_context(_in_parts(text, count, parallel_from, *window))
+        if items is None:
+            items = _whole_file(text, *window)
+        for item in items:
             if isinstance(item, dict):
                 # The same UID twice in one file without RECURRENCE-ID (seen in real exports):
                 # keep both, with the start telling them apart.
@@ -89,6 +112,121 @@ def parse_ics(
                     item["record_id"] = f"{item['record_id']}#{item['start']}"
                 seen.add(item["record_id"])
             yield item
+
+
+def _whole_file(
+    text: str, window_start: datetime, window_end: datetime, default_timezone: str
+) -> Iterator[dict[str, Any] | Skip]:
+    calendars, problems = _read_calendars(text)
+    yield from problems
+    for calendar in calendars:
+        yield from _component_notes(calendar)
+        yield from _calendar_occurrences(calendar, window_start, window_end, default_timezone)
+
+
+# --- a large file on every core ----------------------------------------------------------
+# split_calendar cuts the file into calendars of whole UIDs; each worker reads its own and
+# first answers with what reading found (the skips before expansion and the UIDs it holds),
+# then sends its occurrences in batches. Only when the answers show that the parts read as
+# the whole would — every part readable as a whole calendar (else the file's salvage
+# decides), no UID in two parts (UID-less events get theirs from their content), the
+# calendar-wide X-WR-TIMEZONE step failing in all parts or in none — are the parts' items
+# used: the same items, grouped by part. Otherwise the file is read here as a whole.
+
+
+def _chunk_messages(
+    text: str, window_start: datetime, window_end: datetime, default_timezone: str
+) -> Iterator[tuple[list[Skip], set[str]] | list[dict[str, Any] | Skip] | None]:
+    """A worker's answers for its part: (skips, UIDs) or None, then batches of items."""
+    try:
+        calendars, problems = _read_calendars(text)
+    except NotACalendar:
+        calendars, problems = [], []
+    if problems or len(calendars) != 1:
+        yield None
+        return
+    calendar = calendars[0]
+    skips = list(_component_notes(calendar))
+    steps = _prepare(calendar)
+    while True:
+        try:
+            skips.append(next(steps))
+        except StopIteration as done:
+            prepared: icalendar.Calendar = done.value
+            break
+    uids = {_text(c, "UID") for c in prepared.subcomponents if c.name == "VEVENT"}
+    yield skips, uids
+    batch: list[dict[str, Any] | Skip] = []
+    for item in _expanded(prepared, window_start, window_end, default_timezone):
+        batch.append(item)
+        if len(batch) == _BATCH:
+            yield batch
+            batch = []
+    yield batch
+
+
+@contextlib.contextmanager
+def _in_parts(
+    text: str,
+    parts: int,
+    min_events: int,
+    window_start: datetime,
+    window_end: datetime,
+    default_timezone: str,
+) -> Iterator[Iterator[dict[str, Any] | Skip] | None]:
+    """The file's items read in up to ``parts`` worker processes, or None: read it whole."""
+    try:
+        chunks = split_calendar(text, parts, min_events=min_events)
+    except Unsplittable as exc:
+        log.debug("iCalendar file read as a whole: %s", exc)
+        yield None
+        return
+    try:
+        pool = ChunkWorkers(_chunk_messages, chunks, window_start, window_end, default_timezone)
+    except OSError as exc:  # no processes to be had
+        log.info("iCalendar file read as a whole: no worker processes (%s)", exc)
+        yield None
+        return
+    with pool:
+        items, why = _from_workers(pool, len(chunks))
+        if items is None:
+            pool.close()  # their work is of no use; the whole file is read here instead
+            log.info("iCalendar file read as a whole after all: %s", why)
+        else:
+            log.info("iCalendar file read in %d parts", len(chunks))
+        yield items
+
+
+def _from_workers(
+    pool: ChunkWorkers, count: int
+) -> tuple[Iterator[dict[str, Any] | Skip] | None, str]:
+    streams = [pool.messages(number) for number in range(count)]
+    try:
+        heads = [next(stream, None) for stream in streams]
+    except WorkerDied as exc:
+        return None, str(exc)
+    reads: list[tuple[list[Skip], set[str]]] = [h for h in heads if isinstance(h, tuple)]
+    if len(reads) != count:
+        return None, "a part is not readable as a calendar of its own"
+    uids = [chunk_uids for _, chunk_uids in reads]
+    if sum(map(len, uids)) != len(set().union(*uids)):
+        return None, "a UID in two parts"
+    bad_zone = [any(s.reason == BAD_X_WR_TIMEZONE for s in skips) for skips, _ in reads]
+    if any(bad_zone) and not all(bad_zone):
+        return None, "X-WR-TIMEZONE fails in some parts only"
+    return _streamed([skips for skips, _ in reads], streams), ""
+
+
+def _streamed(
+    skips: list[list[Skip]], streams: list[Iterator[Any]]
+) -> Iterator[dict[str, Any] | Skip]:
+    for number, chunk_skips in enumerate(skips):
+        for skip in chunk_skips:
+            if skip.reason != BAD_X_WR_TIMEZONE or number == 0:  # once, as for the file
+                yield skip
+    for stream in streams:
+        for batch in stream:
+            yield from batch
 
 
 def _component_notes(calendar: icalendar.Calendar) -> Iterator[Skip]:
@@ -164,6 +302,12 @@ def _calendar_occurrences(
     window_end: datetime,
     default_timezone: str,
 ) -> Iterator[dict[str, Any] | Skip]:
+    prepared = yield from _prepare(calendar)
+    yield from _expanded(prepared, window_start, window_end, default_timezone)
+
+
+def _prepare(calendar: icalendar.Calendar) -> Generator[Skip, None, icalendar.Calendar]:
+    """Drop the unreadable VEVENTs, give UID-less ones an id, apply X-WR-TIMEZONE."""
     kept: list[icalendar.Component] = []
     for component in calendar.subcomponents:
         if component.name == "VEVENT":
@@ -185,7 +329,16 @@ def _calendar_occurrences(
     try:
         calendar = x_wr_timezone.to_standard(calendar)
     except Exception as exc:  # a bad X-WR-TIMEZONE: keep the floating times
-        yield Skip("bad X-WR-TIMEZONE", str(exc))
+        yield Skip(BAD_X_WR_TIMEZONE, str(exc))
+    return calendar
+
+
+def _expanded(
+    calendar: icalendar.Calendar,
+    window_start: datetime,
+    window_end: datetime,
+    default_timezone: str,
+) -> Iterator[dict[str, Any] | Skip]:
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     series_uids = {_text(e, "UID") for e in events if any(k in e for k in _RECURRENCE_KEYS)}
     try:
