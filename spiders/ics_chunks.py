@@ -26,12 +26,14 @@ Contract:
   caller closes ``ChunkWorkers`` (it is a context manager; leaving it terminates what still
   runs) and — even if the caller was killed — within a second of its parent's death.
   ``messages`` raises ``WorkerDied`` if a worker ends without finishing.
-- ``usable_cores()``: the CPUs this process may run on.
+- ``warm_up()`` starts the forkserver ahead of ``ChunkWorkers``; ``usable_cores()``: the
+  CPUs this process may run on.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import re
 import sys
@@ -254,6 +256,12 @@ def _context() -> multiprocessing.context.BaseContext:
     name = getattr(spec, "name", None) or ("__main__" if hasattr(main, "__file__") else None)
     context.set_forkserver_preload([_PRELOAD] + ([name] if name else []))
     return context
+
+
+def warm_up() -> None:
+    """Start the forkserver now, so that its imports run while the caller cuts the file."""
+    if _context().get_start_method() == "forkserver":
+        multiprocessing.forkserver.ensure_running()
 
 
 class ChunkWorkers:

@@ -49,6 +49,7 @@ from spiders.ics_chunks import (
     WorkerDied,
     split_calendar,
     usable_cores,
+    warm_up,
 )
 
 _RECURRENCE_KEYS = ("RRULE", "RDATE", "RECURRENCE-ID")
@@ -58,7 +59,7 @@ BAD_X_WR_TIMEZONE = "bad X-WR-TIMEZONE"
 # From this many VEVENTs a file is read on every core (below, starting workers and cutting
 # the file cost more than they save); parse_ics(parallel_from=…) overrides it.
 PARALLEL_FROM = 2000
-_BATCH = 500  # occurrences per message from a worker
+_PIECE = 250  # VEVENTs a worker expands and sends at a time
 log = logging.getLogger(__name__)
 _CLOSED = re.compile(r"(?i)END:VCALENDAR\s*\Z")
 
@@ -137,7 +138,7 @@ def _whole_file(
 def _chunk_messages(
     text: str, window_start: datetime, window_end: datetime, default_timezone: str
 ) -> Iterator[tuple[list[Skip], set[str]] | list[dict[str, Any] | Skip] | None]:
-    """A worker's answers for its part: (skips, UIDs) or None, then batches of items."""
+    """A worker's answers for its part: (skips, UIDs) or None, then lists of items."""
     try:
         calendars, problems = _read_calendars(text)
     except NotACalendar:
@@ -156,13 +157,36 @@ def _chunk_messages(
             break
     uids = {_text(c, "UID") for c in prepared.subcomponents if c.name == "VEVENT"}
     yield skips, uids
-    batch: list[dict[str, Any] | Skip] = []
-    for item in _expanded(prepared, window_start, window_end, default_timezone):
-        batch.append(item)
-        if len(batch) == _BATCH:
-            yield batch
-            batch = []
-    yield batch
+    # In pieces, as the file in parts (and for the same reason the same items): the reader
+    # gets the first occurrences while the rest are still being expanded.
+    for piece in _pieces(prepared):
+        yield list(_expanded(piece, window_start, window_end, default_timezone))
+
+
+def _pieces(calendar: icalendar.Calendar) -> Iterator[icalendar.Calendar]:
+    """The calendar as calendars of about ``_PIECE`` VEVENTs of whole UIDs, in order, each
+    with the calendar's properties and its other components."""
+    others = [c for c in calendar.subcomponents if c.name != "VEVENT"]
+    groups: dict[str, list[icalendar.Component]] = defaultdict(list)
+    for component in calendar.subcomponents:
+        if component.name == "VEVENT":
+            groups[_text(component, "UID")].append(component)
+    events: list[icalendar.Component] = []
+    for group in groups.values():
+        events.extend(group)
+        if len(events) >= _PIECE:
+            yield _with(calendar, others + events)
+            events = []
+    if events:
+        yield _with(calendar, others + events)
+
+
+def _with(
+    calendar: icalendar.Calendar, components: list[icalendar.Component]
+) -> icalendar.Calendar:
+    piece = calendar.copy()  # the properties, without components
+    piece.subcomponents = components
+    return piece
 
 
 @contextlib.contextmanager
@@ -175,6 +199,8 @@ def _in_parts(
     default_timezone: str,
 ) -> Iterator[Iterator[dict[str, Any] | Skip] | None]:
     """The file's items read in up to ``parts`` worker processes, or None: read it whole."""
+    if text.count("BEGIN:VEVENT") >= min_events:  # likely to be cut (a cheap first look)
+        warm_up()
     try:
         chunks = split_calendar(text, parts, min_events=min_events)
     except Unsplittable as exc:

@@ -92,6 +92,11 @@ def event(uid: str | None, start: str, *lines: str, summary: str = "Termin") -> 
     return "BEGIN:VEVENT\r\n" + "".join(f"{line}\r\n" for line in body) + "END:VEVENT\r\n"
 
 
+def with_line(block: str, line: str) -> str:
+    """The VEVENT block with ``line`` (CRLF inside for a folded one) first."""
+    return block.replace("BEGIN:VEVENT\r\n", f"BEGIN:VEVENT\r\n{line}\r\n", 1)
+
+
 def fillers(prefix: str, count: int = 12) -> str:
     """Plain events of their own UIDs, so that the file has something to cut between."""
     return "".join(
@@ -158,15 +163,14 @@ def test_uid_folded_over_two_lines_keeps_its_override_in_the_same_part(
 ) -> None:
     uid = "040000008200E00074C5B7101A82E00800000000" * 2 + "@exchange.example.org"
     master = event(None, SERIES, "RRULE:FREQ=WEEKLY;COUNT=4", summary="Krabbelgruppe")
-    master = master.replace(
-        "BEGIN:VEVENT\r\n", f"BEGIN:VEVENT\r\nUID:{uid[:50]}\r\n {uid[50:]}\r\n"
-    )
+    master = with_line(master, f"UID:{uid[:50]}\r\n {uid[50:]}")
     moved = event(
         None,
-        ";TZID=Europe/Berlin:20261210T150000",
-        "RECURRENCE-ID;TZID=Europe/Berlin:20261209T100000",
+        f"{BERLIN}20261210T150000",
+        f"RECURRENCE-ID{BERLIN}20261209T100000",
         summary="Krabbelgruppe (verlegt)",
-    ).replace("BEGIN:VEVENT\r\n", f"BEGIN:VEVENT\r\nUID:{uid[:30]}\r\n\t{uid[30:]}\r\n")
+    )
+    moved = with_line(moved, f"UID:{uid[:30]}\r\n\t{uid[30:]}")  # folded elsewhere, by a tab
     body = calendar(master, fillers("a"), fillers("b"), moved)
     chunks = split_calendar(body.decode(), 2, min_events=1)
     assert [("RRULE" in c, "RECURRENCE-ID" in c) for c in chunks] == [(True, True), (False, False)]
@@ -273,6 +277,34 @@ def test_bad_series_in_one_part(caplog: pytest.LogCaptureFixture) -> None:
     assert len(records(result)) == 24
 
 
+def test_all_cases_at_once_in_a_large_file(caplog: pytest.LogCaptureFixture) -> None:
+    # Parts of more than a few hundred events are expanded and sent piece by piece.
+    uid = "040000008200E00074C5B7101A82E00800000000" * 2 + "@exchange.example.org"
+    folded = f"UID:{uid[:50]}\r\n {uid[50:]}"
+    twin = event(None, ":20261205T150000", summary="Zwilling")
+    special = [
+        with_line(event(None, ":20261202T100000", "RRULE:FREQ=WEEKLY;COUNT=4"), folded),
+        event("dup@test", ":20261201T100000", summary="Erster"),
+        twin,
+        event("bad-rule@test", ":20261201T100000", "RRULE:FREQ=SOMETIMES"),
+        event("dup@test", ":20261208T100000", summary="Zweiter"),
+        twin,
+        with_line(event(None, ":20261210T150000", "RECURRENCE-ID:20261209T100000"), folded),
+    ]
+    plain = [
+        event(f"p{i}@test", f":2026{i % 12 + 1:02d}{i % 28 + 1:02d}T100000") for i in range(1400)
+    ]
+    events = plain[:1]
+    for number, extra in enumerate(special):
+        events += [extra, *plain[1 + 200 * number : 1 + 200 * (number + 1)]]
+    body = calendar(*events, head="X-WR-TIMEZONE:Europe/Berlin\r\n")
+    result, said = compare(body, caplog, 3)
+    assert IN_PARTS.fullmatch(said), said
+    assert skips(result)["bad series"] == 1
+    moved = records(result)[f"{uid}#2026-12-09T10:00:00+01:00"]
+    assert moved["start"] == "2026-12-10T15:00:00+01:00"
+
+
 # When the parts could differ from the whole, the file is read whole after all.
 
 
@@ -300,9 +332,7 @@ def test_part_that_icalendar_cannot_read_whole(caplog: pytest.LogCaptureFixture)
 def test_uid_written_unusually_in_two_parts(caplog: pytest.LogCaptureFixture) -> None:
     # "U ID" is read as UID (icalendar drops blanks in names); the cutting takes it for an
     # event without UID. The workers' UIDs show the overlap.
-    odd = event(None, ";TZID=Europe/Berlin:20261210T150000").replace(
-        "BEGIN:VEVENT\r\n", "BEGIN:VEVENT\r\nU ID:twice@test\r\n"
-    )
+    odd = with_line(event(None, f"{BERLIN}20261210T150000"), "U ID:twice@test")
     body = calendar(event("twice@test", ":20261201T100000"), fillers("a"), fillers("b"), odd)
     result, said = compare(body, caplog)
     assert said == f"{WHOLE} after all: a UID in two parts"
