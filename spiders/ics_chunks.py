@@ -9,13 +9,14 @@ Contract:
   properties (X-WR-TIMEZONE …), VTIMEZONEs and other components, wherever they stand. Each
   result is a byte-for-byte subsequence of the file's lines, so icalendar reads in it exactly
   the components it would read in the whole file. The shares are contiguous runs of UIDs in
-  the order of their first appearance, balanced by size. It raises ``Unsplittable`` (with the
-  reason) — read the file as a whole — when the file has fewer than ``min_events`` VEVENTs,
-  when fewer than two shares come out, or when its structure is not plainly clean: anything
-  but one VCALENDAR that ends the file, BEGIN/END lines that are unbalanced, carry
-  parameters or differ from ``BEGIN:NAME`` / ``END:NAME``, a VEVENT inside another
-  component, a property outside the VCALENDAR, or a VEVENT with several, empty or
-  parametrised UID lines.
+  the order of their first appearance, balanced by size. (The grouping errs on the safe side
+  but need not be exact: ``parse_ics`` checks that no UID was read in two parts.) It raises
+  ``Unsplittable`` (with the reason) — read the file as a whole — when the file has fewer
+  than ``min_events`` VEVENTs, when fewer than two shares come out, or when its structure is
+  not plainly clean: anything but one VCALENDAR that ends the file, BEGIN/END lines that are
+  unbalanced, carry parameters or differ from ``BEGIN:NAME`` / ``END:NAME``, a VEVENT
+  inside another component, a property outside the VCALENDAR, or a VEVENT with several,
+  empty or parametrised UID lines.
 - ``ChunkWorkers(target, chunks, *args)`` runs ``target(chunk, *args)`` — a generator
   function of a module without Scrapy — in one process per chunk and gives each chunk's
   yielded values, in order, through ``messages(index)``; while the caller waits for one chunk
@@ -24,7 +25,7 @@ Contract:
   which runs Scrapy's threads — with ``spiders.ics_parse`` and the caller's main module
   preloaded into the server once. A worker ends when its generator is exhausted, when the
   caller closes ``ChunkWorkers`` (it is a context manager; leaving it terminates what still
-  runs) and — even if the caller was killed — within a second of its parent's death.
+  runs) and — even if the caller was killed — as soon as the caller's process has ended.
   ``messages`` raises ``WorkerDied`` if a worker ends without finishing.
 - ``warm_up()`` starts the forkserver ahead of ``ChunkWorkers``; ``usable_cores()``: the
   CPUs this process may run on.
@@ -39,7 +40,7 @@ import re
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -265,7 +266,9 @@ def warm_up() -> None:
 
 
 class ChunkWorkers:
-    def __init__(self, target: Callable[..., Iterator[Any]], chunks: list[str], *args: Any):
+    def __init__(
+        self, target: Callable[..., Iterator[Any]], chunks: Sequence[Any], *args: Any
+    ) -> None:
         context = _context()
         self._processes: list[multiprocessing.process.BaseProcess] = []
         self._conns: list[Connection] = []
@@ -313,6 +316,8 @@ class ChunkWorkers:
         inbox = self._inbox[index]
         while True:
             if not inbox:
+                if index not in self._open:
+                    return  # read to the end before
                 self._receive(block=True)
                 continue
             self._receive(block=False)  # keep the other workers' pipes flowing

@@ -22,6 +22,15 @@ Contract:
   crashed generator) is announced by a first ``Skip(TRUNCATED, …)``. A DTSTART outside
   1900–2199 and an end before the start (which the expander swaps) are counted as ``Skip``s
   with that reason.
+- Every core (issue #9): a well-formed file of at least ``parallel_from`` VEVENTs
+  (``PARALLEL_FROM``) is cut into one part per worker (``workers``, default: the usable
+  cores; one means none) by ``spiders.ics_chunks`` and read in worker processes. The result
+  is the whole-file read's: the same dicts under the same record ids and the same skips;
+  only their order differs (part by part, each part in its own order; the same for the same
+  file). Where the parts could differ from the whole — a part icalendar cannot read as a
+  calendar of its own, a UID in two parts, an X-WR-TIMEZONE that fails in some parts only —
+  or no workers can be started, the file is read whole, as is every smaller, broken or
+  truncated file. How a large file was read is logged (INFO).
 """
 
 from __future__ import annotations
