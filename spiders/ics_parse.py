@@ -208,8 +208,14 @@ def _in_parts(
     default_timezone: str,
 ) -> Iterator[Iterator[dict[str, Any] | Skip] | None]:
     """The file's items read in up to ``parts`` worker processes, or None: read it whole."""
-    if text.count("BEGIN:VEVENT") >= min_events:  # likely to be cut (a cheap first look)
-        warm_up()
+    # A cheap first look (generators write BEGIN:VEVENT in capitals; a file that does not is
+    # read whole): most files are small, and their cutting would be wasted.
+    events = text.count("BEGIN:VEVENT")
+    if events < min_events:
+        log.debug("iCalendar file read as a whole: %d VEVENTs", events)
+        yield None
+        return
+    warm_up()  # the forkserver starts while the file is cut
     try:
         chunks = split_calendar(text, parts, min_events=min_events)
     except Unsplittable as exc:
