@@ -30,7 +30,8 @@ Contract:
   file). Where the parts could differ from the whole — a part icalendar cannot read as a
   calendar of its own, a UID in two parts, an X-WR-TIMEZONE that fails in some parts only —
   or no workers can be started, the file is read whole, as is every smaller, broken or
-  truncated file. How a large file was read is logged (INFO).
+  truncated file. How a large file was read is logged (INFO). A worker that dies once the
+  parts' items flow (killed, out of memory) ends the reading with ``WorkerDied``.
 """
 
 from __future__ import annotations
@@ -228,13 +229,15 @@ def _in_parts(
         log.info("iCalendar file read as a whole: no worker processes (%s)", exc)
         yield None
         return
+    count = len(chunks)
+    del chunks  # the workers have theirs
     with pool:
-        items, why = _from_workers(pool, len(chunks))
+        items, why = _from_workers(pool, count)
         if items is None:
             pool.close()  # their work is of no use; the whole file is read here instead
             log.info("iCalendar file read as a whole after all: %s", why)
         else:
-            log.info("iCalendar file read in %d parts", len(chunks))
+            log.info("iCalendar file read in %d parts", count)
         yield items
 
 

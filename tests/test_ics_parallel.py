@@ -305,6 +305,16 @@ def test_all_cases_at_once_in_a_large_file(caplog: pytest.LogCaptureFixture) -> 
     assert moved["start"] == "2026-12-10T15:00:00+01:00"
 
 
+def test_calendar_the_expander_refuses_whole(caplog: pytest.LogCaptureFixture) -> None:
+    # A non-Gregorian CALSCALE makes recurring-ical-events refuse every calendar: the reader
+    # expands series by series, in the whole file as in every part and piece.
+    series = event("serie@test", ":20261201T100000", "RRULE:FREQ=WEEKLY;COUNT=3")
+    body = calendar(fillers("a", 300), series, fillers("b", 300), head="CALSCALE:JULIAN\r\n")
+    result, said = compare(body, caplog)
+    assert IN_PARTS.fullmatch(said), said
+    assert len(records(result)) == 603
+
+
 # When the parts could differ from the whole, the file is read whole after all.
 
 
