@@ -138,7 +138,7 @@ def _whole_file(
 # --- a large file on every core ----------------------------------------------------------
 # split_calendar cuts the file into calendars of whole UIDs; each worker reads its own and
 # first answers with what reading found (the skips before expansion and the UIDs it holds),
-# then sends its occurrences in batches. Only when the answers show that the parts read as
+# then sends its occurrences piece by piece. Only when the answers show that the parts read as
 # the whole would — every part readable as a whole calendar (else the file's salvage
 # decides), no UID in two parts (UID-less events get theirs from their content), the
 # calendar-wide X-WR-TIMEZONE step failing in all parts or in none — are the parts' items
