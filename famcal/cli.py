@@ -27,6 +27,7 @@ import click
 
 from famcal import __version__
 from famcal.config import ConfigError, SourceConfig, load_sources
+from famcal.gctune import tune_gc
 from famcal.model import BERLIN
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -179,6 +180,7 @@ def main() -> None:
 
     Example: famcal run --sources data/sources.toml --out public/
     """
+    tune_gc()  # a batch process of many long-lived objects: see famcal.gctune
 
 
 @main.command()

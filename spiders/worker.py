@@ -24,6 +24,7 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
 from famcal.config import SourceConfig
+from famcal.gctune import tune_gc
 from famcal.model import Health, RawEvent, SourceType
 from spiders.base import RecordBatch, SourceSpider
 from spiders.registry import spider_class
@@ -138,6 +139,7 @@ def run(job: dict[str, Any]) -> None:
 
 def main(argv: list[str]) -> int:
     _exit_with_parent()
+    tune_gc()
     job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     run(job)
     return 0
