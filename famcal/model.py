@@ -133,6 +133,16 @@ class Location:
         town = " ".join(p for p in (self.postal_code, self.city) if p)
         return ", ".join(p for p in (self.name, self.street, town) if p)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "street": self.street,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "lat": self.lat,
+            "lon": self.lon,
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Location:
         data = data or {}
@@ -185,7 +195,6 @@ class RawEvent:
 
     def to_dict(self) -> dict[str, Any]:
         # Written out rather than generic: it runs for every record a crawl writes.
-        location = self.location
         return {
             "source_id": self.source_id,
             "record_id": self.record_id,
@@ -196,14 +205,7 @@ class RawEvent:
             "all_day": self.all_day,
             "url": self.url,
             "description": self.description,
-            "location": {
-                "name": location.name,
-                "street": location.street,
-                "postal_code": location.postal_code,
-                "city": location.city,
-                "lat": location.lat,
-                "lon": location.lon,
-            },
+            "location": self.location.to_dict(),
             "categories": list(self.categories),
             "price": self.price,
             "free": self.free,
@@ -323,7 +325,6 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         # Written out rather than generic: it runs for every event on every run.
-        location = self.location
         return {
             "uid": self.uid,
             "title": self.title,
@@ -332,14 +333,7 @@ class Event:
             "all_day": self.all_day,
             "description": self.description,
             "url": self.url,
-            "location": {
-                "name": location.name,
-                "street": location.street,
-                "postal_code": location.postal_code,
-                "city": location.city,
-                "lat": location.lat,
-                "lon": location.lon,
-            },
+            "location": self.location.to_dict(),
             "categories": list(self.categories),
             "price": self.price,
             "image": self.image,
