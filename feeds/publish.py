@@ -277,12 +277,10 @@ class Staging:
         unless the published file already holds exactly these bytes."""
         target = self.out_dir / name
         if isinstance(data, bytes):
-            try:
-                if target.stat().st_size == len(data) and target.read_bytes() == data:
-                    self.report.unchanged += 1
-                    return
-            except OSError:
-                pass
+            # Whole bytes at hand: compared before any staging file is written.
+            if _same_file(target, len(data), hashlib.sha256(data).hexdigest()):
+                self.report.unchanged += 1
+                return
             data = (data,)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
