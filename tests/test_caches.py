@@ -50,18 +50,24 @@ def crawl_and_process(store: Store, raws: list[RawEvent], run_id: int) -> runner
     return runner.process_stage(store, [SOURCE], now=NOW, run_id=run_id)
 
 
+def titles_called(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """The titles of the events ``runner.<name>`` is called with from now on."""
+    titles: list[str] = []
+    real = getattr(runner, name)
+
+    def counting(event: Event) -> Any:
+        titles.append(event.title)
+        return real(event)
+
+    monkeypatch.setattr(runner, name, counting)
+    return titles
+
+
 def test_rules_run_once_per_text_and_not_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = Store(tmp_path / "e.db")
-    calls: list[str] = []
-    real = runner.rule_tags
-
-    def counting(event: Event) -> Any:
-        calls.append(event.title)
-        return real(event)
-
-    monkeypatch.setattr(runner, "rule_tags", counting)
+    calls = titles_called(monkeypatch, "rule_tags")
     first = crawl_and_process(store, records(), 1)
     assert sorted(calls) == ["Bilderbuchkino für Kinder ab 4", "Krabbelgruppe für Babys"]
     calls.clear()
@@ -81,14 +87,7 @@ def test_feed_forms_are_reused_only_for_unchanged_events(
     report = crawl_and_process(store, records(), 1)
     runner.publish_stage(store, now=NOW, out_dir=tmp_path / "a", events=report.canonical)
 
-    made: list[str] = []
-    real = runner.serialize
-
-    def counting(event: Event) -> Any:
-        made.append(event.title)
-        return real(event)
-
-    monkeypatch.setattr(runner, "serialize", counting)
+    made = titles_called(monkeypatch, "serialize")
     report = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 5"), 2)
     runner.publish_stage(store, now=NOW, out_dir=tmp_path / "b", events=report.canonical)
     assert made == ["Bilderbuchkino für Kinder ab 5"]
@@ -120,14 +119,7 @@ def test_forms_keyed_from_the_stored_json_serve_a_later_publish_from_the_store(
         events=report.canonical,
         stored_digests=report.stored_digests,
     )
-    made: list[str] = []
-    real = runner.serialize
-
-    def counting(event: Event) -> Any:
-        made.append(event.title)
-        return real(event)
-
-    monkeypatch.setattr(runner, "serialize", counting)
+    made = titles_called(monkeypatch, "serialize")
     runner.publish_stage(store, now=NOW, out_dir=tmp_path / "b")
     assert made == []
     assert sorted(p.name for p in (tmp_path / "b").rglob("*.ics")) == sorted(
