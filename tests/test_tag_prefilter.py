@@ -219,18 +219,23 @@ def test_regex_rules_get_derived_keys() -> None:
     assert by_spec["re:\\bfsk\\s*(?:ab\\s*)?18\\b"] == ("fsk",)
 
 
+def assert_prefilters_hold(pattern: re.Pattern[str], texts: list[str]) -> None:
+    """Every match holds a literal of each required clause; the gate finds every matched text."""
+    clauses = required_clauses(pattern)
+    gate = fast_gate(pattern)
+    for text in texts:
+        found = list(pattern.finditer(text))
+        for m in found:
+            for clause in clauses:
+                assert any(literal in m.group(0) for literal in clause), (pattern.pattern, text)
+        if found and gate is not None:
+            assert gate.search(text), (pattern.pattern, text)
+
+
 def test_age_patterns_prefilters_hold_on_the_corpus() -> None:
     texts = corpus_texts()
     for _, pattern, _ in ages._PATTERNS:
-        clauses = required_clauses(pattern)
-        gate = fast_gate(pattern)
-        for text in texts:
-            found = list(pattern.finditer(text))
-            for m in found:
-                for clause in clauses:
-                    assert any(literal in m.group(0) for literal in clause), pattern.pattern
-            if found and gate is not None:
-                assert gate.search(text), pattern.pattern
+        assert_prefilters_hold(pattern, texts)
 
 
 def test_keys_in_finds_exactly_the_keys_a_text_holds() -> None:
@@ -287,16 +292,7 @@ _TEXT = st.lists(st.sampled_from([*_PIECES, "AB", "KIND", "Ü"]), max_size=20).m
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_regex(), st.lists(_TEXT, min_size=1, max_size=5))
 def test_derived_literals_are_in_every_match(source: str, texts: list[str]) -> None:
-    pattern = re.compile(source)
-    clauses = required_clauses(pattern)
-    gate = fast_gate(pattern)
-    for text in texts:
-        found = list(pattern.finditer(text))
-        for m in found:
-            for clause in clauses:
-                assert any(literal in m.group(0) for literal in clause), (source, m.group(0))
-        if found and gate is not None:
-            assert gate.search(text), (source, text)
+    assert_prefilters_hold(re.compile(source), texts)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
