@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from famcal.model import BERLIN, Event, Location, SourceRef
+from core.model import BERLIN, Event, Location, SourceRef
 from pipeline.dedupe import dedupe, new_uid
 
 WORDS = [

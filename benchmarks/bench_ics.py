@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.synth import ics_calendar  # noqa: E402
-from famcal.config import SourceConfig  # noqa: E402
-from famcal.model import BERLIN, SourceType  # noqa: E402
+from core.config import SourceConfig  # noqa: E402
+from core.model import BERLIN, SourceType  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 8, tzinfo=BERLIN)
 # famcal's feed window around NOW (famcal.runner.window)

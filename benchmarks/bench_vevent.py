@@ -32,8 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 # After the path set-up above.
 from benchmarks.synth import AUDIENCE, KINDS, PLACES, PRICES, SUBJECTS  # noqa: E402
-from famcal import parallel  # noqa: E402
-from famcal.model import (  # noqa: E402
+from core.model import (  # noqa: E402
     BERLIN,
     AgeGroup,
     District,
@@ -44,6 +43,7 @@ from famcal.model import (  # noqa: E402
     Tags,
     Topic,
 )
+from core import parallel  # noqa: E402
 from feeds import ics, publish  # noqa: E402
 from feeds.ics import vevent  # noqa: E402
 from tests.ics_reference import icalendar_vevent  # noqa: E402
@@ -119,7 +119,7 @@ def synthetic(n: int, *, seed: int = 1) -> list[Event]:
 
 
 def from_database(path: Path, n: int) -> list[Event]:
-    from famcal.store import Store
+    from core.store import Store
 
     stored = Store(path).events()
     if not stored:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import icalendar
 
-from famcal.model import BERLIN
+from core.model import BERLIN
 
 KINDS = [
     "Kindertheater",

@@ -1,3 +1,6 @@
-"""famcal: the Familienkalender Hannover pipeline (core: model, configuration, store, CLI)."""
+"""famcal: the application on top — the run, the command line, the demo and the server.
+It composes the stages (``spiders``, ``pipeline``, ``feeds``) over the foundation (``core``)."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

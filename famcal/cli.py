@@ -5,7 +5,7 @@ Contract: commands run, crawl, process, publish, tag, demo, serve, sources; shar
 or was degraded), 1 (nothing could be published), 2 (bad usage or configuration, with one
 line naming the file and key). The clock is read here and nowhere below.
 
-run, crawl, process, publish and demo hold the run lock (``famcal.lock``) on ``<db>.lock``:
+run, crawl, process, publish and demo hold the run lock (``core.lock``) on ``<db>.lock``:
 with another holder they wait up to ``--wait`` seconds (default 0), then say who holds it
 and exit 1. ``run`` writes its structured log to ``<db dir>/logs/run-<id>.jsonl`` and, on a
 terminal only, shows progress; otherwise only warnings and errors reach stderr (cron mails).
@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 
 import click
 
+from core.config import ConfigError, SourceConfig, load_sources
+from core.gctune import tune_gc
+from core.model import BERLIN
 from famcal import __version__
-from famcal.config import ConfigError, SourceConfig, load_sources
-from famcal.gctune import tune_gc
-from famcal.model import BERLIN
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,7 +130,7 @@ def _setup_logging(verbose: bool) -> None:
 
 @contextmanager
 def _locked(db_path: Path, wait: float, command: str) -> Iterator[None]:
-    from famcal.lock import LockBusy, run_lock
+    from core.lock import LockBusy, run_lock
 
     since = datetime.now(BERLIN).isoformat(timespec="seconds")
     with ExitStack() as stack:
@@ -165,7 +165,7 @@ def _crawl_settings(db_path: Path, settings: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _store(db_path: Path) -> Any:
-    from famcal.store import Store
+    from core.store import Store
 
     return Store(db_path)
 
@@ -180,7 +180,7 @@ def main() -> None:
 
     Example: famcal run --sources data/sources.toml --out public/
     """
-    tune_gc()  # a batch process of many long-lived objects: see famcal.gctune
+    tune_gc()  # a batch process of many long-lived objects: see core.gctune
 
 
 @main.command()
@@ -455,7 +455,7 @@ def demo(
             port=port,
         )
     if keep_serving and status in (0, 3):
-        from feeds.serve import serve_forever
+        from famcal.serve import serve_forever
 
         serve_forever(out_dir, host="127.0.0.1", port=8080)
     sys.exit(status)
@@ -477,7 +477,7 @@ def serve(out_dir: Path, host: str, port: int) -> None:
 
     Example: famcal serve --port 8080
     """
-    from feeds.serve import serve_forever
+    from famcal.serve import serve_forever
 
     serve_forever(out_dir, host=host, port=port)
 

@@ -20,10 +20,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from core.config import ConfigError, load_sources
+from core.paths import data_file
+from core.store import Store
 from famcal import runner
-from famcal.config import ConfigError, load_sources
-from famcal.paths import data_file
-from famcal.store import Store
 
 DEMO_PORT = 8739
 

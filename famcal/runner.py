@@ -18,8 +18,8 @@ Contract:
 - ``publish_stage``: writes the feeds, ``health.json`` and ``index.html`` from the last
   processed events.
 - ``run``: all three, returning contract.md's exit status (0, 3, or 1); with ``log_dir`` it
-  writes the run's structured log (``famcal.runlog``), with ``progress`` it reports to a
-  terminal (``famcal.progress``). The caller holds the run lock (``famcal.lock``).
+  writes the run's structured log (``core.runlog``), with ``progress`` it reports to a
+  terminal (``famcal.progress``). The caller holds the run lock (``core.lock``).
 - Test hook: ``FAMCAL_TEST_PAUSE_AT=process|publish`` makes ``run`` announce itself on stderr
   and sleep before that stage (so a test can SIGKILL it there); inert when unset.
 "now" is always passed in; nothing below the command line reads the clock, except the run
@@ -42,14 +42,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.config import SourceConfig
+from core.model import BERLIN, Event, Health, Status, Tags, as_datetime, evolve
+from core.parallel import map_chunks
+from core.paths import data_digest
+from core.runlog import RunLog
+from core.store import RecordRow, Store
 from famcal import __version__
-from famcal.config import SourceConfig
-from famcal.model import BERLIN, Event, Health, Status, Tags, as_datetime, evolve
-from famcal.parallel import map_chunks
-from famcal.paths import data_digest
 from famcal.progress import QUIET, Progress
-from famcal.runlog import RunLog
-from famcal.store import RecordRow, Store
 from feeds.health import health_document
 from feeds.page import index_html
 from feeds.publish import (

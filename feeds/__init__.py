@@ -1,4 +1,4 @@
 """Feed writers: ICS, JSON Feed, the HTML page and health report, and the HTTP server.
 
-Writers take ``famcal.model.Event`` values and know nothing of spiders or the store.
+Writers take ``core.model.Event`` values and know nothing of spiders or the store.
 """

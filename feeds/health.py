@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from famcal.store import SourceHealth
+from core.store import SourceHealth
 
 
 def health_document(sources: Sequence[SourceHealth], *, now: datetime) -> dict[str, Any]:

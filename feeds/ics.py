@@ -33,8 +33,8 @@ from functools import cache
 import icalendar
 from icalendar import vDuration
 
-from famcal.model import BERLIN, Event, Status
-from famcal.urls import safe_url
+from core.model import BERLIN, Event, Status
+from core.urls import safe_url
 from feeds.labels import CATEGORY_LABELS, describe_event
 
 PRODID = "-//famcal//Familienkalender Hannover//DE"

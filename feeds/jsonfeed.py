@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC
 from typing import Any
 
-from famcal.model import Event, Tags
-from famcal.urls import safe_url
+from core.model import Event, Tags
+from core.urls import safe_url
 from feeds.labels import describe_event
 
 VERSION = "https://jsonfeed.org/version/1.1"

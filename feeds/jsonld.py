@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from famcal.model import Event, Status, Tags
-from famcal.urls import safe_url
+from core.model import Event, Status, Tags
+from core.urls import safe_url
 from feeds.labels import CATEGORY_LABELS, price_text
 
 CONTEXT = "https://schema.org"

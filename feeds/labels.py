@@ -3,7 +3,7 @@
 Contract: label tables come from ``data/labels.toml``; ``describe_event(event)`` is the
 plain-text body used in ICS DESCRIPTION and JSON ``content_text``: the source's text, then
 ages, price, place, a short "Warum hier" line from the tag reasons, source and link.
-Every writer publishes links only through ``famcal.urls.safe_url`` (normalize already drops
+Every writer publishes links only through ``core.urls.safe_url`` (normalize already drops
 other schemes; the writers do not rely on that, since a ``javascript:`` link in a feed is a
 link in someone's calendar app).
 """
@@ -13,9 +13,9 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 
-from famcal.model import Event
-from famcal.paths import data_file
-from famcal.urls import safe_url
+from core.model import Event
+from core.paths import data_file
+from core.urls import safe_url
 
 
 @cache

@@ -22,8 +22,8 @@ from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
-from famcal.model import Event, Status
-from famcal.urls import safe_url
+from core.model import Event, Status
+from core.urls import safe_url
 from feeds import jsonld
 from feeds.labels import ages_text, labels, price_text
 from feeds.publish import FeedSpec, PublishReport, feed_specs, window_events

@@ -31,9 +31,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from famcal.model import AgeGroup, District, Event, Topic, json_digest
-from famcal.parallel import map_chunks
-from famcal.paths import code_digest, data_digest
+from core.model import AgeGroup, District, Event, Topic, json_digest
+from core.parallel import map_chunks
+from core.paths import code_digest, data_digest
 from feeds import ics, jsonfeed, jsonld
 from feeds.labels import labels
 

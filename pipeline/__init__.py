@@ -1,4 +1,4 @@
 """Pipeline stages over all sources at once: normalize, tag, dedupe, track (one verb a module).
 
-Stages take and return ``famcal.model`` values; none of them touches SQLite or the network.
+Stages take and return ``core.model`` values; none of them touches SQLite or the network.
 """

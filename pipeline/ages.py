@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from famcal.model import AgeGroup
+from core.model import AgeGroup
 from pipeline.rules import AgeRules, candidates, keys_in, prefilter
 from pipeline.text import phrase
 

@@ -51,8 +51,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from famcal.model import BERLIN, Event, Location, SourceRef, evolve
-from famcal.paths import data_file
+from core.model import BERLIN, Event, Location, SourceRef, evolve
+from core.paths import data_file
 
 DEFAULT_PRIORITY = 50
 

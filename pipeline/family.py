@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from famcal.model import AgeGroup
+from core.model import AgeGroup
 from pipeline.ages import AgeFinding
 from pipeline.rules import FamilyRules, blank, candidates, first_hit
 from pipeline.text import phrase, whole_words

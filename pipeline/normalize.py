@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import nh3
 
-from famcal.model import BERLIN, Event, Location, RawEvent, SourceRef, When
-from famcal.urls import safe_url
+from core.model import BERLIN, Event, Location, RawEvent, SourceRef, When
+from core.urls import safe_url
 
 MAX_DESCRIPTION = 10_000
 MAX_TITLE = 300

@@ -21,8 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from famcal.model import AgeGroup, Audience, District, Municipality, Status, Tags, Topic
-from famcal.paths import data_file
+from core.model import AgeGroup, Audience, District, Municipality, Status, Tags, Topic
+from core.paths import data_file
 from pipeline.ages import groups_for_range
 
 

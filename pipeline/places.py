@@ -35,8 +35,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from famcal.model import District, Location, Municipality
-from famcal.paths import data_dir, data_file
+from core.model import District, Location, Municipality
+from core.paths import data_dir, data_file
 from pipeline.rules import KeyedTuple
 from pipeline.text import fold_place
 

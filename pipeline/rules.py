@@ -32,8 +32,8 @@ from typing import Any, Protocol, Self, TypeVar
 
 import ahocorasick_rs
 
-from famcal.model import AgeGroup, Audience, Topic
-from famcal.paths import data_file
+from core.model import AgeGroup, Audience, Topic
+from core.paths import data_file
 from pipeline.text import (
     compile_keyword,
     fast_gate,

@@ -12,7 +12,7 @@ title can still call the make-up date off ("ABGESAGT – Nachholtermin …").
 
 from __future__ import annotations
 
-from famcal.model import Status
+from core.model import Status
 from pipeline.rules import StatusRules, first_hit, mask
 from pipeline.text import fold
 

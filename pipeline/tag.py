@@ -1,7 +1,7 @@
 """The tagging stage: every tag of taxonomy.md on every event, each with its evidence.
 
 Contract:
-- ``tag_event(event) -> Tags`` tags a normalized ``famcal.model.Event`` from its title,
+- ``tag_event(event) -> Tags`` tags a normalized ``core.model.Event`` from its title,
   description, categories, price, location and ``event.hints`` (source statements: ``status``
   e.g. "CANCELLED"/"EventCancelled", ``free`` bool, ``age_range`` e.g. "6-12"), then applies
   the manual corrections of ``data/overrides.toml`` keyed by the uid or a source record id.
@@ -27,8 +27,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from famcal.model import Event, Location, Tags
-from famcal.paths import code_digest, data_digest
+from core.model import Event, Location, Tags
+from core.paths import code_digest, data_digest
 from pipeline.ages import decide_ages
 from pipeline.family import decide_family
 from pipeline.overrides import apply_overrides

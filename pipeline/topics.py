@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from famcal.model import Audience, Topic
+from core.model import Audience, Topic
 from pipeline.rules import RuleBook, first_hit, mask, match_lexicon
 
 

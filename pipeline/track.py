@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from famcal.model import Event, evolve
+from core.model import Event, evolve
 
 
 def fingerprint(event: Event) -> str:

@@ -34,8 +34,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from famcal.config import SourceConfig
-from famcal.model import RawEvent, SourceType
+from core.config import SourceConfig
+from core.model import RawEvent, SourceType
 
 
 class SourceSpider(scrapy.Spider):

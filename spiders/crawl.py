@@ -22,8 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from famcal.config import SourceConfig
-from famcal.model import Health, RawEvent
+from core.config import SourceConfig
+from core.model import Health, RawEvent
 
 
 @dataclass(frozen=True, kw_only=True)

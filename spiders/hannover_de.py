@@ -34,7 +34,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 
-from famcal.model import SourceType
+from core.model import SourceType
 from spiders.base import SourceSpider
 from spiders.hannover_de_parse import (
     Card,

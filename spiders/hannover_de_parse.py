@@ -32,7 +32,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from parsel import Selector
 
-from famcal.model import Location, Status
+from core.model import Location, Status
 from spiders.termine import (
     Occurrence,
     parse_exclusions,

@@ -18,7 +18,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from famcal.model import SourceType
+from core.model import SourceType
 from spiders.base import SourceSpider
 from spiders.common import DEFAULT_TIMEZONE, Skip
 from spiders.ics_parse import TRUNCATED, NotACalendar, parse_ics

@@ -46,7 +46,7 @@ from typing import Any
 
 from icalendar.parser import unescape_backslash
 
-from famcal.gctune import tune_gc
+from core.gctune import tune_gc
 
 # A logical line's name: what precedes the first of these (RFC 5545 3.1; icalendar also
 # ends a name at a quote or backslash, which makes the line unreadable either way).
@@ -238,7 +238,7 @@ def _exit_with_parent() -> None:
 
 def _work(target: Callable[..., Iterator[Any]], conn: Connection, *args: Any) -> None:
     _exit_with_parent()
-    tune_gc()  # a part's parse builds tens of thousands of components: see famcal.gctune
+    tune_gc()  # a part's parse builds tens of thousands of components: see core.gctune
     try:
         for message in target(*args):
             conn.send(message)

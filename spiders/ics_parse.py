@@ -51,7 +51,7 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 
-from famcal.model import Location
+from core.model import Location
 from spiders.common import DEFAULT_TIMEZONE, Skip, web_url
 from spiders.ics_chunks import (
     ChunkWorkers,

@@ -39,7 +39,7 @@ from extruct.w3cmicrodata import MicrodataExtractor
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from famcal.model import Location, SourceType
+from core.model import Location, SourceType
 from spiders.base import SourceSpider
 from spiders.common import DEFAULT_TIMEZONE, Skip, in_window, web_url
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-from famcal.model import SourceType
+from core.model import SourceType
 from spiders.base import SourceSpider
 
 _SPIDERS: dict[SourceType, str] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from famcal import __version__
+from core import __version__
 
 USER_AGENT = (
     f"famcal/{__version__} (Familienkalender Hannover; +https://github.com/famcal/famcal#contact)"

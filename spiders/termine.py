@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from famcal.model import BERLIN
+from core.model import BERLIN
 
 # A range longer than this is a typo (wrong year), not a schedule; it is not expanded.
 MAX_RANGE_DAYS = 400

@@ -28,7 +28,7 @@ from typing import Any
 
 from scrapy.http import Response
 
-from famcal.model import Location, SourceType
+from core.model import Location, SourceType
 from spiders.base import SourceSpider
 from spiders.common import DEFAULT_TIMEZONE, Skip, in_window, web_url
 

@@ -23,9 +23,9 @@ from typing import IO, Any
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
-from famcal.config import SourceConfig
-from famcal.gctune import tune_gc
-from famcal.model import Health, RawEvent, SourceType
+from core.config import SourceConfig
+from core.gctune import tune_gc
+from core.model import Health, RawEvent, SourceType
 from spiders.base import RecordBatch, SourceSpider
 from spiders.registry import spider_class
 from spiders.settings import crawl_settings

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from famcal.model import BERLIN
+from core.model import BERLIN
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

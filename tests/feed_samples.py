@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from famcal.model import (
+from core.model import (
     BERLIN,
     AgeGroup,
     District,

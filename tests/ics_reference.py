@@ -15,8 +15,8 @@ from datetime import UTC
 import icalendar
 from icalendar.enums import STATUS
 
-from famcal.model import Event, Status
-from famcal.urls import safe_url
+from core.model import Event, Status
+from core.urls import safe_url
 from feeds.ics import feed_categories
 from feeds.labels import CATEGORY_LABELS, describe_event
 

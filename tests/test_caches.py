@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from core.config import SourceConfig
+from core.model import Event, Health, RawEvent, SourceType, json_digest
+from core.store import Store
 from famcal import runner
-from famcal.config import SourceConfig
-from famcal.model import Event, Health, RawEvent, SourceType, json_digest
-from famcal.store import Store
 from tests.conftest import NOW
 
 SOURCE = SourceConfig(id="s", type=SourceType.ICS, name="S", start_urls=("http://x/",))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from famcal.config import ConfigError, load_sources
-from famcal.model import SourceType
+from core.config import ConfigError, load_sources
+from core.model import SourceType
 from tests.conftest import famcal
 
 GOOD = """

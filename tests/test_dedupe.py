@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from famcal.model import BERLIN, Event, Location, SourceRef
+from core.model import BERLIN, Event, Location, SourceRef
 from pipeline.dedupe import dedupe, new_uid, title_key
 
 LIB = Location(name="Stadtbibliothek", street="Hildesheimer Straße 12", postal_code="30169")

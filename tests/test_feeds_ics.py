@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import icalendar
 
-from famcal.model import BERLIN, Event, Location, SourceRef, Status, Tags
+from core.model import BERLIN, Event, Location, SourceRef, Status, Tags
 from feeds import ics
 
 UPDATED = datetime(2026, 11, 20, 9, 30, tzinfo=BERLIN)

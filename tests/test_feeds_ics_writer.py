@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from famcal.model import BERLIN, Event, Location, SourceRef, Status, Tags, Topic
-from famcal.store import Store
-from famcal.urls import safe_url
+from core.model import BERLIN, Event, Location, SourceRef, Status, Tags, Topic
+from core.store import Store
+from core.urls import safe_url
 from feeds import ics
 from feeds.labels import CATEGORY_LABELS, describe_event
 from tests.ics_reference import icalendar_vevent

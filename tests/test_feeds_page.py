@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from famcal.model import Status, Tags
+from core.model import Status, Tags
 from feeds.page import index_html
 from feeds.publish import render
 from tests.conftest import ROOT

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from famcal.model import AgeGroup, District, Event, Tags, Topic
+from core.model import AgeGroup, District, Event, Tags, Topic
 from feeds import ics, jsonfeed, jsonld, publish
 from tests.feed_samples import HOSTILE, NOW, event, sample_events
 

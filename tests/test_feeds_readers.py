@@ -18,8 +18,8 @@ import icalendar
 import jsonschema
 import pytest
 
-from famcal.model import AgeGroup, Audience, District, Municipality, Status, Topic
-from famcal.paths import data_file
+from core.model import AgeGroup, Audience, District, Municipality, Status, Topic
+from core.paths import data_file
 from feeds.publish import render, write_files
 from tests.conftest import ROOT
 from tests.feed_samples import NOW, sample_events

@@ -12,8 +12,8 @@ from pathlib import Path
 import icalendar
 import pytest
 
+from famcal.serve import make_server
 from feeds.publish import render, write_files
-from feeds.serve import make_server
 from tests.feed_samples import NOW, sample_events
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from famcal.model import Location, RawEvent, as_datetime
+from core.model import Location, RawEvent, as_datetime
 from pipeline.normalize import MAX_DESCRIPTION, Rejected, normalize, parse_time
 from spiders.ics import NotACalendar, Skip, parse_ics
 from tests.conftest import FIXTURES, NOW

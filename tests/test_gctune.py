@@ -1,4 +1,4 @@
-"""famcal.gctune: the collector runs less often in famcal's batch processes, never not at all."""
+"""core.gctune: the collector runs less often in famcal's batch processes, never not at all."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 import subprocess
 import sys
 
-from famcal.gctune import GEN0_THRESHOLD, tune_gc
+from core.gctune import GEN0_THRESHOLD, tune_gc
 
 
 def test_tune_gc_raises_only_the_first_threshold() -> None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from famcal.model import Location
+from core.model import Location
 from spiders.hannover_de_parse import (
     event_fields,
     parse_detail,

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from famcal.config import SourceConfig
-from famcal.model import Health, Location, RawEvent, SourceType
+from core.config import SourceConfig
+from core.model import Health, Location, RawEvent, SourceType
 from spiders.crawl import CrawlResult, crawl
 
 SITE = Path(__file__).parent / "fixtures" / "hannover_de"

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from famcal.config import load_sources
-from famcal.model import Health
+from core.config import load_sources
+from core.model import Health
 from spiders.crawl import crawl
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"

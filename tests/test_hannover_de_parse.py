@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from parsel import Selector
 
-from famcal.model import Location
+from core.model import Location
 from spiders.hannover_de_parse import (
     Detail,
     LoadMoreError,

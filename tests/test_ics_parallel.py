@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from benchmarks.synth import ics_calendar
-from famcal.config import SourceConfig
-from famcal.model import SourceType
+from core.config import SourceConfig
+from core.model import SourceType
 from spiders.common import Skip
 from spiders.crawl import crawl
 from spiders.ics_chunks import ChunkWorkers, Unsplittable, WorkerDied, split_calendar

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from famcal.model import Location
+from core.model import Location
 from spiders.common import Skip
 from spiders.jsonld import parse_jsonld_page
 

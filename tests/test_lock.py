@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from famcal.lock import LockBusy, lock_path, run_lock
+from core.lock import LockBusy, lock_path, run_lock
 from tests.conftest import famcal
 
 

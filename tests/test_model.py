@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from famcal.model import (
+from core.model import (
     BERLIN,
     AgeGroup,
     District,

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from famcal.model import BERLIN, Location, RawEvent
+from core.model import BERLIN, Location, RawEvent
 from pipeline.normalize import Rejected, normalize, plain_text, safe_url, split_location
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from famcal.model import Tags, Topic
+from core.model import Tags, Topic
 from pipeline.overrides import OverrideError, apply_overrides, load_overrides
 from pipeline.tag import tag_record
 
@@ -73,7 +73,7 @@ def test_bad_file_names_file_and_key(tmp_path: Path, bad: str) -> None:
 
 
 def test_project_file_is_valid_and_empty() -> None:
-    from famcal.paths import data_file
+    from core.paths import data_file
 
     assert load_overrides(data_file("overrides.toml")).entries == {}
 

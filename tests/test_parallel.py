@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from famcal import parallel
-from famcal.parallel import map_chunks
+from core.parallel import map_chunks
+from core import parallel
 
 
 def square(n: int) -> int:
@@ -45,7 +45,7 @@ def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_tagging_in_parallel_matches_serial() -> None:
     from datetime import datetime
 
-    from famcal.model import BERLIN, Event, Location
+    from core.model import BERLIN, Event, Location
     from pipeline.tag import tag_event
 
     titles = ["Kindertheater ab 4 Jahren", "Vortrag: Rente", "Krabbelgruppe", "Flohmarkt"]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from famcal.config import load_sources
+from core.config import load_sources
+from core.model import Health, SourceType
 from famcal.demo import serve_folder
-from famcal.model import Health, SourceType
 from spiders.crawl import crawl
 
 ROOT = Path(__file__).resolve().parents[1]

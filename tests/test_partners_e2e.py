@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from famcal.config import SourceConfig
+from core.config import SourceConfig
+from core.model import Health, SourceType
 from famcal.demo import serve_folder
-from famcal.model import Health, SourceType
 from spiders.crawl import CrawlResult, crawl
 
 pytestmark = pytest.mark.e2e

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from famcal.model import BERLIN
+from core.model import BERLIN
 from spiders.ics import parse_ics
 
 CALENDAR = """BEGIN:VCALENDAR

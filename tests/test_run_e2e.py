@@ -9,7 +9,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from famcal.model import District, Topic
+from core.model import District, Topic
 from tests.conftest import FAST_CRAWL, FIXTURES, NOW, LocalSite, famcal
 
 pytestmark = pytest.mark.e2e

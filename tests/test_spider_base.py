@@ -6,7 +6,7 @@ from typing import Any
 
 from scrapy.http import Request
 
-from famcal.model import RawEvent
+from core.model import RawEvent
 from spiders import base
 
 

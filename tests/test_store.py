@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from famcal.model import Health, RawEvent
-from famcal.store import Store
+from core.model import Health, RawEvent
+from core.store import Store
 from tests.conftest import NOW
 
 

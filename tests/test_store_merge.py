@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from famcal.model import Event
-from famcal.store import Store
+from core.model import Event
+from core.store import Store
 from tests.conftest import NOW
 
 

@@ -93,7 +93,7 @@ def test_reasons_name_the_phrase() -> None:
 
 
 def test_reasons_line_for_ics_is_short() -> None:
-    from famcal.model import Tags
+    from core.model import Tags
     from pipeline.tag import reasons_line
 
     got = tag("Kindertheater: Der Räuber", "Für Kinder ab 4 Jahren. Eintritt frei.")

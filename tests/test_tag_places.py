@@ -2,7 +2,7 @@
 
 import pytest
 
-from famcal.model import Location
+from core.model import Location
 from pipeline.places import locate, point_in_polygon
 from pipeline.tag import tag_record
 

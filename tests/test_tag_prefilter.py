@@ -245,7 +245,7 @@ def test_keys_in_finds_exactly_the_keys_a_text_holds() -> None:
 
 
 def test_place_lookups_equal_reference() -> None:
-    from famcal.model import Location
+    from core.model import Location
     from pipeline.places import locate
 
     places = [r.get("location") or {} for r in base_listings()]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from famcal.model import Event, Location, SourceRef
+from core.model import Event, Location, SourceRef
 from pipeline.tag import tag_event, tag_record
 
 

@@ -5,7 +5,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from famcal.model import AgeGroup, Audience, District, Municipality, Status, Topic
+from core.model import AgeGroup, Audience, District, Municipality, Status, Topic
 from pipeline.tag import tag_record
 
 texts = st.one_of(st.none(), st.text(max_size=200))

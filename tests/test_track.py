@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from famcal.model import BERLIN, Event, Location, SourceRef, Status, Tags
+from core.model import BERLIN, Event, Location, SourceRef, Status, Tags
 from pipeline.track import fingerprint, track
 from tests.conftest import NOW
 

@@ -11,7 +11,7 @@ Contract:
   ``skipped`` (spider skips by reason, from the crawl), ``rejected`` and ``repaired``
   (normalizer rejections and repairs by reason, from processing) — ``save_problems``.
 - Every write method runs in one transaction: a run that dies leaves the previous state.
-- Values cross this boundary as ``famcal.model`` objects or plain dicts, never cursors.
+- Values cross this boundary as ``core.model`` objects or plain dicts, never cursors.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlite_utils
 
-from famcal.model import Event, Health, RawEvent, Tags, json_digest
+from core.model import Event, Health, RawEvent, Tags, json_digest
 
 SCHEMA_VERSION = 1
 

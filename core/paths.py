@@ -2,7 +2,7 @@
 
 Contract: ``data_dir()`` is the folder of rules, venues, geography and the demo snapshot —
 the repository's ``data/`` in a checkout or editable install, the copy packed into the wheel
-as ``famcal/_data`` otherwise. Runtime files (database, HTTP cache) are not found here: their
+as ``core._data`` otherwise. Runtime files (database, HTTP cache) are not found here: their
 paths come from the command line.
 """
 

@@ -34,7 +34,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import icalendar
 
-from famcal.model import AgeGroup, District, Topic
+from core.model import AgeGroup, District, Topic
 from feeds import ics, jsonfeed
 from feeds.labels import labels
 

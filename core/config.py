@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from famcal.model import SourceType
+from core.model import SourceType
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _KNOWN = {"type", "name", "start_urls", "download_delay", "priority", "categories"}
