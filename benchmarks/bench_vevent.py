@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 # After the path set-up above.
 from benchmarks.synth import AUDIENCE, KINDS, PLACES, PRICES, SUBJECTS  # noqa: E402
+from core import parallel  # noqa: E402
 from core.model import (  # noqa: E402
     BERLIN,
     AgeGroup,
@@ -43,7 +44,6 @@ from core.model import (  # noqa: E402
     Tags,
     Topic,
 )
-from core import parallel  # noqa: E402
 from feeds import ics, publish  # noqa: E402
 from feeds.ics import vevent  # noqa: E402
 from tests.ics_reference import icalendar_vevent  # noqa: E402

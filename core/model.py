@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -225,57 +226,107 @@ class RawEvent:
 _RAW_FIELDS = tuple(f.name for f in dataclasses.fields(RawEvent))
 
 
+class TagKind(StrEnum):
+    """How a tag field's value looks; the JSON, its schema, overrides and the evaluation of a
+    field follow from its kind (``core.tagfields``)."""
+
+    FLAG = "flag"  # bool, default False
+    MAYBE = "maybe"  # bool or None ("not said")
+    NUMBER = "number"  # int or None
+    SLUG = "slug"  # one value of the field's vocabulary, or None / its default
+    SLUGS = "slugs"  # several values of the field's vocabulary, in the tagger's order
+    TEXTS = "texts"  # several strings (codes, evidence)
+    TEXT = "text"  # a string or None
+
+
+def _tag(
+    kind: TagKind,
+    doc: str,
+    vocabulary: type[StrEnum] | None = None,
+    *,
+    evaluated: bool = True,
+    **kw: Any,
+) -> Any:
+    """A ``Tags`` field with its declaration: kind, vocabulary, a one-line meaning, and
+    whether gold sets label it (``evaluated``)."""
+    if "default" not in kw and "default_factory" not in kw:
+        kw["default"] = {TagKind.FLAG: False, TagKind.SLUGS: (), TagKind.TEXTS: ()}.get(kind)
+    meta = {"kind": kind, "vocabulary": vocabulary, "doc": doc, "evaluated": evaluated}
+    return field(metadata=meta, **kw)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Tags:
-    """The taxonomy's tags for one event; ``reasons`` holds 'tag: rule «phrase»' evidence."""
+    """The taxonomy's tags for one event; ``reasons`` holds 'tag: rule «phrase»' evidence.
 
-    family: bool = False
-    age_min: int | None = None
-    age_max: int | None = None
-    age_groups: tuple[AgeGroup, ...] = ()
-    free: bool | None = None
-    aktivpass: bool = False
-    district: District | None = None
-    municipality: Municipality | None = None
-    status: Status = Status.SCHEDULED
-    topics: tuple[Topic, ...] = ()
-    audiences: tuple[Audience, ...] = ()
-    reasons: tuple[str, ...] = ()
+    This class is the one declaration of the tag fields: each field's kind, vocabulary and
+    meaning (``_tag``) drive ``to_dict``/``from_dict``, the JSON Feed's ``_event``, the JSON
+    Schema, the overrides file and the evaluation (``core.tagfields.TAG_FIELDS``).
+    """
+
+    family: bool = _tag(TagKind.FLAG, "aimed at children, teenagers or families")
+    age_min: int | None = _tag(TagKind.NUMBER, "lowest age the text names")
+    age_max: int | None = _tag(TagKind.NUMBER, "highest age the text names")
+    age_groups: tuple[AgeGroup, ...] = _tag(TagKind.SLUGS, "age groups served", AgeGroup)
+    free: bool | None = _tag(TagKind.MAYBE, "free of charge; null when nothing is said")
+    aktivpass: bool = _tag(TagKind.FLAG, "HannoverAktivPass holders get a discount")
+    district: District | None = _tag(TagKind.SLUG, "Stadtbezirk of Hannover", District)
+    municipality: Municipality | None = _tag(
+        TagKind.SLUG, "town of the Region Hannover", Municipality
+    )
+    status: Status = _tag(
+        TagKind.SLUG, "scheduled, cancelled or postponed", Status, default=Status.SCHEDULED
+    )
+    topics: tuple[Topic, ...] = _tag(TagKind.SLUGS, "fields of the family policy", Topic)
+    audiences: tuple[Audience, ...] = _tag(TagKind.SLUGS, "who it is for", Audience)
+    reasons: tuple[str, ...] = _tag(TagKind.TEXTS, "the evidence of every tag", evaluated=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "family": self.family,
-            "age_min": self.age_min,
-            "age_max": self.age_max,
-            "age_groups": [g.value for g in self.age_groups],
-            "free": self.free,
-            "aktivpass": self.aktivpass,
-            "district": self.district.value if self.district is not None else None,
-            "municipality": self.municipality.value if self.municipality is not None else None,
-            "status": self.status.value,
-            "topics": [t.value for t in self.topics],
-            "audiences": [a.value for a in self.audiences],
-            "reasons": list(self.reasons),
-        }
+        values = self.__dict__
+        return {name: write(values[name]) for name, write in _tag_writers()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Tags:
-        district = data.get("district")
-        municipality = data.get("municipality")
-        return cls(
-            family=bool(data.get("family", False)),
-            age_min=data.get("age_min"),
-            age_max=data.get("age_max"),
-            age_groups=tuple(AgeGroup(g) for g in data.get("age_groups") or ()),
-            free=data.get("free"),
-            aktivpass=bool(data.get("aktivpass", False)),
-            district=District(district) if district else None,
-            municipality=Municipality(municipality) if municipality else None,
-            status=Status(data.get("status") or Status.SCHEDULED),
-            topics=tuple(Topic(t) for t in data.get("topics") or ()),
-            audiences=tuple(Audience(a) for a in data.get("audiences") or ()),
-            reasons=tuple(data.get("reasons") or ()),
-        )
+    def from_dict(cls, data: Mapping[str, Any]) -> Tags:
+        """Read ``to_dict``'s form (missing keys take the field's default)."""
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                values[f.name] = _read_tag(f, data[f.name])
+        return cls(**values)
+
+
+@cache
+def _tag_writers() -> tuple[tuple[str, Any], ...]:
+    """Per field, how its value is written as JSON (made once: ``to_dict`` runs for every
+    event on every run)."""
+
+    def slug(value: StrEnum | None) -> str | None:
+        return value.value if value is not None else None
+
+    def slugs(values: tuple[StrEnum, ...]) -> list[str]:
+        return [v.value for v in values]
+
+    def same(value: Any) -> Any:
+        return value
+
+    writers = {TagKind.SLUG: slug, TagKind.SLUGS: slugs, TagKind.TEXTS: list}
+    return tuple(
+        (f.name, writers.get(f.metadata["kind"], same)) for f in dataclasses.fields(Tags)
+    )
+
+
+def _read_tag(f: dataclasses.Field[Any], value: Any) -> Any:
+    kind: TagKind = f.metadata["kind"]
+    vocabulary = f.metadata["vocabulary"]
+    if kind is TagKind.FLAG:
+        return bool(value)
+    if kind is TagKind.SLUG:
+        if not value:
+            return f.default
+        return vocabulary(value) if vocabulary else str(value)
+    if kind in (TagKind.SLUGS, TagKind.TEXTS):
+        return tuple(vocabulary(v) if vocabulary else str(v) for v in value or ())
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)

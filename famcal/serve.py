@@ -30,12 +30,12 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import icalendar
 
-from core.model import AgeGroup, District, Topic
 from feeds import ics, jsonfeed
+from feeds.filters import FACETS, BadRequest, Match, Query, parse_query
 from feeds.labels import labels
 
 CONTENT_TYPES = {
@@ -44,71 +44,28 @@ CONTENT_TYPES = {
     ".jsonld": "application/ld+json; charset=utf-8",
     ".html": "text/html; charset=utf-8",
 }
-FILTERS: dict[str, tuple[str, ...]] = {
-    "bezirk": tuple(d.value for d in District),
-    "alter": tuple(g.value for g in AgeGroup),
-    "thema": tuple(t.value for t in Topic),
-    "kostenlos": ("1", "0", "true", "false", "ja", "nein"),
-}
-_YES = {"1", "true", "ja"}
 
 
-class BadRequest(ValueError):
-    """A filter the server cannot answer; the message goes to the client with a 400."""
+def query_title(query: Query) -> str:
+    """'Familienkalender Hannover: Linden-Limmer, 3 bis 5 Jahre, kostenlos'."""
+    names = labels()
+    parts: list[str] = []
+    for facet in FACETS:
+        chosen = query.facets.get(facet.param, frozenset())
+        if facet.match is Match.FLAG:
+            parts += [facet.label] if chosen else []
+            continue
+        table = names.get(facet.labels, {})
+        parts += [table.get(v, f"{v} Jahre") for v in facet.allowed() if v in chosen]
+    return "Familienkalender Hannover" + (": " + ", ".join(parts) if parts else "")
 
 
-@dataclass(frozen=True, kw_only=True)
-class Query:
-    bezirk: frozenset[str] = frozenset()
-    alter: frozenset[str] = frozenset()
-    thema: frozenset[str] = frozenset()
-    kostenlos: bool = False
-
-    def accepts(self, obj: dict[str, Any]) -> bool:
-        return (
-            bool(obj.get("family"))
-            and (not self.bezirk or obj.get("district") in self.bezirk)
-            and (not self.alter or bool(self.alter.intersection(obj.get("age_groups") or ())))
-            and (not self.thema or bool(self.thema.intersection(obj.get("topics") or ())))
-            and (not self.kostenlos or obj.get("free") is True)
-        )
-
-    def title(self) -> str:
-        names = labels()
-        parts = [names["districts"][s] for s in sorted(self.bezirk)]
-        parts += [names["age_groups"][s] for s in FILTERS["alter"] if s in self.alter]
-        parts += [names["topics"][s] for s in sorted(self.thema)]
-        if self.kostenlos:
-            parts.append("kostenlos")
-        return "Familienkalender Hannover" + (": " + ", ".join(parts) if parts else "")
-
-    def key(self) -> str:
-        parts = [f"{k}={','.join(sorted(getattr(self, k)))}" for k in ("bezirk", "alter", "thema")]
-        return "&".join([*parts, f"kostenlos={int(self.kostenlos)}"])
-
-
-def parse_query(text: str) -> Query:
-    """Read and check the filters of a ``/feed.*`` request; BadRequest names what is wrong."""
+def read_query(text: str) -> Query:
     try:
-        params = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
     except ValueError as exc:
         raise BadRequest(f"Die Anfrage ist nicht lesbar: {exc}") from None
-    values: dict[str, set[str]] = {}
-    for name, given in params.items():
-        if name not in FILTERS:
-            allowed = ", ".join(FILTERS)
-            raise BadRequest(f"Unbekannter Parameter {name!r}. Erlaubt: {allowed}.")
-        for value in (v.strip() for item in given for v in item.split(",")):
-            if value not in FILTERS[name]:
-                allowed = ", ".join(FILTERS[name])
-                raise BadRequest(f"Unbekannter Wert {value!r} für {name}. Erlaubt: {allowed}.")
-            values.setdefault(name, set()).add(value)
-    return Query(
-        bezirk=frozenset(values.get("bezirk", ())),
-        alter=frozenset(values.get("alter", ())),
-        thema=frozenset(values.get("thema", ())),
-        kostenlos=bool(values.get("kostenlos", set()) & _YES),
-    )
+    return parse_query(pairs)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,8 +112,11 @@ class FeedSource:
 
     def render(self, query: Query, suffix: str) -> tuple[bytes, datetime]:
         published = self.get()
-        chosen = [(item, vevent) for obj, item, vevent in published.events if query.accepts(obj)]
-        title = query.title()
+        now = datetime.now(UTC)  # the visitor's "today" for zeit=; the server's clock
+        chosen = [
+            (item, vevent) for obj, item, vevent in published.events if query.accepts(obj, now=now)
+        ]
+        title = query_title(query)
         description = f"Familienveranstaltungen in Hannover, gefiltert: {query.key()}"
         if suffix == ".ics":
             body = ics.calendar(
@@ -204,7 +164,7 @@ def make_handler(root: Path) -> type[BaseHTTPRequestHandler]:
 
         def _filtered(self, path: str, query_text: str, *, head: bool) -> None:
             try:
-                query = parse_query(query_text)
+                query = read_query(query_text)
             except BadRequest as exc:
                 self._plain(400, str(exc), head=head)
                 return

@@ -26,6 +26,8 @@ VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def event_object(event: Event) -> dict[str, Any]:
+    """The ``_event`` object: the event's own fields, then every tag field as ``Tags.to_dict``
+    writes it (the tag declaration decides which; see ``feeds.schema``)."""
     tags = event.tags or Tags()
     updated = event.updated.astimezone(UTC).isoformat() if event.updated else None
     return {
@@ -35,7 +37,6 @@ def event_object(event: Event) -> dict[str, Any]:
         "start": event.start.isoformat(),
         "end": event.end.isoformat() if event.end else None,
         "all_day": event.all_day,
-        "status": tags.status.value,
         "location": {
             "name": event.location.name or None,
             "street": event.location.street or None,
@@ -44,18 +45,8 @@ def event_object(event: Event) -> dict[str, Any]:
             "lat": event.location.lat,
             "lon": event.location.lon,
         },
-        "district": tags.district.value if tags.district else None,
-        "municipality": tags.municipality.value if tags.municipality else None,
-        "family": tags.family,
-        "age_min": tags.age_min,
-        "age_max": tags.age_max,
-        "age_groups": [g.value for g in tags.age_groups],
-        "free": tags.free,
-        "aktivpass": tags.aktivpass,
-        "topics": [t.value for t in tags.topics],
-        "audiences": [a.value for a in tags.audiences],
+        **tags.to_dict(),
         "categories": list(event.categories),
-        "reasons": list(tags.reasons),
         "sources": [{"id": s.id, "url": safe_url(s.url)} for s in event.sources],
         "url": safe_url(event.url),
         "sequence": event.sequence,

@@ -31,10 +31,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.model import AgeGroup, District, Event, Topic, json_digest
+from core.model import Event, json_digest
 from core.parallel import map_chunks
 from core.paths import code_digest, data_digest
 from feeds import ics, jsonfeed, jsonld
+from feeds.filters import FACETS, Facet, Match
 from feeds.labels import labels
 
 # A published file's content: its bytes, or its bytes in pieces (streamed to disk).
@@ -50,7 +51,7 @@ class FeedSpec:
     title: str
     description: str
     group: str
-    accepts: Callable[[Event], bool]
+    accepts: Callable[[Mapping[str, Any]], bool]  # on the event's tags (``_tag_view``)
 
 
 @dataclass(kw_only=True)
@@ -64,19 +65,26 @@ def _family(e: Event) -> bool:
     return bool(e.tags and e.tags.family)
 
 
-def _in_district(district: District, e: Event) -> bool:
-    return _family(e) and e.tags is not None and e.tags.district == district
+def _tag_view(e: Event) -> Mapping[str, Any]:
+    """What the filters read of an event: its tags as the JSON writes them."""
+    return e.tags.to_dict() if e.tags is not None else {}
 
 
-def _in_age_group(group: AgeGroup, e: Event) -> bool:
-    return _family(e) and e.tags is not None and group in e.tags.age_groups
+def _everything(view: Mapping[str, Any]) -> bool:
+    return True
 
 
-def _on_topic(topic: Topic, e: Event) -> bool:
-    return _family(e) and e.tags is not None and topic in e.tags.topics
+def _family_view(view: Mapping[str, Any]) -> bool:
+    return bool(view.get("family"))
+
+
+def _faceted(facet: Facet, chosen: frozenset[str], view: Mapping[str, Any]) -> bool:
+    return bool(view.get("family")) and facet.accepts(view, chosen)
 
 
 def feed_specs() -> list[FeedSpec]:
+    """``alle`` and ``familie``, then the feeds of the facets (``feeds.filters.FACETS``):
+    a flag facet's one feed first (``kostenlos``), then a feed per value of the others."""
     names = labels()
     specs = [
         FeedSpec(
@@ -84,56 +92,42 @@ def feed_specs() -> list[FeedSpec]:
             title="Hannover: alle Veranstaltungen",
             group="Überblick",
             description="Alle gesammelten Veranstaltungen in Hannover und der Region.",
-            accepts=lambda e: True,
+            accepts=_everything,
         ),
         FeedSpec(
             path="familie",
             title="Familienkalender Hannover",
             group="Überblick",
             description="Veranstaltungen für Kinder, Jugendliche und Familien.",
-            accepts=_family,
-        ),
-        FeedSpec(
-            path="kostenlos",
-            title="Familienkalender Hannover: kostenlos",
-            group="Überblick",
-            description="Kostenlose Veranstaltungen für Familien.",
-            accepts=lambda e: _family(e) and bool(e.tags and e.tags.free),
+            accepts=_family_view,
         ),
     ]
-    for district in District:
-        label = names["districts"][district.value]
+    flags = [f for f in FACETS if f.feeds and f.match is Match.FLAG]
+    others = [f for f in FACETS if f.feeds and f.match is not Match.FLAG]
+    for facet in flags:
+        assert facet.feeds is not None
         specs.append(
             FeedSpec(
-                path=f"bezirk/{district.value}",
-                title=f"Familienkalender Hannover: {label}",
-                group="Stadtbezirke",
-                description=f"Familienveranstaltungen im Stadtbezirk {label}.",
-                accepts=functools.partial(_in_district, district),
+                path=facet.feeds.folder,
+                title=facet.feeds.title,
+                group=facet.feeds.group,
+                description=facet.feeds.description,
+                accepts=functools.partial(_faceted, facet, frozenset(facet.values)),
             )
         )
-    for group in AgeGroup:
-        label = names["age_groups"][group.value]
-        specs.append(
-            FeedSpec(
-                path=f"alter/{group.value}",
-                title=f"Familienkalender Hannover: {label}",
-                group="Alter",
-                description=f"Familienveranstaltungen für Kinder von {label}.",
-                accepts=functools.partial(_in_age_group, group),
+    for facet in others:
+        assert facet.feeds is not None
+        for value in facet.values:
+            label = names[facet.labels][value]
+            specs.append(
+                FeedSpec(
+                    path=f"{facet.feeds.folder}/{value}",
+                    title=facet.feeds.title.format(label=label),
+                    group=facet.feeds.group,
+                    description=facet.feeds.description.format(label=label),
+                    accepts=functools.partial(_faceted, facet, frozenset((value,))),
+                )
             )
-        )
-    for topic in Topic:
-        label = names["topics"][topic.value]
-        specs.append(
-            FeedSpec(
-                path=f"thema/{topic.value}",
-                title=f"Familienkalender Hannover: {label}",
-                group="Themen",
-                description=f"Familienveranstaltungen zum Thema {label}.",
-                accepts=functools.partial(_on_topic, topic),
-            )
-        )
     return specs
 
 
@@ -203,8 +197,9 @@ def iter_rendered(
     vevents = {e.uid: form.vevent for e, form in zip(shown, forms, strict=True)}
     items = {e.uid: form.item for e, form in zip(shown, forms, strict=True)}
     base = base_url.rstrip("/") if base_url else None
+    views = [_tag_view(e) for e in shown]
     for spec in feed_specs():
-        members = [e.uid for e in shown if spec.accepts(e)]
+        members = [e.uid for e, view in zip(shown, views, strict=True) if spec.accepts(view)]
         report.feeds[spec.path] = len(members)
         # In pieces: the consumer streams them to disk, so no whole feed is held in memory.
         yield (

@@ -17,10 +17,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.model import TagKind
+from core.tagfields import BY_NAME, TAG_FIELDS
 from pipeline.tag import tag_record
 
-LIST_TAGS = ("topics", "audiences", "age_groups")
-SCALAR_TAGS = ("family", "age", "free", "aktivpass", "district", "municipality", "status")
+# What is measured follows the tag fields' declaration: every list field as a set, every
+# scalar as a value, the numbers (age_min/age_max) together as one "age".
+LIST_TAGS = tuple(f.name for f in TAG_FIELDS if f.evaluated and f.is_list)
+SCALAR_TAGS = tuple(
+    dict.fromkeys(
+        "age" if f.kind is TagKind.NUMBER else f.name
+        for f in TAG_FIELDS
+        if f.evaluated and not f.is_list
+    )
+)
 
 
 @dataclass(kw_only=True)
@@ -74,11 +84,7 @@ class EvalReport:
 
 
 def _positive(tag: str, value: Any) -> bool:
-    if tag in ("family", "free", "aktivpass"):
-        return value is True
-    if tag == "status":
-        return value not in (None, "scheduled")
-    return value is not None
+    return BY_NAME[tag].positive(value) if tag in BY_NAME else value is not None
 
 
 def evaluate(gold_lines: Iterable[Mapping[str, Any]]) -> EvalReport:

@@ -21,8 +21,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.model import AgeGroup, Audience, District, Municipality, Status, Tags, Topic
+from core.model import Tags
 from core.paths import data_file
+from core.tagfields import TAG_FIELDS, TagField
 from pipeline.ages import groups_for_range
 
 
@@ -30,18 +31,10 @@ class OverrideError(ValueError):
     """A bad overrides file; the message names the file and key."""
 
 
-_SCALARS: dict[str, Any] = {
-    "family": bool,
-    "free": bool,
-    "aktivpass": bool,
-    "age_min": int,
-    "age_max": int,
-    "district": District,
-    "municipality": Municipality,
-    "status": Status,
-}
-_CLEARED: dict[str, Any] = {"family": False, "aktivpass": False, "status": Status.SCHEDULED}
-_LISTS: dict[str, Any] = {"topics": Topic, "audiences": Audience, "age_groups": AgeGroup}
+# Which tags an override may set (scalars) or add to and remove from (lists): every tag
+# field but the evidence, read from its declaration (``core.tagfields``).
+_SCALARS: dict[str, TagField] = {f.name: f for f in TAG_FIELDS if not f.is_list}
+_LISTS: dict[str, TagField] = {f.name: f for f in TAG_FIELDS if f.is_list and f.vocabulary}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +49,7 @@ class Override:
     def apply(self, tags: Tags) -> Tags:
         changes: dict[str, Any] = dict(self.set)
         for name in self.unset:
-            changes[name] = _CLEARED.get(name)
+            changes[name] = _SCALARS[name].default
         ages_changed = "age_min" in changes or "age_max" in changes
         for name in _LISTS:
             current = list(changes.get(name, getattr(tags, name)))
@@ -101,14 +94,14 @@ def _parse(key: str, table: Any, where: str) -> Override:
         raise OverrideError(f"{where}: overrides.{key}: must be a table")
     values: dict[str, Any] = {}
     for name, value in (table.get("set") or {}).items():
-        kind = _SCALARS.get(name)
-        if kind is None:
+        tag = _SCALARS.get(name)
+        if tag is None:
             raise OverrideError(f"{where}: overrides.{key}.set.{name}: not a scalar tag")
         try:
-            values[name] = None if value in ("", None) else kind(value)
-        except (ValueError, TypeError):
+            values[name] = tag.default if value in ("", None) else tag.parse(value)
+        except ValueError as exc:
             raise OverrideError(
-                f"{where}: overrides.{key}.set.{name}: bad value {value!r}"
+                f"{where}: overrides.{key}.set.{name}: bad value {value!r} ({exc})"
             ) from None
     unset = tuple(table.get("unset") or ())
     for name in unset:
@@ -117,11 +110,11 @@ def _parse(key: str, table: Any, where: str) -> Override:
     lists: dict[str, dict[str, tuple[Any, ...]]] = {"add": {}, "remove": {}}
     for verb in lists:
         for name, items in (table.get(verb) or {}).items():
-            kind = _LISTS.get(name)
-            if kind is None:
+            tag = _LISTS.get(name)
+            if tag is None:
                 raise OverrideError(f"{where}: overrides.{key}.{verb}.{name}: not a list tag")
             try:
-                lists[verb][name] = tuple(kind(v) for v in items)
+                lists[verb][name] = tag.parse(items)
             except ValueError as exc:
                 raise OverrideError(f"{where}: overrides.{key}.{verb}.{name}: {exc}") from None
     return Override(

@@ -29,6 +29,7 @@ from typing import Any
 
 from core.model import Event, Location, Tags
 from core.paths import code_digest, data_digest
+from core.tagfields import TAG_NAMES
 from pipeline.ages import decide_ages
 from pipeline.family import decide_family
 from pipeline.overrides import apply_overrides
@@ -39,20 +40,6 @@ from pipeline.status import decide_status
 from pipeline.text import fold
 from pipeline.topics import decide_audiences, decide_topics
 
-_TAG_KEYS = (
-    "family",
-    "age_min",
-    "age_max",
-    "age_groups",
-    "free",
-    "aktivpass",
-    "district",
-    "municipality",
-    "status",
-    "topics",
-    "audiences",
-    "reasons",
-)
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -187,7 +174,7 @@ def tag_record(record: dict[str, Any]) -> dict[str, Any]:
     )
     out = dict(record)
     values = tags.to_dict()
-    out.update({key: values[key] for key in _TAG_KEYS})
+    out.update({key: values[key] for key in TAG_NAMES})
     return out
 
 

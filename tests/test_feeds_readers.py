@@ -19,13 +19,13 @@ import jsonschema
 import pytest
 
 from core.model import AgeGroup, Audience, District, Municipality, Status, Topic
-from core.paths import data_file
 from feeds.publish import render, write_files
+from feeds.schema import event_schema
 from tests.conftest import ROOT
 from tests.feed_samples import NOW, sample_events
 
 JS = ROOT / "tests" / "js"
-SCHEMA = json.loads(data_file("schema", "event.schema.json").read_text())
+SCHEMA = event_schema()
 
 
 def feeds(out: Path) -> list[Path]:

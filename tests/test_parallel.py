@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from core.parallel import map_chunks
 from core import parallel
+from core.parallel import map_chunks
 
 
 def square(n: int) -> int:

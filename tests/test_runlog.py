@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.runlog import RunLog
 from core import runlog
+from core.runlog import RunLog
 
 
 def test_run_log_writes_json_lines_and_captures_log_records(tmp_path: Path) -> None:
