@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # ical.js (the ICS parser Thunderbird uses) reads every feed in the tests; needs node/npm.
 JS_STAMP := tests/js/node_modules/.installed-stamp
 
-.PHONY: demo test run lint typecheck bench clean js
+.PHONY: demo test run lint typecheck bench clean js sysdeps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,19 @@ demo: $(STAMP)
 	$(BIN)/famcal demo --db data/demo.db --out public
 
 ## test: lint, type-check and the whole test suite
-test: $(STAMP) lint typecheck js
+test: $(STAMP) lint typecheck js sysdeps
 	$(BIN)/pytest -q
+
+## sysdeps: the readers and browser the suite uses from Debian (libical's GObject bindings for
+## the system Python, Chromium), installed where this runs as root with apt; the tests that
+## need them say why they skip otherwise.
+sysdeps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		/usr/bin/python3 -c "import gi; gi.require_version('ICalGLib', '3.0')" 2>/dev/null \
+		&& command -v chromium >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq gir1.2-ical-3.0 python3-gi chromium >/dev/null; } \
+		|| echo "apt-get failed: the libical and browser tests will skip"; \
+	else echo "not root: install gir1.2-ical-3.0 python3-gi chromium for the libical and browser tests"; fi
 
 ## js: install ical.js for the reader tests when npm exists (the tests skip without it)
 js: $(JS_STAMP)

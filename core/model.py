@@ -193,6 +193,7 @@ class RawEvent:
     status: str | None = None
     age_range: str | None = None
     image: str | None = None
+    source_name: str = ""  # the source's name for people (sources file), for the feeds' text
 
     def to_dict(self) -> dict[str, Any]:
         # Written out rather than generic: it runs for every record a crawl writes.
@@ -213,6 +214,7 @@ class RawEvent:
             "status": self.status,
             "age_range": self.age_range,
             "image": self.image,
+            "source_name": self.source_name,
         }
 
     @classmethod
@@ -310,9 +312,7 @@ def _tag_writers() -> tuple[tuple[str, Any], ...]:
         return value
 
     writers = {TagKind.SLUG: slug, TagKind.SLUGS: slugs, TagKind.TEXTS: list}
-    return tuple(
-        (f.name, writers.get(f.metadata["kind"], same)) for f in dataclasses.fields(Tags)
-    )
+    return tuple((f.name, writers.get(f.metadata["kind"], same)) for f in dataclasses.fields(Tags))
 
 
 def _read_tag(f: dataclasses.Field[Any], value: Any) -> Any:
@@ -334,6 +334,7 @@ class SourceRef:
     id: str
     url: str | None = None
     record_id: str = ""
+    name: str = ""  # for people: "Stadtbibliothek Hannover" (the sources file's name)
 
 
 When = datetime | date
@@ -364,6 +365,7 @@ class Event:
     tags: Tags | None = None
     sequence: int = 0
     updated: datetime | None = None
+    created: datetime | None = None  # first published (``pipeline.track``)
     field_sources: dict[str, str] = field(default_factory=dict)  # field -> source id
 
     @property
@@ -390,11 +392,13 @@ class Event:
             "image": self.image,
             "hints": _to_jsonable(self.hints),
             "sources": [
-                {"id": ref.id, "url": ref.url, "record_id": ref.record_id} for ref in self.sources
+                {"id": ref.id, "url": ref.url, "record_id": ref.record_id, "name": ref.name}
+                for ref in self.sources
             ],
             "tags": self.tags.to_dict() if self.tags is not None else None,
             "sequence": self.sequence,
             "updated": self.updated.isoformat() if self.updated is not None else None,
+            "created": self.created.isoformat() if self.created is not None else None,
             "field_sources": dict(self.field_sources),
         }
 
@@ -422,6 +426,7 @@ class Event:
             tags=Tags.from_dict(data["tags"]) if data.get("tags") is not None else None,
             sequence=int(data.get("sequence") or 0),
             updated=datetime.fromisoformat(data["updated"]) if data.get("updated") else None,
+            created=datetime.fromisoformat(data["created"]) if data.get("created") else None,
             field_sources=dict(data.get("field_sources") or {}),
         )
 

@@ -4,8 +4,10 @@ Contract:
 - ``vevent(event) -> bytes``: one event's VEVENT block, serialized once and reused by every
   feed that holds the event. UID, SEQUENCE, DTSTAMP = LAST-MODIFIED = the event's last
   change (never the build time), times with TZID=Europe/Berlin, all-day as VALUE=DATE with
-  an exclusive DTEND, STATUS (cancelled events stay in the feed), plain-text DESCRIPTION with
-  ages, price, reasons, source and link; LOCATION, GEO, URL, CATEGORIES.
+  an exclusive DTEND, a timed event without an end ``DEFAULT_DURATION`` long, STATUS
+  (cancelled events stay in the feed) and "Abgesagt: " / "Verschoben: " before the SUMMARY,
+  the plain German DESCRIPTION of ``feeds.labels.describe_event``; LOCATION, GEO, URL, and
+  CATEGORIES only when there are any (never an empty property).
   Written directly, not through icalendar's component model (that cost 0.3–0.5 ms per
   event, most of the publish; issue #9), and byte for byte what
   ``icalendar.Event.new(...).to_ical()`` made of the same event (``tests/ics_reference.py``
@@ -35,10 +37,13 @@ from icalendar import vDuration
 
 from core.model import BERLIN, Event, Status
 from core.urls import safe_url
-from feeds.labels import CATEGORY_LABELS, describe_event
+from feeds.labels import CATEGORY_LABELS, describe_event, summary
 
 PRODID = "-//famcal//Familienkalender Hannover//DE"
 TTL = timedelta(hours=6)
+# The length a timed event without a stated end gets in calendars (the JSON keeps end: null
+# and the description says "Ende nicht angegeben"): most family offers last about an hour.
+DEFAULT_DURATION = timedelta(hours=1)
 _STATUS: dict[Status, str] = {
     Status.SCHEDULED: "CONFIRMED",
     Status.CANCELLED: "CANCELLED",
@@ -83,20 +88,26 @@ def vevent(event: Event) -> bytes:
     # Properties in icalendar's order: its canonical VEVENT head, then alphabetical.
     lines = [
         "BEGIN:VEVENT",
-        "SUMMARY:" + _text(event.title),
+        "SUMMARY:" + _text(summary(event)),
         "DTSTART" + _when(start),
     ]
+    if end is None and isinstance(start, datetime):
+        # RFC 5545 makes a timed event without an end a point in time, which several
+        # clients hide; it gets a default length, and the text says the end is not known.
+        end = start + DEFAULT_DURATION
     if end is not None:
         lines.append("DTEND" + _when(end))
     lines += (
         "DTSTAMP:" + stamp,
         "UID:" + _text(event.uid),
         f"SEQUENCE:{event.sequence}",
-        # Written even when empty, as icalendar did (same bytes).
-        "CATEGORIES:"
-        + ",".join([_text(CATEGORY_LABELS.get(c, c)) for c in feed_categories(event)]),
-        "DESCRIPTION:" + _text(describe_event(event)),
     )
+    if categories := feed_categories(event):
+        # Never an empty CATEGORIES: libical drops it with an X-LIC-ERROR, Fastmail rejects.
+        lines.append(
+            "CATEGORIES:" + ",".join([_text(CATEGORY_LABELS.get(c, c)) for c in categories])
+        )
+    lines.append("DESCRIPTION:" + _text(describe_event(event)))
     location = event.location
     if location.lat is not None and location.lon is not None:
         lines.append(f"GEO:{float(location.lat)};{float(location.lon)}")  # Python's repr

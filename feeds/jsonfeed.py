@@ -8,7 +8,8 @@ Contract:
   document from serialized items, deterministic (sorted keys, no build time inside), one item
   per line so that diffs between runs stay readable. ``feed_chunks`` gives the same bytes in
   pieces, for writing a large feed without holding it whole.
-- ``date_modified`` and ``url`` are left out when unknown (JSON Feed wants strings there).
+- ``date_modified`` (the last change), ``date_published`` (when famcal first published the
+  event) and ``url`` are left out when unknown (JSON Feed wants strings there).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def item(event: Event) -> dict[str, Any]:
     }
     if obj["updated"]:
         result["date_modified"] = obj["updated"]
+    if published := event.created or event.updated:
+        result["date_published"] = published.astimezone(UTC).isoformat()
     if obj["url"]:
         result["url"] = obj["url"]
     if image := safe_url(event.image):

@@ -18,6 +18,7 @@ Contract:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -89,10 +90,45 @@ def event_jsonld(event: Event) -> dict[str, Any]:
     if tags.free:
         result["offers"] = {"@type": "Offer", "price": 0, "priceCurrency": "EUR"}
     elif event.price:
-        result["offers"] = {"@type": "Offer", "description": price_text(event)}
+        offer: dict[str, Any] = {"@type": "Offer", "description": price_text(event)}
+        if (amount := price_amount(event.price)) is not None:
+            offer |= {"price": amount, "priceCurrency": "EUR"}
+        result["offers"] = offer
+    if organizer := _organizer(event):
+        result["organizer"] = organizer
     if tags.topics:
         result["keywords"] = ", ".join(CATEGORY_LABELS.get(t, t) for t in tags.topics)
     return result
+
+
+# "5 €", "3,50 Euro", "EUR 12", "€ 4": the amounts of a price text in euros.
+_AMOUNT = re.compile(
+    r"(?:(?:€|eur)\s*(\d+(?:[.,]\d{1,2})?))|(?:(\d+(?:[.,]\d{1,2})?)\s*(?:€|eur(?:o)?\b))",
+    re.IGNORECASE,
+)
+
+
+def price_amount(text: str) -> float | int | None:
+    """The lowest euro amount a price text names (schema.org ``Offer.price``), else None."""
+    amounts = [float((a or b).replace(",", ".")) for a, b in _AMOUNT.findall(text) if (a or b)]
+    if not amounts:
+        return None
+    low = min(amounts)
+    return int(low) if low.is_integer() else low
+
+
+def _organizer(event: Event) -> dict[str, Any] | None:
+    """Who holds the event, as far as the data says: the listing source's name (with its
+    link), else the venue."""
+    ref = event.sources[0] if event.sources else None
+    if ref is not None and ref.name:
+        organizer: dict[str, Any] = {"@type": "Organization", "name": ref.name}
+        if url := safe_url(ref.url):
+            organizer["url"] = url
+        return organizer
+    if event.location.name:
+        return {"@type": "Organization", "name": event.location.name}
+    return None
 
 
 def dump(obj: dict[str, Any]) -> str:

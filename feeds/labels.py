@@ -1,8 +1,10 @@
 """Display names and the plain-text event description shared by the feed writers.
 
 Contract: label tables come from ``data/labels.toml``; ``describe_event(event)`` is the
-plain-text body used in ICS DESCRIPTION and JSON ``content_text``: the source's text, then
-ages, price, place, a short "Warum hier" line from the tag reasons, source and link.
+plain-text body used in ICS DESCRIPTION and JSON ``content_text``: German sentences a
+person would write (status, the source's text, for whom, price, AktivPass, a missing end),
+then the source's name and link — never rule evidence. ``summary(event)`` is the title with
+"Abgesagt: " / "Verschoben: " in front for events that are not on as planned.
 Every writer publishes links only through ``core.urls.safe_url`` (normalize already drops
 other schemes; the writers do not rely on that, since a ``javascript:`` link in a feed is a
 link in someone's calendar app).
@@ -13,7 +15,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 
-from core.model import Event
+from core.model import Event, Status
 from core.paths import data_file
 from core.urls import safe_url
 
@@ -54,23 +56,64 @@ def price_text(event: Event) -> str:
     return ""
 
 
+STATUS_PREFIX: dict[Status, str] = {
+    Status.CANCELLED: "Abgesagt: ",
+    Status.POSTPONED: "Verschoben: ",
+}
+_STATUS_LINE: dict[Status, str] = {
+    Status.CANCELLED: "Abgesagt: Diese Veranstaltung fällt aus.",
+    Status.POSTPONED: "Verschoben: Der Termin ist verschoben, ein neuer folgt.",
+}
+NO_END = "Ende nicht angegeben."
+
+
+def summary(event: Event) -> str:
+    """The title a calendar app shows: "Abgesagt: …" / "Verschoben: …" in front where the
+    event is not on as planned (Google shows cancelled entries like any other)."""
+    return STATUS_PREFIX.get(event.status, "") + event.title
+
+
+def why_listed(event: Event) -> str:
+    """One short line why a family event is in the family feeds; empty for the others."""
+    tags = event.tags
+    if not tags or not tags.family:
+        return ""
+    if tags.age_min is not None and tags.age_max is not None:
+        return f"Für Kinder von {tags.age_min} bis {tags.age_max} Jahren."
+    if tags.age_min is not None:
+        return f"Für Kinder ab {tags.age_min} Jahren."
+    if tags.age_max is not None:
+        return f"Für Kinder bis {tags.age_max} Jahre."
+    return "Familienangebot."
+
+
+def source_line(event: Event) -> str:
+    names = ", ".join(dict.fromkeys(s.name or s.id for s in event.sources))
+    return f"Quelle: {names}" if names else ""
+
+
 def describe_event(event: Event) -> str:
+    """What a parent reads in the calendar app's notes: plain German sentences — the
+    status, the source's text, for whom, price, AktivPass, a missing end, then the source's
+    name and link. The rule evidence stays in the JSON's ``reasons``."""
     parts: list[str] = []
+    if line := _STATUS_LINE.get(event.status):
+        parts.append(line)
     if event.description:
         parts.append(event.description)
     facts = []
-    if ages := ages_text(event):
-        facts.append(f"Alter: {ages}")
+    if why := why_listed(event):
+        facts.append(why)
     if price := price_text(event):
         facts.append(f"Preis: {price}")
     if event.tags and event.tags.aktivpass:
-        facts.append("Ermäßigt mit HannoverAktivPass")
+        facts.append("Ermäßigt mit dem HannoverAktivPass.")
+    if not event.all_day and event.end is None:
+        facts.append(NO_END)
     if facts:
         parts.append("\n".join(facts))
-    if event.tags and event.tags.reasons:
-        parts.append("Warum hier: " + "; ".join(event.tags.reasons[:4]))
-    sources = ", ".join(s.id for s in event.sources)
     url = safe_url(event.url)
-    link = f"\n{url}" if url else ""
-    parts.append(f"Quelle: {sources}{link}")
+    source = "\n".join(x for x in (source_line(event), url) if x)
+    if source:
+        parts.append(source)
     return "\n\n".join(parts)

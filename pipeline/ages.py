@@ -9,7 +9,8 @@ Contract:
   Numbers that are times, prices, sizes, dates or counts are not ages: the guards
   ``not_age_after``/``not_age_before`` of ``data/tagging/ages.toml`` veto them.
   Returns an ``AgeFinding`` (min, max, the phrases) or None.
-- ``groups_for_range(lo, hi)`` gives every group the range overlaps (open ends run to 0 / 17);
+- ``groups_for_range(lo, hi)`` gives every group the served range overlaps (an open "ab N"
+  serves N to N+5, ``core.ages``);
   ages of 18 and more give none.
 - ``groups_from_words(folded_text, rules)`` gives groups from words (Babys, Vorschulkinder,
   Grundschulkinder, Jugendliche, "3. Klasse") for listings without numbers.
@@ -27,6 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.ages import served_range
 from core.model import AgeGroup
 from pipeline.rules import AgeRules, candidates, keys_in, prefilter
 from pipeline.text import phrase
@@ -249,8 +251,12 @@ def find_ages(text: str, rules: AgeRules) -> AgeFinding | None:
 
 
 def groups_for_range(lo: int | None, hi: int | None) -> tuple[AgeGroup, ...]:
-    low = 0 if lo is None else lo
-    high = 17 if hi is None else hi
+    """The groups the served range overlaps (``core.ages.served_range``: "ab N" serves N
+    to N+5, "bis N" from 0)."""
+    span = served_range(lo, hi)
+    if span is None:
+        return tuple(AgeGroup)
+    low, high = span
     return tuple(g for g in AgeGroup if g.bounds[0] <= high and g.bounds[1] >= low)
 
 
@@ -328,4 +334,9 @@ def decide_ages(
     word_groups, phrases = groups_from_words(text, rules)
     if word_groups:
         return None, word_groups, word_groups, (f"age_groups: words «{', '.join(phrases)}»",)
+    for rule in candidates(rules.all_ages, text):
+        if m := rule.pattern.search(text):
+            # Words for all ages serve every group; they are no age-group evidence for the
+            # family decision (the family rules weigh these phrases themselves).
+            return None, tuple(AgeGroup), (), (f"age_groups: all ages «{phrase(text, m)}»",)
     return None, (), (), ()

@@ -153,7 +153,14 @@ def normalize(raw: RawEvent, *, uid: str) -> Event:
         price=plain_text(raw.price, limit=300, multiline=False) or None,
         image=safe_url(raw.image),
         hints=hints,
-        sources=(SourceRef(id=raw.source_id, url=safe_url(raw.url), record_id=raw.record_id),),
+        sources=(
+            SourceRef(
+                id=raw.source_id,
+                url=safe_url(raw.url),
+                record_id=raw.record_id,
+                name=raw.source_name,
+            ),
+        ),
     )
 
 

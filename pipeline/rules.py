@@ -298,6 +298,7 @@ class StatusRules:
 @dataclass(frozen=True, kw_only=True)
 class AgeRules:
     word_groups: Mapping[AgeGroup, tuple[Rule, ...]]
+    all_ages: tuple[Rule, ...]  # "für die ganze Familie": every group (taxonomy.md)
     not_age_after: re.Pattern[str]
     not_age_before: re.Pattern[str]
 
@@ -397,6 +398,7 @@ def rules() -> RuleBook:
             raise RuleError(f"{where}: word_groups.{slug}: not an age group") from None
     ages = AgeRules(
         word_groups=word_groups,
+        all_ages=parse_rules(ag.get("all_ages"), f"{where}: all_ages"),
         not_age_after=re.compile(ag["not_age_after"]),
         not_age_before=re.compile(ag["not_age_before"]),
     )

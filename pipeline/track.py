@@ -45,12 +45,13 @@ def track(
         mark = fingerprint(event)
         row = stored.get(event.uid)
         if row is None:
-            out.append((evolve(event, sequence=0, updated=now), mark, now.isoformat()))
+            out.append((evolve(event, sequence=0, updated=now, created=now), mark, now.isoformat()))
             continue
         previous_updated = datetime.fromisoformat(row["updated"]) if row["updated"] else now
         if row["fingerprint"] == mark:
             tracked = evolve(event, sequence=row["sequence"] or 0, updated=previous_updated)
         else:
             tracked = evolve(event, sequence=(row["sequence"] or 0) + 1, updated=now)
-        out.append((tracked, mark, row["created"] or now.isoformat()))
+        created = row["created"] or now.isoformat()
+        out.append((evolve(tracked, created=datetime.fromisoformat(created)), mark, created))
     return out

@@ -139,7 +139,12 @@ class SourceSpider(scrapy.Spider):
         categories = tuple(fields.pop("categories", ()))
         extra = tuple(c for c in self.source.categories if c not in categories)
         self.emitted += 1
-        return RawEvent(source_id=self.source.id, categories=categories + extra, **fields)
+        return RawEvent(
+            source_id=self.source.id,
+            source_name=self.source.name,
+            categories=categories + extra,
+            **fields,
+        )
 
 
 @dataclass(frozen=True)

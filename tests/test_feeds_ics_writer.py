@@ -22,7 +22,7 @@ from core.model import BERLIN, Event, Location, SourceRef, Status, Tags, Topic
 from core.store import Store
 from core.urls import safe_url
 from feeds import ics
-from feeds.labels import CATEGORY_LABELS, describe_event
+from feeds.labels import CATEGORY_LABELS, describe_event, summary
 from tests.ics_reference import icalendar_vevent
 
 GENERATED = settings(
@@ -238,7 +238,7 @@ def test_icalendar_reads_the_values_back(event: Event) -> None:
     # icalendar's reader unescapes in passes that misread a literal "\n" or "\N" (backslash
     # and letter) as a line break; the byte-equality test covers those texts.
     for name, value in [
-        ("SUMMARY", event.title),
+        ("SUMMARY", summary(event)),
         ("UID", event.uid),
         ("DESCRIPTION", describe_event(event)),
         ("LOCATION", event.location.one_line() or None),
@@ -247,8 +247,11 @@ def test_icalendar_reads_the_values_back(event: Event) -> None:
             continue
         assert text(name) == (None if value is None else unescaped(value)), name
     assert ev.start == strip(event.start)
-    if event.end is None:
+    if event.end is None and event.all_day:
         assert "DTEND" not in ev
+    elif event.end is None:
+        # A timed event without an end lasts the default duration in calendars.
+        assert ev.end == strip(event.start + ics.DEFAULT_DURATION)
     else:
         assert ev.end == strip(event.end)
     if not event.all_day:
@@ -264,8 +267,8 @@ def test_icalendar_reads_the_values_back(event: Event) -> None:
         assert text("URL") == url
     labels = [CATEGORY_LABELS.get(c, c) for c in ics.feed_categories(event)]
     if not any("\\n" in c.lower() for c in labels):
-        # No categories: icalendar wrote an empty CATEGORIES line, read back as one "".
-        assert ev.categories == [unescaped(c) for c in labels or [""]]
+        # No categories: no CATEGORIES property at all (never an empty one).
+        assert ev.categories == [unescaped(c) for c in labels]
     lat, lon = event.location.lat, event.location.lon
     if lat is None or lon is None:
         assert "GEO" not in ev

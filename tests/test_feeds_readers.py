@@ -11,6 +11,7 @@ import json
 import shutil
 import socket
 import subprocess
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import jsonschema
 import pytest
 
 from core.model import AgeGroup, Audience, District, Municipality, Status, Topic
+from feeds import ics
 from feeds.publish import render, write_files
 from feeds.schema import event_schema
 from tests.conftest import ROOT
@@ -115,10 +117,12 @@ def test_ical_js_reads_the_start_times_of_the_json(out: Path) -> None:
         assert set(reading["events"]) == set(expected), path
         for uid, event in reading["events"].items():
             assert event["start"] == expected[uid]["start"], (path, uid)
-            # No DTEND on a timed event means it ends when it starts (RFC 5545 3.6.1),
-            # which is how ical.js reads the JSON's unknown end.
-            end = expected[uid]["end"] or expected[uid]["start"]
-            assert event["end"] == end, (path, uid)
+            if expected[uid]["end"]:
+                assert event["end"] == expected[uid]["end"], (path, uid)
+            elif not expected[uid]["all_day"]:
+                # A timed event without a stated end lasts the feeds' default duration.
+                start = datetime.fromisoformat(expected[uid]["start"])
+                assert event["end"] == (start + ics.DEFAULT_DURATION).isoformat(), (path, uid)
             checked += 1
     assert checked > 0
 

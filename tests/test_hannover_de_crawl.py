@@ -95,6 +95,7 @@ def test_crawl_publishes_every_occurrence(site: str, tmp_path: Path) -> None:
     vorlesen = records["9001#2027-03-31"]
     assert vorlesen == RawEvent(
         source_id="hannover-de",
+        source_name="hannover.de",
         record_id="9001#2027-03-31",
         title="Vorlesezeit in der Stadtbibliothek",
         start="2027-03-31T16:00:00",

@@ -35,7 +35,7 @@ def test_override_sets_and_removes_tags_with_a_reason(overrides) -> None:
     got = apply_overrides(tags, uid="other", record_ids=["hannover-de:42"], overrides=overrides)
     assert got.family is True
     assert (got.age_min, got.age_max) == (6, None)
-    assert [g.value for g in got.age_groups] == ["6-9", "10-13", "14-17"]
+    assert [g.value for g in got.age_groups] == ["6-9", "10-13"]  # "ab 6" serves 6 to 11
     assert got.district is not None and got.district.value == "mitte"
     assert got.topics == (Topic.BILDUNG,)
     assert any(

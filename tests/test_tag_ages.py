@@ -74,7 +74,7 @@ def test_numbers_that_are_not_ages(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "groups"),
     [
-        ("Für Kinder ab 6 Jahren.", ["6-9", "10-13", "14-17"]),
+        ("Für Kinder ab 6 Jahren.", ["6-9", "10-13"]),  # "ab N" serves N to N+5
         ("Eine Lesung ab 16 Jahren.", ["14-17"]),
         ("Teilnahme ab 18 Jahren.", []),
         ("Singles zwischen 35 und 50 Jahren.", []),
