@@ -35,15 +35,15 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from core.config import SourceConfig
-from core.model import BERLIN, Event, Health, Status, Tags, as_datetime, evolve
+from core.model import BERLIN, Event, Health, evolve
 from core.parallel import map_chunks
 from core.paths import data_digest
 from core.runlog import RunLog
@@ -68,14 +68,20 @@ from feeds.publish import (
     write_staged,
 )
 from pipeline.dedupe import dedupe, new_uid
+from pipeline.health import Crawled, is_unchanged, judge
+from pipeline.lifecycle import (
+    cancel_if_unlisted,
+    decisions_to_log,
+    is_gone,
+    merge_tombstones,
+    retag_merged,
+)
 from pipeline.normalize import Rejected, normalize
-from pipeline.tag import rule_key, rule_tags, tag_event, with_overrides
+from pipeline.tag import rule_key, rule_tags, with_overrides
 from pipeline.track import track
 
 log = logging.getLogger("famcal")
 
-MISSING_RUNS_TO_CANCEL = 2
-TOMBSTONE_DAYS = timedelta(days=30)  # a cancelled entry stays this long after its end
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_DEGRADED = 0, 1, 2, 3
 
 
@@ -160,9 +166,12 @@ def crawl_stage(
     outcomes: dict[str, SourceOutcome] = {}
     for source in sources:
         result = results[source.id]
-        status, error = result.status, result.error
+        crawled = Crawled(
+            status=result.status, error=result.error, count=result.count, unchanged=result.unchanged
+        )
         previous = store.source_health(source.id)
-        if result.unchanged and status is Health.OK and previous is not None:
+        if is_unchanged(crawled, seen_before=previous is not None):
+            assert previous is not None
             moved = store.save_unchanged(
                 run_id=run_id,
                 source_id=source.id,
@@ -181,17 +190,8 @@ def crawl_stage(
             log.info("source %s: ok, unchanged since the last run", source.id)
             progress.note(f"{source.id}: ok, unchanged")
             continue
-        last_healthy = previous.last_healthy_count if previous else None
-        if status is Health.OK and last_healthy and result.count == 0:
-            # An answer without a single event from a source that had events is far more
-            # often a broken page than an empty calendar: never "ok".
-            status = Health.DEGRADED
-            error = f"no events (the last healthy run had {last_healthy})"
-        elif status is Health.OK and last_healthy and result.count * 2 < last_healthy:
-            status = Health.DEGRADED
-            error = (
-                f"event count fell from {last_healthy} to {result.count} since the last healthy run"
-            )
+        verdict = judge(crawled, last_healthy=previous.last_healthy_count if previous else None)
+        status, error = verdict.status, verdict.error
         store.save_crawl(
             run_id=run_id,
             source_id=source.id,
@@ -267,7 +267,7 @@ def process_stage(
         normalized,
         priority=priority,
         created={uid: _utc(row["created"]) for uid, row in stored_rows.items()},
-        stale={key for key, runs in missing.items() if runs >= MISSING_RUNS_TO_CANCEL},
+        stale={key for key, runs in missing.items() if is_gone(runs)},
     )
     report.merged = sum(len(e.sources) - 1 for e in merged.events)
     by_record = {(e.sources[0].id, e.sources[0].record_id): e for e in normalized}
@@ -275,29 +275,24 @@ def process_stage(
     new_identities: dict[tuple[str, str], str] = {}
     for event in merged.events:
         if len(event.sources) > 1:
-            event = _retag_merged(event, by_record)
+            event = retag_merged(event, by_record)
         for ref in event.sources:
             key = (ref.id, ref.record_id)
             if identities.get(key) != event.uid:
                 new_identities[key] = event.uid
-        gone = [
-            ref
-            for ref in event.sources
-            if missing.get((ref.id, ref.record_id), 0) >= MISSING_RUNS_TO_CANCEL
-        ]
-        if event.tags and gone and len(gone) == len(event.sources):
+        if (tombstone := cancel_if_unlisted(event, missing)) is not None:
             # Every source that listed it has stopped for two healthy runs: a tombstone.
-            names = ", ".join(sorted({ref.id for ref in gone}))
-            reason = f"status: no longer listed by {names} for {MISSING_RUNS_TO_CANCEL} runs"
-            tags = replace(
-                event.tags, status=Status.CANCELLED, reasons=(*event.tags.reasons, reason)
-            )
-            event = replace(event, tags=tags)
+            event = tombstone
             report.cancelled_missing += 1
         canonical.append(event)
     canonical.extend(
-        _merge_tombstones(
-            merged.absorbed, stored_rows, {e.uid for e in canonical}, now=now, load=store.event_data
+        merge_tombstones(
+            merged.absorbed,
+            stored_rows,
+            {e.uid for e in canonical},
+            now=now,
+            window_start=start,
+            load=store.event_data,
         )
     )
     tracked = track(canonical, stored_rows, now=now)
@@ -308,7 +303,7 @@ def process_stage(
         if e.uid in stored_rows and stored_rows[e.uid]["fingerprint"] != mark
     )
     grouped = {(r.id, r.record_id) for e in merged.events if len(e.sources) > 1 for r in e.sources}
-    decisions = _decisions_to_log(
+    decisions = decisions_to_log(
         merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
     )
     report.stored_digests = store.save_events(
@@ -349,121 +344,6 @@ def _tag_all(store: Store, events: list[Event], *, run_id: int) -> list[Event]:
 def _utc(stamp: str | None) -> str | None:
     # Comparable text: "created" stamps carry the offset of their run's --now.
     return datetime.fromisoformat(stamp).astimezone(UTC).isoformat() if stamp else None
-
-
-def _retag_merged(event: Event, by_record: dict[tuple[str, str], Event]) -> Event:
-    """Tag the merged fields afresh; a cancellation any member source states still holds.
-
-    A source that writes "Abgesagt" is more likely right than one that has not caught up,
-    and a cancelled entry is visible (a tombstone), a wrongly scheduled one sends families
-    to a closed door.
-    """
-    tags = tag_event(event)
-    if tags.status is not Status.CANCELLED:
-        saying = sorted(
-            ref.id
-            for ref in event.sources
-            if (member := by_record.get((ref.id, ref.record_id))) is not None
-            and member.status is Status.CANCELLED
-        )
-        if saying:
-            reason = f"status: cancelled per {', '.join(saying)}"
-            tags = replace(tags, status=Status.CANCELLED, reasons=(*tags.reasons, reason))
-    return replace(event, tags=tags)
-
-
-MERGED_NOTE = (
-    "Doppelter Eintrag: diese Veranstaltung steht jetzt unter einem anderen Eintrag "
-    "im Kalender; dieser hier entfällt."
-)
-
-
-def _merge_tombstones(
-    absorbed: dict[str, str],
-    stored_rows: dict[str, dict[str, Any]],
-    produced: set[str],
-    *,
-    now: datetime,
-    load: Callable[[str], dict[str, Any] | None],
-) -> list[Event]:
-    """Cancelled entries for UIDs a merge absorbed, so they do not silently vanish.
-
-    A published UID whose event merged into an older one becomes STATUS:CANCELLED (with a
-    note and ``hints["merged_into"]``) and is carried from run to run unchanged until 30
-    days after its end; if its records split off again, it is scheduled again under it.
-    """
-    first_window_start = (now - WINDOW_BEFORE).astimezone(UTC).isoformat()
-    out: list[Event] = []
-    for uid, row in stored_rows.items():
-        if uid in produced:
-            continue
-        if uid in absorbed:
-            data = load(uid)
-            if data is None:
-                continue
-            event = Event.from_dict(data)
-            tags = event.tags or Tags()
-            reason = f"status: merged into {absorbed[uid]}"
-            event = replace(
-                event,
-                description="\n\n".join(p for p in (MERGED_NOTE, event.description) if p),
-                hints={**event.hints, "merged_into": absorbed[uid]},
-                tags=replace(tags, status=Status.CANCELLED, reasons=(*tags.reasons, reason)),
-            )
-        elif row["status"] == Status.CANCELLED.value and row["start"] >= first_window_start:
-            data = load(uid)
-            if data is None or "merged_into" not in (data.get("hints") or {}):
-                continue
-            event = Event.from_dict(data)
-        else:
-            continue
-        if _ends(event) + TOMBSTONE_DAYS >= now:
-            out.append(event)
-    return out
-
-
-def _ends(event: Event) -> datetime:
-    return as_datetime(event.end) if event.end is not None else event.start_datetime()
-
-
-def _decisions_to_log(
-    rows: list[dict[str, Any]],
-    identities: dict[tuple[str, str], str],
-    new_identities: dict[tuple[str, str], str],
-    grouped: set[tuple[str, str]],
-    latest: dict[tuple[str, str], set[tuple[str, str, str]]],
-) -> list[dict[str, Any]]:
-    """This run's merge decisions that differ from the last ones logged for each record.
-
-    Every run decides afresh; logging only changes keeps ``merge_log`` a history of what
-    merged, split or was kept apart and why, not a copy of every run.
-    """
-    by_record: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in rows:
-        by_record.setdefault((row["source_id"], row["record_id"]), []).append(row)
-    for key, uid in new_identities.items():
-        previous = identities.get(key)
-        if previous is None or any(r["decision"] == "merged" for r in by_record.get(key, ())):
-            continue
-        # A record whose UID changed without a merge row of its own: the other side of a
-        # merge (its event was absorbed), or a record that left its group.
-        decision = "merged" if key in grouped else "split"
-        reason = f"now under {uid}" if key in grouped else f"no longer grouped under {previous}"
-        by_record.setdefault(key, []).append(
-            {
-                "uid": uid,
-                "source_id": key[0],
-                "record_id": key[1],
-                "decision": decision,
-                "reason": f"{reason} (was {previous})" if key in grouped else reason,
-            }
-        )
-    out: list[dict[str, Any]] = []
-    for key in sorted(by_record):
-        found = by_record[key]
-        if {(r["uid"], r["decision"], r["reason"]) for r in found} != latest.get(key, set()):
-            out.extend(found)
-    return out
 
 
 def publish_stage(
