@@ -22,8 +22,8 @@ from typing import Any
 from core.config import SourceConfig
 from core.model import Health
 from core.store import RecordRow, Store
+from core.window import crawl_window
 from famcal.progress import QUIET, Progress
-from famcal.window import crawl_window
 from pipeline.health import Crawled, is_unchanged, judge
 
 log = logging.getLogger("famcal")

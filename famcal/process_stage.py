@@ -27,8 +27,8 @@ from core.model import Event, evolve
 from core.parallel import map_chunks
 from core.paths import data_digest
 from core.store import Store
+from core.window import window
 from famcal import __version__
-from famcal.window import window
 from pipeline.dedupe import dedupe, new_uid
 from pipeline.lifecycle import (
     cancel_if_unlisted,

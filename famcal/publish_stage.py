@@ -19,8 +19,8 @@ from core.model import Event
 from core.parallel import map_chunks
 from core.paths import data_digest
 from core.store import Store
+from core.window import window
 from famcal import __version__
-from famcal.window import window
 from feeds.health import health_document
 from feeds.page import index_html
 from feeds.publish import (

@@ -1,7 +1,8 @@
 """The time spans a run works on, around the run's "now".
 
-Contract: ``window(now)`` is the feed window (``feeds.publish.WINDOW_BEFORE`` before now,
-``WINDOW_AFTER`` after); ``crawl_window(now)`` the same widened to whole local days.
+Contract: ``window(now)`` is the feed window (``WINDOW_BEFORE`` before now, ``WINDOW_AFTER``
+after: what the feeds show); ``crawl_window(now)`` the same widened to whole local days (what
+``famcal crawl`` and ``scrapy crawl`` read).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.model import BERLIN
-from feeds.publish import WINDOW_AFTER, WINDOW_BEFORE
+
+WINDOW_BEFORE = timedelta(days=30)
+WINDOW_AFTER = timedelta(days=365)
 
 
 def window(now: datetime) -> tuple[datetime, datetime]:
