@@ -43,7 +43,7 @@ from core.config import SourceConfig  # noqa: E402
 from core.model import BERLIN, SourceType  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 8, tzinfo=BERLIN)
-# famcal's feed window around NOW (famcal.runner.window)
+# famcal's feed window around NOW (famcal.window.window)
 START, END = NOW - timedelta(days=30), NOW + timedelta(days=365)
 
 

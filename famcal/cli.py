@@ -1,4 +1,4 @@
-"""The ``famcal`` command line (contract.md): a thin layer over ``famcal.runner``.
+"""The ``famcal`` command line (contract.md): a thin layer over ``famcal.run``.
 
 Contract: commands run, crawl, process, publish, tag, demo, serve, sources; shared options
 ``--sources --db --out --now``; exit status 0 (all healthy), 3 (published, a source failed
@@ -13,15 +13,14 @@ terminal only, shows progress; otherwise only warnings and errors reach stderr (
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -29,94 +28,7 @@ from core.config import ConfigError, SourceConfig, load_sources
 from core.gctune import tune_gc
 from core.model import BERLIN
 from famcal import __version__
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _Now(click.ParamType):  # type: ignore[type-arg] # generic only in newer click stubs
-    name = "ISO8601"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        try:
-            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 date and time", param, ctx)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=BERLIN)
-
-
-def _parse_setting(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise click.BadParameter(f"{text!r} is not KEY=VALUE")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
-
-
-def shared_options(func: F) -> F:
-    """--sources --db --out --now (and --set for crawl settings) on every pipeline command."""
-
-    @click.option(
-        "--sources",
-        "sources_path",
-        type=click.Path(path_type=Path),
-        default=Path("data/sources.toml"),
-        show_default=True,
-        help="Sources file (TOML).",
-    )
-    @click.option(
-        "--db",
-        "db_path",
-        type=click.Path(path_type=Path),
-        default=Path("data/events.db"),
-        show_default=True,
-        help="SQLite database.",
-    )
-    @click.option(
-        "--out",
-        "out_dir",
-        type=click.Path(path_type=Path),
-        default=Path("public"),
-        show_default=True,
-        help="Published folder.",
-    )
-    @click.option(
-        "--now",
-        type=_Now(),
-        default=None,
-        help="The moment every date decision uses (default: the current time).",
-    )
-    @click.option(
-        "--base-url",
-        default=None,
-        help="Public https address of the published folder (for subscribe links).",
-    )
-    @click.option(
-        "--set",
-        "settings",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Override a Scrapy setting for this run (e.g. DOWNLOAD_TIMEOUT=10).",
-    )
-    @click.option(
-        "--wait",
-        type=click.FloatRange(min=0),
-        default=0.0,
-        show_default=True,
-        metavar="SECONDS",
-        help="When another famcal run holds the database's lock, wait this long for it.",
-    )
-    @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+from famcal.options import parse_setting, shared_options
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -160,8 +72,19 @@ def _crawl_settings(db_path: Path, settings: tuple[str, ...]) -> dict[str, Any]:
     result: dict[str, Any] = {"HTTPCACHE_DIR": str((db_path.parent / "httpcache").resolve())}
     if agent := os.environ.get("FAMCAL_USER_AGENT"):
         result["USER_AGENT"] = agent
-    result.update(dict(_parse_setting(s) for s in settings))
+    result.update(dict(parse_setting(s) for s in settings))
     return result
+
+
+@contextmanager
+def _opened(db_path: Path, wait: float, command: str) -> Iterator[Any]:
+    """The store, under the run lock, closed at the end."""
+    with _locked(db_path, wait, command):
+        store = _store(db_path)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def _store(db_path: Path) -> Any:
@@ -185,7 +108,9 @@ def main() -> None:
 
 @main.command()
 @shared_options
+@click.pass_context
 def run(
+    ctx: click.Context,
     sources_path: Path,
     db_path: Path,
     out_dir: Path,
@@ -201,13 +126,12 @@ def run(
 
     Example: famcal run --wait 600 --now 2026-12-01T08:00:00+01:00
     """
-    from famcal import runner
+    from famcal import run as runner
     from famcal.progress import Progress
 
     _setup_logging(verbose)
     sources = _sources(sources_path)
-    with _locked(db_path, wait, "famcal run"):
-        store = _store(db_path)
+    with _opened(db_path, wait, "famcal run") as store:
         try:
             status = runner.run(
                 store,
@@ -219,13 +143,13 @@ def run(
                 base_url=base_url,
                 log_dir=db_path.parent / "logs",
                 progress=Progress(sys.stderr.isatty()),
+                # A program that embeds the command passes its hooks as the context object.
+                hooks=ctx.find_object(runner.Hooks) or runner.Hooks(),
             )
         except Exception as exc:
             logging.getLogger("famcal").exception("run failed")
             click.echo(f"famcal: error: nothing published: {exc}", err=True)
             sys.exit(1)
-        finally:
-            store.close()
     sys.exit(status)
 
 
@@ -247,7 +171,7 @@ def crawl(
 
     Example: famcal crawl hannover-de
     """
-    from famcal import runner
+    from famcal import run as runner
 
     _setup_logging(verbose)
     sources = _sources(sources_path)
@@ -256,26 +180,15 @@ def crawl(
         click.echo(f"famcal: error: {sources_path}: no source {sorted(unknown)[0]!r}", err=True)
         sys.exit(2)
     chosen = [s for s in sources if not source_ids or s.id in source_ids]
-    moment = _now(now)
-    with _locked(db_path, wait, "famcal crawl"):
-        store = _store(db_path)
-        run_id = store.start_run(started=datetime.now(BERLIN), now=moment, stage="crawl")
-        outcomes = runner.crawl_stage(
+    with _opened(db_path, wait, "famcal crawl") as store:
+        outcomes = runner.crawl(
             store,
             chosen,
-            now=moment,
-            run_id=run_id,
+            now=_now(now),
             work_dir=db_path.parent / "crawl",
             settings=_crawl_settings(db_path, settings),
         )
-        status = runner.exit_status(outcomes)
-        store.finish_run(
-            run_id,
-            finished=datetime.now(BERLIN),
-            exit_status=status,
-            counts={k: o.events for k, o in outcomes.items()},
-        )
-        store.close()
+    status = runner.exit_status(outcomes)
     for outcome in outcomes.values():
         click.echo(
             f"{outcome.id}: {outcome.status.value}, {outcome.events} events"
@@ -300,27 +213,12 @@ def process(
 
     Example: famcal process --now 2026-12-01T08:00:00+01:00
     """
-    from famcal import runner
+    from famcal import run as runner
 
     _setup_logging(verbose)
     sources = _sources(sources_path)
-    moment = _now(now)
-    with _locked(db_path, wait, "famcal process"):
-        store = _store(db_path)
-        run_id = store.start_run(started=datetime.now(BERLIN), now=moment, stage="process")
-        report = runner.process_stage(store, sources, now=moment, run_id=run_id)
-        problems = runner.record_problems(store, report)
-        store.finish_run(
-            run_id,
-            finished=datetime.now(BERLIN),
-            exit_status=0,
-            counts={
-                "events": report.events,
-                "rejected": dict(report.rejected),
-                "problems": problems,
-            },
-        )
-        store.close()
+    with _opened(db_path, wait, "famcal process") as store:
+        report = runner.process(store, sources, now=_now(now))
     click.echo(
         f"{report.records} records → {report.events} events "
         f"({report.merged} merged, {sum(report.rejected.values())} rejected)"
@@ -343,13 +241,11 @@ def publish(
 
     Example: famcal publish --out public/
     """
-    from famcal import runner
+    from famcal import run as runner
 
     _setup_logging(verbose)
-    with _locked(db_path, wait, "famcal publish"):
-        store = _store(db_path)
-        report = runner.publish_stage(store, now=_now(now), out_dir=out_dir, base_url=base_url)
-        store.close()
+    with _opened(db_path, wait, "famcal publish") as store:
+        report = runner.publish(store, now=_now(now), out_dir=out_dir, base_url=base_url)
     click.echo(
         f"{len(report.feeds)} feeds, {len(report.written)} files written, "
         f"{report.feeds.get('familie', 0)} family events"
@@ -450,7 +346,7 @@ def demo(
             out_dir=out_dir,
             now=now,
             base_url=base_url,
-            settings=dict(_parse_setting(s) for s in settings),
+            settings=dict(parse_setting(s) for s in settings),
             sources_path=None if sources_path == Path("data/sources.toml") else sources_path,
             port=port,
         )

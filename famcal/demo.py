@@ -23,7 +23,7 @@ from typing import Any
 from core.config import ConfigError, load_sources
 from core.paths import data_file
 from core.store import Store
-from famcal import runner
+from famcal import run as runner
 
 DEMO_PORT = 8739
 

@@ -27,22 +27,20 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from core.model import Event, json_digest
 from core.parallel import map_chunks
 from core.paths import code_digest, data_digest
+from core.window import WINDOW_AFTER, WINDOW_BEFORE  # the feed window
 from feeds import ics, jsonfeed, jsonld
 from feeds.filters import FACETS, Facet, Match
 from feeds.labels import labels
 
 # A published file's content: its bytes, or its bytes in pieces (streamed to disk).
 Content = bytes | Iterable[bytes]
-
-WINDOW_BEFORE = timedelta(days=30)
-WINDOW_AFTER = timedelta(days=365)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,7 +27,7 @@ from core.config import SourceConfig
 from core.gctune import tune_gc
 from core.model import Health, RawEvent, SourceType
 from spiders.base import RecordBatch, SourceSpider
-from spiders.registry import spider_class
+from spiders.registry import source_spider
 from spiders.settings import crawl_settings
 
 _STATS = (
@@ -113,14 +113,8 @@ def run(job: dict[str, Any]) -> None:
             categories=tuple(data["categories"]),
             options=dict(data["options"]),
         )
-        base = spider_class(source.type)
         # Per-source politeness; an explicit run-wide override (tests, demo) wins.
-        delay = overrides.get("DOWNLOAD_DELAY", source.download_delay)
-        per_source = type(
-            f"{base.__name__}_{source.id.replace('-', '_')}",
-            (base,),
-            {"custom_settings": {**(base.custom_settings or {}), "DOWNLOAD_DELAY": delay}},
-        )
+        per_source = source_spider(source, delay=overrides.get("DOWNLOAD_DELAY"))
         crawler = process.create_crawler(per_source)
         recorder = _SourceRecorder(source, out_dir)
         recorders.append(recorder)

@@ -45,6 +45,7 @@ class LocalSite:
     def __init__(self) -> None:
         self.answers: dict[str, Answer] = {"/robots.txt": Answer(b"User-agent: *\nAllow: /\n")}
         self.requests: list[str] = []
+        self.agents: list[str] = []  # the User-Agent of each request
         self.closing = threading.Event()
         site = self
 
@@ -54,6 +55,7 @@ class LocalSite:
 
             def do_GET(self) -> None:
                 site.requests.append(self.path)
+                site.agents.append(self.headers.get("User-Agent", ""))
                 # The exact path with its query first, then the path alone.
                 answer = site.answers.get(self.path) or site.answers.get(self.path.split("?")[0])
                 if answer is None:

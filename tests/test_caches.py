@@ -12,7 +12,7 @@ import pytest
 from core.config import SourceConfig
 from core.model import Event, Health, RawEvent, SourceType, json_digest
 from core.store import Store
-from famcal import runner
+from famcal import process_stage, publish_stage
 from tests.conftest import NOW
 
 SOURCE = SourceConfig(id="s", type=SourceType.ICS, name="S", start_urls=("http://x/",))
@@ -34,7 +34,9 @@ def records(title_b: str = "Bilderbuchkino für Kinder ab 4") -> list[RawEvent]:
     ]
 
 
-def crawl_and_process(store: Store, raws: list[RawEvent], run_id: int) -> runner.ProcessReport:
+def crawl_and_process(
+    store: Store, raws: list[RawEvent], run_id: int
+) -> process_stage.ProcessReport:
     store.save_crawl(
         run_id=run_id,
         source_id="s",
@@ -47,19 +49,19 @@ def crawl_and_process(store: Store, raws: list[RawEvent], run_id: int) -> runner
         at=NOW,
         window_start=NOW,
     )
-    return runner.process_stage(store, [SOURCE], now=NOW, run_id=run_id)
+    return process_stage.process_stage(store, [SOURCE], now=NOW, run_id=run_id)
 
 
-def titles_called(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
-    """The titles of the events ``runner.<name>`` is called with from now on."""
+def titles_called(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[str]:
+    """The titles of the events ``<module>.<name>`` is called with from now on."""
     titles: list[str] = []
-    real = getattr(runner, name)
+    real = getattr(module, name)
 
     def counting(event: Event) -> Any:
         titles.append(event.title)
         return real(event)
 
-    monkeypatch.setattr(runner, name, counting)
+    monkeypatch.setattr(module, name, counting)
     return titles
 
 
@@ -67,7 +69,7 @@ def test_rules_run_once_per_text_and_not_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = Store(tmp_path / "e.db")
-    calls = titles_called(monkeypatch, "rule_tags")
+    calls = titles_called(monkeypatch, process_stage, "rule_tags")
     first = crawl_and_process(store, records(), 1)
     assert sorted(calls) == ["Bilderbuchkino für Kinder ab 4", "Krabbelgruppe für Babys"]
     calls.clear()
@@ -85,17 +87,17 @@ def test_feed_forms_are_reused_only_for_unchanged_events(
 ) -> None:
     store = Store(tmp_path / "e.db")
     report = crawl_and_process(store, records(), 1)
-    runner.publish_stage(store, now=NOW, out_dir=tmp_path / "a", events=report.canonical)
+    publish_stage.publish_stage(store, now=NOW, out_dir=tmp_path / "a", events=report.canonical)
 
-    made = titles_called(monkeypatch, "serialize")
+    made = titles_called(monkeypatch, publish_stage, "serialize")
     report = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 5"), 2)
-    runner.publish_stage(store, now=NOW, out_dir=tmp_path / "b", events=report.canonical)
+    publish_stage.publish_stage(store, now=NOW, out_dir=tmp_path / "b", events=report.canonical)
     assert made == ["Bilderbuchkino für Kinder ab 5"]
 
     # The reused forms give the same bytes as serializing everything afresh.
     store.db.execute("delete from render_cache")
     store.db.conn.commit()
-    runner.publish_stage(store, now=NOW, out_dir=tmp_path / "c", events=report.canonical)
+    publish_stage.publish_stage(store, now=NOW, out_dir=tmp_path / "c", events=report.canonical)
     for path in sorted((tmp_path / "b").rglob("*")):
         if path.is_file():
             assert (
@@ -112,15 +114,15 @@ def test_forms_keyed_from_the_stored_json_serve_a_later_publish_from_the_store(
     store = Store(tmp_path / "e.db")
     report = crawl_and_process(store, records(), 1)
     assert report.stored_digests == {e.uid: json_digest(e.to_json()) for e in report.canonical}
-    runner.publish_stage(
+    publish_stage.publish_stage(
         store,
         now=NOW,
         out_dir=tmp_path / "a",
         events=report.canonical,
         stored_digests=report.stored_digests,
     )
-    made = titles_called(monkeypatch, "serialize")
-    runner.publish_stage(store, now=NOW, out_dir=tmp_path / "b")
+    made = titles_called(monkeypatch, publish_stage, "serialize")
+    publish_stage.publish_stage(store, now=NOW, out_dir=tmp_path / "b")
     assert made == []
     assert sorted(p.name for p in (tmp_path / "b").rglob("*.ics")) == sorted(
         p.name for p in (tmp_path / "a").rglob("*.ics")

@@ -9,7 +9,6 @@ copies its database and published folder and points ``other`` at a broken answer
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import signal
@@ -223,17 +222,18 @@ def snapshot(out: Path) -> dict[str, tuple[int, bytes]]:
     }
 
 
-def start_run(root: Path, sources: Path, **env: str) -> subprocess.Popen[str]:
+def start_run(root: Path, sources: Path, pause_at: str | None = None) -> subprocess.Popen[str]:
+    """``famcal run`` in a child process; with ``pause_at``, one that waits before that stage."""
+    entry = ("-m", "tests.paused_run", pause_at) if pause_at else ("-m", "famcal")
     return subprocess.Popen(
         [
-            *(sys.executable, "-m", "famcal", "run", "--sources", str(sources)),
+            *(sys.executable, *entry, "run", "--sources", str(sources)),
             *("--db", str(root / "events.db"), "--out", str(root / "out")),
             *("--now", NOW.isoformat(), *FAST_CRAWL),
         ],
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **env},
     )
 
 
@@ -302,7 +302,7 @@ def test_sigkill_between_stages_keeps_feeds_and_next_run_recovers(
     sources = write_sources(
         root / "sources.toml", partner=baseline.site.url("/partner.ics"), other=changed
     )
-    proc = start_run(root, sources, FAMCAL_TEST_PAUSE_AT=stage)
+    proc = start_run(root, sources, pause_at=stage)
     assert proc.stderr is not None
     for line in proc.stderr:
         if f"test pause before {stage}" in line:

@@ -1,0 +1,122 @@
+"""The publish stage: the feeds, ``index.html`` and ``health.json`` from the processed events.
+
+Contract: ``publish_stage(store, now=…, out_dir=…)`` writes every file of the published folder
+(staged, so a killed publish leaves the previous files). With ``reuse``, a publish whose
+inputs are those of the last one rewrites only health.json. Each shown event's serialized
+forms come from the last publish where neither the event nor the code that serializes it
+changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from core.model import Event
+from core.parallel import map_chunks
+from core.paths import data_digest
+from core.store import Store
+from core.window import window
+from famcal import __version__
+from feeds.health import health_document
+from feeds.page import index_html
+from feeds.publish import (
+    Content,
+    PublishReport,
+    Serialized,
+    feed_specs,
+    iter_rendered,
+    json_bytes,
+    render_key,
+    serialize,
+    window_events,
+    write_files,
+    write_staged,
+)
+
+
+def publish_stage(
+    store: Store,
+    *,
+    now: datetime,
+    out_dir: Path,
+    base_url: str | None = None,
+    reuse: bool = False,
+    events: Sequence[Event] | None = None,
+    stored_digests: Mapping[str, str] | None = None,
+) -> PublishReport:
+    """Write the feeds, the page and health.json. With ``reuse``, a publish whose inputs
+    (the processed events in the window, the next family events, the address, the rules)
+    are those of the last one rewrites only health.json. ``events`` (and their stored JSON
+    by uid) are the ones the process stage just saved, if it ran (``ProcessReport``)."""
+    processed = store.latest_processed()
+    signature = _publish_signature(store, processed, now=now, base_url=base_url)
+    health = json_bytes(health_document(store.all_source_health(), now=now))
+    if reuse and signature == store.meta("publish_signature") and _all_published(out_dir):
+        report = PublishReport(feeds=json.loads(store.meta("publish_feeds") or "{}"))
+        write_files(out_dir, {"health.json": health}, report)
+        return report
+    if events is None:
+        events = store.events(processed=processed) if processed is not None else []
+    report = PublishReport()
+    known = _serialized_forms(store, events, now=now, stored_digests=stored_digests or {})
+
+    def files() -> Iterator[tuple[str, Content]]:
+        yield from iter_rendered(events, now=now, base_url=base_url, report=report, known=known)
+        # After the feeds: the page shows their counts.
+        yield "index.html", index_html(events, report, now=now, base_url=base_url).encode()
+        # health.json carries the run's time ("generated"), so it is the one file that
+        # changes on every run; the feeds and index.html change only with the events.
+        yield "health.json", health
+
+    write_staged(out_dir, files(), report)
+    store.set_meta("publish_signature", signature)
+    store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
+    return report
+
+
+def _serialized_forms(
+    store: Store, events: Sequence[Event], *, now: datetime, stored_digests: Mapping[str, str]
+) -> dict[str, Serialized]:
+    """Each shown event's serialized forms: from the last publish where the event (and the
+    code and labels that serialize it) did not change, freshly made over every core for the
+    rest, which are stored for the next publish."""
+    shown = window_events(events, now)
+    keys = {event.uid: render_key(event, stored_digests.get(event.uid)) for event in shown}
+    forms: dict[str, Serialized] = {}
+    for uid, (key, vevent, item, jsonld) in store.cached_forms().items():
+        if keys.get(uid) == key:
+            forms[uid] = Serialized(vevent=vevent, item=item, jsonld=jsonld)
+    todo = [event for event in shown if event.uid not in forms]
+    made = dict(zip((e.uid for e in todo), map_chunks(serialize, todo), strict=True))
+    forms.update(made)
+    store.save_forms(
+        {uid: (keys[uid], f.vevent, f.item, f.jsonld) for uid, f in made.items()}, keep=keys
+    )
+    return forms
+
+
+def _publish_signature(
+    store: Store, processed: int | None, *, now: datetime, base_url: str | None
+) -> str:
+    lo, hi = window(now)
+    shown, upcoming = (
+        store.window_keys(
+            processed,
+            start_from=lo.astimezone(UTC).isoformat(),
+            start_to=hi.astimezone(UTC).isoformat(),
+            upcoming_from=now.astimezone(UTC).isoformat(),
+        )
+        if processed is not None
+        else ([], [])
+    )
+    parts = [__version__, data_digest(), base_url or "", str(processed), *shown, "|", *upcoming]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _all_published(out_dir: Path) -> bool:
+    names = [f"{spec.path}.{ext}" for spec in feed_specs() for ext in ("ics", "json")]
+    return all((out_dir / name).is_file() for name in [*names, "index.html"])
