@@ -8,14 +8,16 @@ Contract:
 - ``parse_html_page(html, url, select, origin=…, reference=…, timezone=…)`` is pure and
   returns an ``HtmlPage``: one ``RawEvent``-ready dict per occurrence (dates by
   ``spiders.dates_de``; a date range gives one per day), ``Skip`` values for items without
-  title or with no readable date, the selectors that matched nothing on the page (``missing``;
-  ``item`` when no item matched, else each item selector that matched in none of the items)
-  and the absolute URL of the next page.
+  title or with no readable date, the names of the selectors that matched in at least one
+  item (``matched``; ``item`` when any item matched) and the absolute URL of the next page.
 - ``record_id``: the item's link (made absolute), else the start URL plus ``#`` and the
   title; ``#`` and the start are added where one identity has several occurrences.
 - ``HtmlSpider``: each start URL and the ``next_page`` chain after it; at most ``max_pages``
-  pages per source (``MAX_PAGES``, contract.md's budget) — hitting it, or a selector in
-  ``missing``, makes the source degraded with a message naming it; nothing is cancelled.
+  pages per source (``MAX_PAGES``, contract.md's budget). The source is degraded, with a
+  message naming the selector or budget, when the budget is hit, when ``item``, ``title`` or
+  ``start`` matches nothing on a page that answered, or when an optional item selector
+  (``end``, ``place``, ``description``, ``link``) matches nothing on any page of a start
+  URL's chain (one page without end times is no redesign). Nothing is cancelled.
 """
 
 from __future__ import annotations
@@ -40,13 +42,14 @@ from spiders.selectors import elements, value
 MAX_PAGES = 200  # contract.md's default page budget per source
 _POSTAL = re.compile(r"^(\d{5})\s+(\S.*)$")
 _ITEM_SELECTORS = ("title", "start", "end", "place", "description", "link")
+_REQUIRED = ("item", "title", "start")
 
 
 @dataclass(frozen=True, kw_only=True)
 class HtmlPage:
     events: list[dict[str, Any]] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # selector names
+    matched: frozenset[str] = frozenset()  # selector names
     next_page: str | None = None
 
 
@@ -80,7 +83,7 @@ def parse_html_page(
     next_href = value(page, select["next_page"], link=True) if select.get("next_page") else None
     next_page = web_url(urljoin(url, next_href)) if next_href else None
     if not items:
-        return HtmlPage(missing=["item"], next_page=next_page)
+        return HtmlPage(next_page=next_page)
     matched: Counter[str] = Counter()
     events: list[dict[str, Any]] = []
     skips: list[Skip] = []
@@ -117,12 +120,13 @@ def parse_html_page(
                     "location": place_location(found.get("place")),
                 }
             )
-    missing = [name for name in _ITEM_SELECTORS if select.get(name) and not matched[name]]
     counts = Counter(e["record_id"] for e in events)
     for event in events:
         if counts[event["record_id"]] > 1:
             event["record_id"] = f"{event['record_id']}#{event['start']}"
-    return HtmlPage(events=events, skips=skips, missing=missing, next_page=next_page)
+    return HtmlPage(
+        events=events, skips=skips, matched=frozenset({"item", *matched}), next_page=next_page
+    )
 
 
 class HtmlSpider(SourceSpider):
@@ -151,9 +155,10 @@ class HtmlSpider(SourceSpider):
             reference=self.window_start.date(),
             timezone=str(self.source.options.get("timezone") or DEFAULT_TIMEZONE),
         )
-        for name in page.missing:
-            # The page answered, the selector found nothing: most likely the site changed.
-            self.degrade(f"selector {name} matched nothing", f"{select[name]!r} on {response.url}")
+        for name in _REQUIRED:
+            if name not in page.matched:
+                self._missing(name, select[name], response.url)
+        chain = frozenset(response.meta.get("matched", frozenset())) | page.matched
         for skip in page.skips:
             self.skip(skip.reason, skip.detail)
         for item in page.events:
@@ -162,9 +167,18 @@ class HtmlSpider(SourceSpider):
             ):
                 yield self.make_event(**item)
         if page.next_page and page.next_page != response.url:
-            if self.pages >= self.max_pages:
-                self.degrade(
-                    "budget max_pages reached", f"{self.max_pages} pages, next {page.next_page}"
-                )
+            if self.pages < self.max_pages:
+                meta = {"origin": origin, "matched": chain}
+                yield self.request(page.next_page, self.parse_page, meta=meta)
                 return
-            yield self.request(page.next_page, self.parse_page, meta={"origin": origin})
+            self.degrade(
+                "budget max_pages reached", f"{self.max_pages} pages, next {page.next_page}"
+            )
+        # The chain ends here: an optional selector that found nothing on any of its pages.
+        for name in _ITEM_SELECTORS:
+            if select.get(name) and name not in chain and name not in _REQUIRED:
+                self._missing(name, select[name], f"any page from {origin}")
+
+    def _missing(self, name: str, spec: str, where: str) -> None:
+        # The page answered, the selector found nothing: most likely the site changed.
+        self.degrade(f"selector {name} matched nothing", f"{spec!r} on {where}")

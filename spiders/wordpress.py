@@ -6,10 +6,11 @@ Contract:
   (``id``, ``title`` may be there too). Its ``X-WP-TotalPages`` header says how many pages
   the listing has; pages 2… are requested with ``page=N`` in the query, at most
   ``max_pages`` pages per start URL (``MAX_PAGES``; more is the budget hit: degraded).
-- Each item's ``link`` is followed and read as an event page the way the ``jsonld`` type
-  reads one (JSON-LD or microdata; ``spiders.jsonld.parse_jsonld_page``). A link to another
-  host than the listing's is skipped and counted ("link to another host"), as is an item
-  without a link; a dead event page is a counted skip, not an error of the source.
+- Each item's ``link`` (made absolute against the listing's URL) is followed and read as an
+  event page the way the ``jsonld`` type reads one (JSON-LD or microdata;
+  ``spiders.jsonld.parse_jsonld_page``). A link to another host than the listing's is
+  skipped and counted ("link to another host"), as is an item without a link; a dead event
+  page is a counted skip, not an error of the source.
 - A listing that is not a JSON list is an error of the source (failed).
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from scrapy.http import Request, Response
 
@@ -39,12 +40,16 @@ def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
-def listing_links(data: Any) -> list[str | None]:
-    """The ``link`` of every item of a ``wp/v2`` listing (None where an item has none)."""
+def listing_links(data: Any, base_url: str) -> list[str | None]:
+    """The ``link`` of every item of a ``wp/v2`` listing, made absolute against the
+    listing's URL (None where an item has none)."""
     if not isinstance(data, list):
         raise ValueError("not a JSON list")
     return [
-        web_url(str(item.get("link") or "")) if isinstance(item, dict) else None for item in data
+        web_url(urljoin(base_url, str(item.get("link") or "")))
+        if isinstance(item, dict) and item.get("link")
+        else None
+        for item in data
     ]
 
 
@@ -66,7 +71,7 @@ class WordpressSpider(JsonLdSpider):
 
     def parse_listing(self, response: Response) -> Iterable[Any]:
         try:
-            links = listing_links(json.loads(response.body))
+            links = listing_links(json.loads(response.body), response.url)
         except ValueError as exc:  # JSONDecodeError is a ValueError
             self.fail(f"not a WordPress REST listing ({exc}): {response.url}")
             return
