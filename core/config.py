@@ -2,8 +2,11 @@
 
 Contract: ``load_sources(path)`` returns the sources in file order or raises ``ConfigError``
 whose message is one line naming the file and the key (the CLI prints it and exits 2).
-Known keys are typed; any other key of a source is kept in ``options`` for its spider
-(e.g. ``link_selector`` of a jsonld source, ``timezone`` of an ics source, ``licence``).
+Known keys are typed; the other keys of a source are its type's options (``OPTIONS``, the one
+place that declares them: e.g. ``link_selector`` of a jsonld source, ``timezone`` of an ics
+source, ``licence`` of any) and are kept in ``options`` for its spider. A key that is neither
+is a configuration error naming the source, the key and the type's options; so is an ``html``
+source's ``select`` table without ``item``/``title``/``start`` or with a key of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +21,22 @@ from core.model import SourceType
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _KNOWN = {"type", "name", "start_urls", "download_delay", "priority", "categories"}
+
+# The options each source type reads, besides the keys every type has (``_KNOWN``) and the
+# documentation keys any source may carry (``_ANY``). One place, so that the sources file,
+# ``famcal sources check --option`` and the error messages agree.
+_ANY = frozenset({"licence"})
+OPTIONS: dict[SourceType, frozenset[str]] = {
+    SourceType.HANNOVER_DE: frozenset({"user_agent"}),
+    SourceType.ICS: frozenset({"timezone"}),
+    SourceType.JSONLD: frozenset({"link_selector", "timezone"}),
+    SourceType.TRIBE: frozenset({"timezone"}),
+    SourceType.WORDPRESS: frozenset({"timezone", "max_pages"}),
+    SourceType.HTML: frozenset({"select", "timezone", "max_pages"}),
+}
+# The ``select`` table of an ``html`` source: what must be there, and what may.
+SELECT_REQUIRED = ("item", "title", "start")
+SELECT_OPTIONAL = ("end", "place", "description", "link", "next_page")
 
 
 class ConfigError(Exception):
@@ -90,6 +109,8 @@ def _parse_one(source_id: str, entry: Any, where: str) -> SourceConfig:
     name = entry.get("name", source_id)
     if not isinstance(name, str):
         raise ConfigError(f"{where}: {key}.name: must be a string")
+    options = {k: v for k, v in entry.items() if k not in _KNOWN}
+    _check_options(source_type, options, f"{where}: {key}")
     return SourceConfig(
         id=source_id,
         type=source_type,
@@ -98,5 +119,53 @@ def _parse_one(source_id: str, entry: Any, where: str) -> SourceConfig:
         download_delay=float(delay),
         priority=priority,
         categories=tuple(categories),
-        options={k: v for k, v in entry.items() if k not in _KNOWN},
+        options=options,
     )
+
+
+def _check_options(source_type: SourceType, options: dict[str, Any], where: str) -> None:
+    allowed = OPTIONS[source_type] | _ANY
+    for name in options:
+        if name not in allowed:
+            listed = ", ".join(sorted(allowed))
+            raise ConfigError(
+                f"{where}.{name}: unknown option for type {source_type.value!r} "
+                f"(its options: {listed})"
+            )
+    pages = options.get("max_pages")
+    if pages is not None and (not isinstance(pages, int) or isinstance(pages, bool) or pages < 1):
+        raise ConfigError(f"{where}.max_pages: must be a whole number >= 1")
+    for name in ("link_selector", "timezone", "user_agent", "licence"):
+        if name in options and not isinstance(options[name], str):
+            raise ConfigError(f"{where}.{name}: must be a string")
+    if isinstance(options.get("link_selector"), str):
+        _check_css(options["link_selector"], f"{where}.link_selector")
+    if source_type is SourceType.HTML:
+        _check_select(options.get("select"), f"{where}.select")
+
+
+def _check_select(select: Any, where: str) -> None:
+    if not isinstance(select, dict):
+        raise ConfigError(f"{where}: an html source needs a [select] table of CSS selectors")
+    for name in SELECT_REQUIRED:
+        if not select.get(name):
+            raise ConfigError(f"{where}.{name}: missing (required: {', '.join(SELECT_REQUIRED)})")
+    for name, value in select.items():
+        if name not in SELECT_REQUIRED + SELECT_OPTIONAL:
+            listed = ", ".join(SELECT_REQUIRED + SELECT_OPTIONAL)
+            raise ConfigError(f"{where}.{name}: unknown selector (the selectors: {listed})")
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}.{name}: must be a CSS selector text")
+        _check_css(value, f"{where}.{name}")
+
+
+def _check_css(text: str, where: str) -> None:
+    # Scrapy's own selector dialect (parsel: CSS plus ::text and ::attr(name)), read now so
+    # that a typo is a configuration error before anything is fetched.
+    from cssselect import SelectorError
+    from parsel.csstranslator import HTMLTranslator
+
+    try:
+        HTMLTranslator().css_to_xpath(text)
+    except SelectorError as exc:
+        raise ConfigError(f"{where}: not a CSS selector: {text!r} ({exc})") from None

@@ -30,6 +30,8 @@ class SourceType(StrEnum):
     ICS = "ics"
     JSONLD = "jsonld"
     TRIBE = "tribe"
+    WORDPRESS = "wordpress"
+    HTML = "html"
 
 
 class Status(StrEnum):

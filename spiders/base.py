@@ -11,8 +11,12 @@ Contract:
   drop) is an error too: "redirect loop".
 - ``self.fail(message)`` records a content error (e.g. HTML where a calendar was expected);
   ``self.skip(reason, detail)`` counts and logs a bad component that was passed over.
-- After the crawl, ``errors`` decides the source's health (any error: failed) and
-  ``skipped`` holds counts per reason; ``spiders.worker`` reads both.
+- ``self.degrade(reason, detail)`` records that the source answered but incompletely (a
+  selector matched nothing on a page that answered, a page budget was hit): counted like a
+  skip, and the source is degraded (never failed: nothing of it is taken for deleted).
+- After the crawl, ``errors`` decides the source's health (any error: failed; else any
+  ``degradations``: degraded) and ``skipped`` holds counts per reason; ``spiders.worker``
+  reads them.
 - The source's own ``categories`` are added to every event (``make_event``).
 - Callbacks of ``self.request`` requests reach Scrapy with their events grouped into
   ``RecordBatch`` items (``spiders.worker`` writes both kinds of item).
@@ -62,6 +66,7 @@ class SourceSpider(scrapy.Spider):
         self.unchanged_urls: set[str] = set()
         self.errors: list[str] = []
         self.skipped: Counter[str] = Counter()
+        self.degradations: list[str] = []
         self.emitted = 0
 
     @classmethod
@@ -134,6 +139,13 @@ class SourceSpider(scrapy.Spider):
     def skip(self, reason: str, detail: str = "") -> None:
         self.skipped[reason] += 1
         self.logger.warning("skipped (%s): %s", reason, detail[:300])
+
+    def degrade(self, reason: str, detail: str) -> None:
+        self.skipped[reason] += 1
+        message = f"{reason}: {detail}"
+        if message not in self.degradations:
+            self.degradations.append(message)
+        self.logger.warning("degraded (%s): %s", reason, detail[:300])
 
     def make_event(self, **fields: Any) -> RawEvent:
         categories = tuple(fields.pop("categories", ()))

@@ -19,7 +19,8 @@ Contract:
 - ``JsonLdSpider``: without the source option ``link_selector`` each start URL is an event
   page (or a page listing events); with it, the start URL is a listing whose links matching
   that CSS selector are followed and read as event pages (a dead link is a counted skip, not
-  an error of the source).
+  an error of the source). The selector is read by ``spiders.selectors``: an element
+  (``a.ev``, its ``href``) or an explicit ``a.ev::attr(href)``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from twisted.python.failure import Failure
 from core.model import Location, SourceType
 from spiders.base import SourceSpider
 from spiders.common import DEFAULT_TIMEZONE, Skip, in_window, web_url
+from spiders.selectors import values
 
 # schema.org Event subtypes whose names do not end in "Event".
 _EVENT_TYPES = {"Festival", "Hackathon", "CourseInstance", "EventSeries"}
@@ -378,16 +380,11 @@ class JsonLdSpider(SourceSpider):
         if not selector:
             yield from self.parse_event_page(response)
             return
-        links = response.css(str(selector))
-        hrefs = [
-            href
-            for link in links
-            for href in [link.attrib.get("href") or link.css("::attr(href)").get()]
-            if href
-        ]
+        # An element selector ("a.ev") or an explicit "a.ev::attr(href)" alike.
+        hrefs = values(response.selector, str(selector), link=True)
         if not hrefs:
             self.skip("no event links on listing", response.url)
-        for href in dict.fromkeys(hrefs):
+        for href in hrefs:
             url = web_url(response.urljoin(href))
             if url:
                 # A dead link on the listing costs that event, not the source's health.

@@ -22,6 +22,8 @@ _SPIDERS: dict[SourceType, str] = {
     SourceType.HANNOVER_DE: "spiders.hannover_de:HannoverDeSpider",
     SourceType.JSONLD: "spiders.jsonld:JsonLdSpider",
     SourceType.TRIBE: "spiders.tribe:TribeSpider",
+    SourceType.WORDPRESS: "spiders.wordpress:WordpressSpider",
+    SourceType.HTML: "spiders.html:HtmlSpider",
 }
 
 

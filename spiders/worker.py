@@ -69,10 +69,14 @@ class _SourceRecorder:
         if reason not in ("finished",) and not errors:
             errors.append(f"crawl ended early: {reason}")
         stats = spider.crawler.stats.get_stats() if spider.crawler.stats else {}
+        # Errors fail the source; an incomplete answer (degradations) only degrades it.
+        status = Health.FAILED if errors else Health.DEGRADED if spider.degradations else Health.OK
+        problems = errors or spider.degradations
         result = {
-            "status": (Health.FAILED if errors else Health.OK).value,
-            "error": errors[0] if errors else None,
+            "status": status.value,
+            "error": problems[0] if problems else None,
             "errors": errors[:20],
+            "degradations": spider.degradations[:20],
             "count": self.count,
             "unchanged": spider.all_unchanged,
             "digests": spider.digests,
