@@ -28,6 +28,7 @@ Contract:
   every event of ``alle`` changed after ``since`` (as filtered, when filters are given),
   oldest change first, ``limit`` per page, ``next_url`` for the rest; tombstones for UIDs
   gone for good.
+- ``/embed.js``: the script partner sites paste (``famcal/static/embed.js``, README).
 - "now" (for ``zeit=``) comes from the ``clock`` the caller passes.
 """
 
@@ -82,6 +83,7 @@ MEDIA_TYPES = {
 # JSON files of the folder that are not JSON Feeds.
 PLAIN_JSON = frozenset({"health.json", "filters.json", "schema.json"})
 CACHE_CONTROL = "public, max-age=300"
+STATIC = Path(__file__).parent / "static"  # embed.js: the partner sites' list (README)
 GZIP_MIN_BYTES = 1024  # below this, the gzip header costs more than it saves
 
 
@@ -318,8 +320,14 @@ class PublicHeaders:
 def make_app(root: Path, *, clock: Callable[[], datetime]) -> Starlette:
     root = root.resolve()
     source = FeedSource(root, clock=clock)
+    own = PublishedFiles(directory=STATIC)
+
+    async def embed(request: Request) -> Response:
+        return await own.get_response("embed.js", request.scope)
+
     return Starlette(
         routes=[
+            Route("/embed.js", embed, methods=["GET"]),
             Route("/feed.ics", _filtered_endpoint(source, ".ics"), methods=["GET"]),
             Route("/feed.json", _filtered_endpoint(source, ".json"), methods=["GET"]),
             Mount("/", PublishedFiles(directory=root, html=True)),

@@ -50,7 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     write_files(out, rendered.files, rendered.report)
     (out / "index.html").write_text("<!doctype html><title>x</title>" + "x" * 2000)
     (out / "health.json").write_text('{"status": "ok"}')
-    for name in ("embed.js", "site.css", "logo.svg", "wochenende.txt", "bericht.csv"):
+    for name in ("site.js", "site.css", "logo.svg", "wochenende.txt", "bericht.csv"):
         (out / name).write_text("x\n")
     with RunningServer(out, clock=lambda: NOW) as running:
         yield "127.0.0.1", running.port, out
@@ -99,6 +99,7 @@ def test_gzip_only_when_asked(server: Server, path: str) -> None:
         ("/familie.jsonld", "application/ld+json"),
         ("/familie.ics", "text/calendar; charset=utf-8"),
         ("/", "text/html; charset=utf-8"),
+        ("/site.js", "text/javascript"),
         ("/embed.js", "text/javascript"),
         ("/site.css", "text/css"),
         ("/logo.svg", "image/svg+xml"),
@@ -197,3 +198,10 @@ def test_change_feed_with_filters(server: Server) -> None:
         if i["_event"]["family"] and "kultur" in i["_event"]["topics"]
     ]
     assert sorted(i["id"] for i in items) == sorted(expected)
+
+
+def test_embed_script_served(server: Server) -> None:
+    status, headers, body = get(server, "/embed.js")
+    assert status == 200 and b"data-famcal" in body and b"feed.json?" in body
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert get(server, "/embed.js", If_None_Match=headers["ETag"])[0] == 304
