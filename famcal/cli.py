@@ -18,7 +18,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -353,7 +353,9 @@ def demo(
     if keep_serving and status in (0, 3):
         from famcal.serve import serve_forever
 
-        serve_forever(out_dir, host="127.0.0.1", port=8080)
+        # zeit= answers at the demo's --now (when given), the day its events are on.
+        clock = (lambda: now) if now else (lambda: datetime.now(UTC))
+        serve_forever(out_dir, host="127.0.0.1", port=8080, clock=clock)
     sys.exit(status)
 
 
@@ -375,7 +377,7 @@ def serve(out_dir: Path, host: str, port: int) -> None:
     """
     from famcal.serve import serve_forever
 
-    serve_forever(out_dir, host=host, port=port)
+    serve_forever(out_dir, host=host, port=port, clock=lambda: datetime.now(UTC))
 
 
 @main.group(invoke_without_command=True)

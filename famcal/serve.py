@@ -1,49 +1,96 @@
-"""``famcal serve``: the published folder over HTTP, and filtered feeds computed on request.
+"""``famcal serve``: the published folder over HTTP, filtered feeds and the change feed
+computed on request.
+
+Why Starlette under uvicorn (and not the standard library's ``ThreadingHTTPServer``): an ASGI
+stack that is maintained and used widely, whose static-file part already does ETag,
+Last-Modified, 304, HEAD and traversal checks, with gzip (``GZipMiddleware``) and CORS
+(``CORSMiddleware``) built in; uvicorn serves many clients from one event loop (a slow or
+half-open client holds a socket, not a thread) and closes idle keep-alive connections after a
+timeout. The hand-written server failed requests at 100 concurrent clients and answered
+``OPTIONS`` with 501.
 
 Contract:
-- Files under the folder only: no path traversal (the resolved path must stay inside the
-  folder), no hidden files (the ``.NAME.tmp`` files of an atomic write), 404 otherwise.
-  ``/`` is ``index.html``.
-- ``.ics`` as ``text/calendar; charset=utf-8`` (inline), ``.json`` as
-  ``application/feed+json``, ``.jsonld`` as ``application/ld+json``; strong ETag from the
-  content, Last-Modified from the file; 304 for a matching If-None-Match (or, without it,
-  If-Modified-Since). GET and HEAD.
-- ``/feed.ics`` and ``/feed.json``: the family events of ``alle`` that match every given
-  filter, computed on request from the published ``alle.json`` (the ``_event`` objects) and
-  ``alle.ics`` (each event's VEVENT as published), so no combination is precomputed.
-  Filters: ``bezirk`` (district slug), ``alter`` (age group), ``thema`` (topic slug), each
-  also comma-separated or repeated for "any of"; ``kostenlos=1`` (free only; ``0`` = no
-  filter). An unknown parameter or value is a 400 with a German message naming the allowed
-  values. ETag/Last-Modified/304 as for files (the ETag is the filtered body's hash).
+- Files under the folder only: no path traversal, no hidden files (the ``.NAME.tmp`` files
+  of an atomic write), 404 otherwise. ``/`` is ``index.html``. GET and HEAD; ETag and
+  Last-Modified with 304 (If-None-Match wins over If-Modified-Since).
+- Media types by file (``media_type``): ``.ics`` ``text/calendar; charset=utf-8`` (inline),
+  the JSON feeds ``application/feed+json``, ``health.json`` (and other non-feed JSON)
+  ``application/json``, ``.jsonld`` ``application/ld+json``, html/js/css/svg/csv/txt theirs.
+- Every answer carries ``Access-Control-Allow-Origin: *`` (also without an ``Origin``
+  header, so a shared cache never keeps a copy without it); ``OPTIONS`` is answered (a CORS
+  preflight by ``CORSMiddleware``, any other with 204 and ``Allow``). gzip only when the
+  request's ``Accept-Encoding`` names it (some Outlook versions fail on unasked gzip).
+- ``/feed.ics`` and ``/feed.json``: the family events of ``alle`` that match every filter of
+  ``feeds.filters`` (the one declaration; tracking parameters ignored, a wrong value a 400
+  with a German message naming the allowed values), computed from the published
+  ``alle.json`` (the ``_event`` objects) and ``alle.ics`` (each VEVENT as published).
+- ``/feed.json?since=<ISO 8601>`` (contract.md, "Changes for apps", ``famcal.changes``):
+  every event of ``alle`` changed after ``since`` (as filtered, when filters are given),
+  oldest change first, ``limit`` per page, ``next_url`` for the rest; tombstones for UIDs
+  gone for good.
+- ``/embed.js``: the script partner sites paste (``famcal/static/embed.js``, README).
+- "now" (for ``zeit=``) comes from the ``clock`` the caller passes.
 """
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
-import posixpath
+import os
+import socket
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import icalendar
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from famcal.changes import CHANGE_PARAMS, ChangeEntry, change_page, entries_of, read_change_params
 from feeds import ics, jsonfeed
 from feeds.filters import FACETS, BadRequest, Match, Query, parse_query
 from feeds.labels import labels
 
-CONTENT_TYPES = {
+MEDIA_TYPES = {
     ".ics": "text/calendar; charset=utf-8",
     ".json": "application/feed+json; charset=utf-8",
     ".jsonld": "application/ld+json; charset=utf-8",
     ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".csv": "text/csv; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".png": "image/png",
+    ".webmanifest": "application/manifest+json",
 }
+# JSON files of the folder that are not JSON Feeds.
+PLAIN_JSON = frozenset({"health.json", "filters.json", "schema.json"})
+CACHE_CONTROL = "public, max-age=300"
+STATIC = Path(__file__).parent / "static"  # embed.js: the partner sites' list (README)
+GZIP_MIN_BYTES = 1024  # below this, the gzip header costs more than it saves
+
+
+def media_type(path: Path) -> str:
+    if path.suffix == ".json" and (path.name in PLAIN_JSON or path.parent.name == "schema"):
+        return "application/json; charset=utf-8"
+    return MEDIA_TYPES.get(path.suffix, "application/octet-stream")
 
 
 def query_title(query: Query) -> str:
@@ -60,21 +107,15 @@ def query_title(query: Query) -> str:
     return "Familienkalender Hannover" + (": " + ", ".join(parts) if parts else "")
 
 
-def read_query(text: str) -> Query:
-    try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
-    except ValueError as exc:
-        raise BadRequest(f"Die Anfrage ist nicht lesbar: {exc}") from None
-    return parse_query(pairs)
-
-
 @dataclass(frozen=True, kw_only=True)
 class Published:
-    """``alle`` as published: per event its ``_event`` object, JSON item text and VEVENT."""
+    """``alle`` as published: per event its ``_event`` object, JSON item text and VEVENT,
+    and the change feed's entries ordered by (updated, uid)."""
 
     stamp: tuple[int, ...]
     modified: datetime
     events: list[tuple[dict[str, Any], str, bytes]]
+    changes: list[ChangeEntry]
 
     @classmethod
     def load(cls, root: Path, stamp: tuple[int, ...], modified: datetime) -> Published:
@@ -89,16 +130,21 @@ class Published:
                 for i in items
                 if i["id"] in vevents
             ],
+            changes=entries_of(items),
         )
 
 
 class FeedSource:
-    """Loads ``alle`` once per change of its files (by mtime and size), thread-safe."""
+    """Loads ``alle`` once per change of its files (by mtime and size), thread-safe, and
+    keeps the last rendered bodies (a partner site's widget asks the same query often)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, clock: Callable[[], datetime], keep: int = 256) -> None:
         self.root = root
+        self.clock = clock
+        self.keep = keep
         self._lock = threading.Lock()
         self._cached: Published | None = None
+        self._bodies: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
 
     def get(self) -> Published:
         paths = [self.root / "alle.json", self.root / "alle.ics"]
@@ -108,138 +154,217 @@ class FeedSource:
         with self._lock:
             if self._cached is None or self._cached.stamp != stamp:
                 self._cached = Published.load(self.root, stamp, modified)
+                self._bodies.clear()
             return self._cached
+
+    def _remember(self, key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if (body := self._bodies.get(key)) is not None:
+                self._bodies.move_to_end(key)
+                return body
+        body = make()
+        with self._lock:
+            self._bodies[key] = body
+            while len(self._bodies) > self.keep:
+                self._bodies.popitem(last=False)
+        return body
 
     def render(self, query: Query, suffix: str) -> tuple[bytes, datetime]:
         published = self.get()
-        now = datetime.now(UTC)  # the visitor's "today" for zeit=; the server's clock
+        now = self.clock()
+        # A time word's answer changes with the day (and with events ending): key it by hour.
+        when = now.strftime("%Y-%m-%dT%H") if query.days else ""
+        key = (published.stamp, suffix, query.key(), when)
+        return self._remember(key, lambda: self._render(published, query, suffix, now)), (
+            published.modified
+        )
+
+    def _render(self, published: Published, query: Query, suffix: str, now: datetime) -> bytes:
         chosen = [
             (item, vevent) for obj, item, vevent in published.events if query.accepts(obj, now=now)
         ]
         title = query_title(query)
         description = f"Familienveranstaltungen in Hannover, gefiltert: {query.key()}"
         if suffix == ".ics":
-            body = ics.calendar(
+            return ics.calendar(
                 uid=f"famcal-feed-{hashlib.sha256(query.key().encode()).hexdigest()[:16]}"
                 "@famcal-hannover",
                 name=title,
                 description=description,
                 vevents=(vevent for _, vevent in chosen),
             )
-        else:
-            body = jsonfeed.feed(
-                title=title, description=description, items=(item for item, _ in chosen)
-            )
+        return jsonfeed.feed(
+            title=title, description=description, items=(item for item, _ in chosen)
+        )
+
+    def changes(
+        self, query: Query, pairs: Sequence[tuple[str, str]], base_url: str
+    ) -> tuple[bytes, datetime]:
+        published = self.get()
+        params = read_change_params(pairs)
+        body = change_page(
+            published.changes, query, params, pairs=pairs, base_url=base_url, now=self.clock()
+        )
         return body, published.modified
 
 
-def make_handler(root: Path) -> type[BaseHTTPRequestHandler]:
-    root = root.resolve()
-    source = FeedSource(root)
+class PublishedFiles(StaticFiles):
+    """Starlette's static files without hidden files and with the folder's media types."""
 
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "famcal"
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if any(part.startswith(".") for part in path.split(os.sep) if part not in ("", ".")):
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
+    def file_response(
+        self, full_path: Any, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = FileResponse(
+            full_path,
+            status_code=status_code,
+            stat_result=stat_result,
+            media_type=media_type(Path(full_path)),
+            headers={"Cache-Control": CACHE_CONTROL},
+        )
+        request = Request(scope)
+        if self.is_not_modified(response.headers, request.headers):
+            return NotModifiedResponse(response.headers)
+        return response
 
-        def do_HEAD(self) -> None:
-            self._answer(head=True)
 
-        def do_GET(self) -> None:
-            self._answer(head=False)
-
-        def _answer(self, *, head: bool) -> None:
-            parts = urlsplit(self.path)
-            path = posixpath.normpath(unquote(parts.path))
-            if path in ("/feed.ics", "/feed.json"):
-                self._filtered(path, parts.query, head=head)
-                return
-            target = self._resolve(path)
-            if target is None:
-                self.send_error(404, "Not Found")
-                return
-            modified = datetime.fromtimestamp(int(target.stat().st_mtime), tz=UTC)
-            self._send(target.read_bytes(), target.suffix, modified, head=head)
-
-        def _filtered(self, path: str, query_text: str, *, head: bool) -> None:
-            try:
-                query = read_query(query_text)
-            except BadRequest as exc:
-                self._plain(400, str(exc), head=head)
-                return
-            try:
-                body, modified = source.render(query, posixpath.splitext(path)[1])
-            except (OSError, ValueError, KeyError) as exc:
-                # No published feeds yet, or a half-read folder: say so, do not crash.
-                self._plain(503, f"Keine veröffentlichten Kalender: {exc}", head=head)
-                return
-            self._send(body, posixpath.splitext(path)[1], modified, head=head)
-
-        def _resolve(self, path: str) -> Path | None:
-            if path in ("/", "."):
-                path = "/index.html"
-            relative = path.lstrip("/")
-            if any(part.startswith(".") for part in relative.split("/")):
-                return None
-            target = (root / relative).resolve()
-            if not target.is_relative_to(root) or not target.is_file():
-                return None
-            return target
-
-        def _plain(self, status: int, message: str, *, head: bool) -> None:
-            data = (message + "\n").encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if not head:
-                self.wfile.write(data)
-
-        def _send(self, data: bytes, suffix: str, modified: datetime, *, head: bool) -> None:
-            etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-            headers: dict[str, str] = {
-                "ETag": etag,
-                "Last-Modified": email.utils.format_datetime(modified, usegmt=True),
-                "Cache-Control": "public, max-age=3600",
-            }
-            if self._not_modified(etag, modified):
-                self.send_response(304)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", CONTENT_TYPES.get(suffix, "application/octet-stream"))
-            self.send_header("Content-Length", str(len(data)))
-            if suffix in (".json", ".jsonld"):
-                # For websites that fetch the JSON from their own pages.
-                self.send_header("Access-Control-Allow-Origin", "*")
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            if not head:
-                self.wfile.write(data)
-
-        def _not_modified(self, etag: str, modified: datetime) -> bool:
-            match = self.headers.get("If-None-Match")
-            if match is not None:
-                # RFC 9110: If-None-Match wins over If-Modified-Since; weak comparison.
-                tags = [m.strip().removeprefix("W/") for m in match.split(",")]
-                return etag in tags or match.strip() == "*"
-            since = self.headers.get("If-Modified-Since")
-            if since:
-                try:
-                    return modified <= email.utils.parsedate_to_datetime(since)
-                except (TypeError, ValueError):
-                    return False
+def _not_modified(request: Request, etag: str, modified: datetime) -> bool:
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = [m.strip().removeprefix("W/") for m in match.split(",")]
+        return etag in tags or match.strip() == "*"
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
             return False
+    return False
 
-    return Handler
+
+def _answer(request: Request, body: bytes, suffix: str, modified: datetime) -> Response:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(modified, usegmt=True),
+        "Cache-Control": CACHE_CONTROL,
+    }
+    if _not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers)
+    return Response(body, headers=headers, media_type=MEDIA_TYPES[suffix])
 
 
-def make_server(root: Path, *, host: str = "127.0.0.1", port: int = 8080) -> ThreadingHTTPServer:
-    return ThreadingHTTPServer((host, port), make_handler(root))
+def _filtered_endpoint(source: FeedSource, suffix: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        pairs = list(request.query_params.multi_items())
+        wants_changes = any(name in CHANGE_PARAMS for name, _ in pairs)
+        try:
+            query = parse_query((n, v) for n, v in pairs if n not in CHANGE_PARAMS)
+            if wants_changes and suffix != ".json":
+                raise BadRequest("since, limit und after gibt es nur für /feed.json.")
+            if wants_changes:
+                body, modified = await run_in_threadpool(
+                    source.changes, query, pairs, str(request.url.replace(query=""))
+                )
+            else:
+                body, modified = await run_in_threadpool(source.render, query, suffix)
+        except BadRequest as exc:
+            return PlainTextResponse(f"{exc}\n", status_code=400)
+        except (OSError, ValueError, KeyError) as exc:
+            # No published feeds yet, or a half-read folder: say so, do not crash.
+            return PlainTextResponse(f"Keine veröffentlichten Kalender: {exc}\n", status_code=503)
+        return _answer(request, body, suffix, modified)
+
+    return endpoint
+
+
+class PublicHeaders:
+    """``Access-Control-Allow-Origin: *`` on every answer, and 204 for an ``OPTIONS`` that
+    is not a CORS preflight (``CORSMiddleware`` answers those)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        names = {k.lower() for k, _ in scope["headers"]}
+        preflight = b"origin" in names and b"access-control-request-method" in names
+        if scope["method"] == "OPTIONS" and not preflight:
+            await Response(
+                status_code=204,
+                headers={
+                    "Allow": "GET, HEAD, OPTIONS",
+                    "Access-Control-Allow-Origin": "*",
+                    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+                },
+            )(scope, receive, send)
+            return
+
+        async def send_public(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(k.lower() == b"access-control-allow-origin" for k, _ in headers):
+                    headers.append((b"access-control-allow-origin", b"*"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_public)
+
+
+def make_app(root: Path, *, clock: Callable[[], datetime]) -> Starlette:
+    root = root.resolve()
+    source = FeedSource(root, clock=clock)
+    own = PublishedFiles(directory=STATIC)
+
+    async def embed(request: Request) -> Response:
+        return await own.get_response("embed.js", request.scope)
+
+    return Starlette(
+        routes=[
+            Route("/embed.js", embed, methods=["GET"]),
+            Route("/feed.ics", _filtered_endpoint(source, ".ics"), methods=["GET"]),
+            Route("/feed.json", _filtered_endpoint(source, ".json"), methods=["GET"]),
+            Mount("/", PublishedFiles(directory=root, html=True)),
+        ],
+        middleware=[
+            Middleware(PublicHeaders),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "HEAD", "OPTIONS"],
+                allow_headers=["*"],
+                max_age=86400,
+            ),
+            Middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES),
+        ],
+    )
+
+
+def make_server(app: ASGIApp, *, log_level: str = "warning") -> uvicorn.Server:
+    """uvicorn with timeouts for slow clients; run with ``run(sockets=[...])``."""
+    return uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level=log_level,
+            lifespan="off",
+            timeout_keep_alive=5,  # an idle keep-alive connection is closed after 5 s
+            access_log=False,
+            server_header=False,
+        )
+    )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 def _announce(message: str) -> None:
@@ -247,14 +372,14 @@ def _announce(message: str) -> None:
 
 
 def serve_forever(
-    root: Path, *, host: str, port: int, announce: Callable[[str], None] = _announce
+    root: Path,
+    *,
+    host: str,
+    port: int,
+    clock: Callable[[], datetime],
+    announce: Callable[[str], None] = _announce,
 ) -> None:
-    server = make_server(root, host=host, port=port)
-    base = f"http://{host}:{server.server_address[1]}"
+    sock = bind(host, port)
+    base = f"http://{host}:{sock.getsockname()[1]}"
     announce(f"famcal serve: {root}/ on {base}/ (filtered: {base}/feed.ics?bezirk=…&alter=…)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    make_server(make_app(root, clock=clock), log_level="info").run(sockets=[sock])
