@@ -13,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 
-from core.model import Event
+from core.model import Event, Registration
 from core.paths import data_file
 from core.urls import safe_url
 
@@ -65,6 +65,11 @@ def describe_event(event: Event) -> str:
         facts.append(f"Preis: {price}")
     if event.tags and event.tags.aktivpass:
         facts.append("Ermäßigt mit HannoverAktivPass")
+    if event.tags and event.tags.booked_out:
+        facts.append("Ausgebucht.")
+    if event.tags and event.tags.registration is not None:
+        required = event.tags.registration is Registration.REQUIRED
+        facts.append("Anmeldung erforderlich." if required else "Ohne Anmeldung.")
     if facts:
         parts.append("\n".join(facts))
     if event.tags and event.tags.reasons:
