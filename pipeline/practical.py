@@ -18,15 +18,14 @@ Every value that is set has a reason "tag: «phrase»". The rules are ``data/tag
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 
 from core.model import Registration
 from core.paths import data_file
 from pipeline.rules import Rule, RuleError, candidates, first_hit, mask, parse_rules
-from pipeline.text import phrase
-from pipeline.text import fold
+from pipeline.text import fold, phrase
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -38,8 +38,8 @@ from core.tagfields import TAG_NAMES
 from pipeline.ages import decide_ages
 from pipeline.family import decide_family
 from pipeline.overrides import apply_overrides
-from pipeline.practical import decide_practical, practical_rules
 from pipeline.places import locate
+from pipeline.practical import decide_practical, practical_rules
 from pipeline.price import decide_aktivpass, decide_free
 from pipeline.rules import rules
 from pipeline.status import decide_status
