@@ -325,7 +325,9 @@ def _tag_writers() -> tuple[tuple[str, Any], ...]:
         return value
 
     writers = {TagKind.SLUG: slug, TagKind.SLUGS: slugs, TagKind.TEXTS: list}
-    return tuple((f.name, writers.get(f.metadata["kind"], same)) for f in dataclasses.fields(Tags))
+    return tuple(
+        (f.name, writers.get(f.metadata["kind"], same)) for f in dataclasses.fields(Tags)
+    )
 
 
 def _read_tag(f: dataclasses.Field[Any], value: Any) -> Any:

@@ -267,7 +267,8 @@ def parse_query(pairs: Iterable[tuple[str, str]]) -> Query:
                 value = "1"
             elif value not in facet.allowed():
                 raise BadRequest(
-                    f"Unbekannter Wert {value!r} für {name}. Erlaubt: {', '.join(facet.allowed())}."
+                    f"Unbekannter Wert {value!r} für {name}. "
+                    f"Erlaubt: {', '.join(facet.allowed())}."
                 )
             chosen.setdefault(name, set()).add(value)
     return Query(
