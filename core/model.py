@@ -113,6 +113,11 @@ class Audience(StrEnum):
     JUGENDLICHE = "jugendliche"
 
 
+class Registration(StrEnum):
+    REQUIRED = "required"
+    NOT_REQUIRED = "not_required"
+
+
 class Health(StrEnum):
     OK = "ok"
     DEGRADED = "degraded"
@@ -283,6 +288,16 @@ class Tags:
     )
     topics: tuple[Topic, ...] = _tag(TagKind.SLUGS, "fields of the family policy", Topic)
     audiences: tuple[Audience, ...] = _tag(TagKind.SLUGS, "who it is for", Audience)
+    registration: Registration | None = _tag(
+        TagKind.SLUG, "sign-up required or not needed; null when nothing is said", Registration
+    )
+    booked_out: bool = _tag(TagKind.FLAG, "the text says it is full")
+    languages: tuple[str, ...] = _tag(
+        TagKind.TEXTS, "ISO 639-1 codes of the languages it is held in, [] for German alone"
+    )
+    series: str | None = _tag(
+        TagKind.TEXT, "key shared by the dates of one course or regular group, null for one-offs"
+    )
     reasons: tuple[str, ...] = _tag(TagKind.TEXTS, "the evidence of every tag", evaluated=False)
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 
-from core.model import Event, Status
+from core.model import Event, Registration, Status
 from core.paths import data_file
 from core.urls import safe_url
 
@@ -108,6 +108,11 @@ def describe_event(event: Event) -> str:
         facts.append(f"Preis: {price}")
     if event.tags and event.tags.aktivpass:
         facts.append("Ermäßigt mit dem HannoverAktivPass.")
+    if event.tags and event.tags.booked_out:
+        facts.append("Ausgebucht.")
+    if event.tags and event.tags.registration is not None:
+        required = event.tags.registration is Registration.REQUIRED
+        facts.append("Anmeldung erforderlich." if required else "Ohne Anmeldung.")
     if not event.all_day and event.end is None:
         facts.append(NO_END)
     if facts:

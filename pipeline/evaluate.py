@@ -6,7 +6,8 @@ Contract:
   List tags (topics, audiences, age_groups) get micro precision/recall/F1 plus per-slug counts;
   scalar tags get accuracy, and precision/recall where a positive is meaningful (family, free
   and aktivpass: True; district, municipality: a non-null value; status: not scheduled);
-  ``age`` is exact when age_min AND age_max equal the gold.
+  ``age`` is exact when age_min AND age_max equal the gold. A tag the gold does not label is
+  skipped; a bool gold for a text field (``series: true``) is measured as presence (not null).
 - ``format_report(report) -> str``: a table of the figures, then every disagreement with id,
   title, expected, got and the tagger's reasons.
 """
@@ -84,6 +85,8 @@ class EvalReport:
 
 
 def _positive(tag: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value  # a flag, or a text field measured as presence
     return BY_NAME[tag].positive(value) if tag in BY_NAME else value is not None
 
 
@@ -107,6 +110,8 @@ def evaluate(gold_lines: Iterable[Mapping[str, Any]]) -> EvalReport:
                 if tag not in gold:
                     continue
                 expected, actual = gold.get(tag), got.get(tag)
+                if isinstance(expected, bool) and BY_NAME[tag].kind is TagKind.TEXT:
+                    actual = actual is not None
             counts = report.tags[tag]
             counts.total += 1
             if expected == actual:
@@ -164,6 +169,8 @@ def format_report(report: EvalReport) -> str:
         f"{'tag':<30}{'P':>7}{'R':>7}{'F1':>7}{'acc':>7}",
     ]
     for tag, c in report.tags.items():
+        if not c.total and tag not in ("age",):
+            continue  # the gold set does not label it
         lines.append(f"{tag:<30}{c.precision:>7.3f}{c.recall:>7.3f}{c.f1:>7.3f}{c.accuracy:>7.3f}")
     for tag, per_slug in report.slugs.items():
         for slug, c in sorted(per_slug.items()):

@@ -8,8 +8,13 @@ Contract:
 - ``tag_record(record) -> dict`` is the same for a ``famcal tag`` line (contract.md): the input
   keys ``id, title, description, start, end, location{…}, categories, price, url`` (any may be
   missing or None); returns a new dict = input plus ``family, age_min, age_max, age_groups,
-  free, aktivpass, district, municipality, status, topics, audiences, reasons`` (JSON-safe).
-  Overrides keyed by the record's ``id`` apply.
+  free, aktivpass, district, municipality, status, topics, audiences, registration,
+  booked_out, languages, series, reasons`` (JSON-safe). Overrides keyed by the record's ``id``
+  apply.
+- ``series``: when the text says the date is one of a course or regular group ("jeden
+  Dienstag", "Kurs an 6 Terminen"; ``pipeline.practical``), the key is ``series_key`` of the
+  folded title; ``with_overrides`` adds the event's first source id, so the dates of one course
+  of one source share a key and two sources' courses of the same name do not.
 - ``rule_tags``/``with_overrides``/``rule_key``: the two halves of ``tag_event`` and a key
   that identifies the first half's input, so callers can reuse tags of unchanged listings.
 - ``reasons_line(tags)`` is the short one-line summary of the reasons for an ICS description.
@@ -27,13 +32,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.model import Event, Location, Tags
+from core.model import Event, Location, Tags, evolve
 from core.paths import code_digest, data_digest
 from core.tagfields import TAG_NAMES
 from pipeline.ages import decide_ages
 from pipeline.family import decide_family
 from pipeline.overrides import apply_overrides
 from pipeline.places import locate
+from pipeline.practical import decide_practical, practical_rules
 from pipeline.price import decide_aktivpass, decide_free
 from pipeline.rules import rules
 from pipeline.status import decide_status
@@ -87,6 +93,8 @@ def tag_fields(
     reasons.extend(why)
     audiences, why = decide_audiences(text, f_cats, book)
     reasons.extend(why)
+    practical = decide_practical(f"{text} . {f_price}", practical_rules())
+    reasons.extend(practical.reasons)
 
     return Tags(
         family=family,
@@ -100,6 +108,10 @@ def tag_fields(
         status=status,
         topics=topics,
         audiences=audiences,
+        registration=practical.registration,
+        booked_out=practical.booked_out,
+        languages=practical.languages,
+        series=series_key(f_title) if practical.series_cue else None,
         reasons=tuple(reasons),
     )
 
@@ -120,7 +132,19 @@ def rule_tags(event: Event) -> Tags:
     )
 
 
+def series_key(folded_title: str, source_id: str = "") -> str:
+    """The key the dates of one course share: the source and the title, folded, digits and
+    punctuation dropped (a date or "Teil 3" in the title does not split a course)."""
+    words = re.sub(r"[^\w]+|\d+", " ", folded_title).split()
+    digest = hashlib.sha256(f"{source_id}\x1f{' '.join(words)}".encode()).hexdigest()
+    return "s-" + digest[:16]
+
+
 def with_overrides(event: Event, tags: Tags) -> Tags:
+    """The event's own half: the series key of its source, then the manual overrides."""
+    if tags.series is not None and event.sources:
+        key = series_key(fold(html.unescape(event.title)), event.sources[0].id)
+        tags = evolve(tags, series=key)
     record_ids = [s.record_id for s in event.sources if s.record_id]
     return apply_overrides(tags, uid=event.uid, record_ids=record_ids)
 
