@@ -27,7 +27,8 @@ from typing import Any
 
 from core.config import ConfigError, SourceConfig, parse_sources
 from core.model import Event, Health, as_datetime, evolve
-from famcal.runner import EXIT_DEGRADED, EXIT_OK, crawl_window
+from core.window import crawl_window
+from famcal.crawl_stage import EXIT_DEGRADED, EXIT_OK
 from pipeline.dedupe import new_uid
 from pipeline.normalize import Rejected, normalize
 from pipeline.tag import tag_event

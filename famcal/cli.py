@@ -28,7 +28,7 @@ from core.config import ConfigError, SourceConfig, load_sources
 from core.gctune import tune_gc
 from core.model import BERLIN
 from famcal import __version__
-from famcal.options import parse_setting, shared_options
+from famcal.options import NowType, parse_setting, shared_options
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -437,7 +437,7 @@ def _counted(counts: dict[str, int]) -> str:
 @click.option("--type", "kind", default=None, help="Source type of a candidate (with --url).")
 @click.option("--url", default=None, help="Start URL of a candidate.")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="select.item=…")
-@click.option("--now", type=_Now(), default=None, help="The moment (default: now).")
+@click.option("--now", type=NowType(), default=None, help="The moment (default: now).")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting.")
 @click.option("--sources", "own_sources", type=click.Path(path_type=Path), default=None)
 @click.pass_obj
