@@ -1,7 +1,9 @@
 """Run one command and print its wall time and the peak memory of it and its children.
 
 Usage: python benchmarks/_measure.py CMD [ARGS…]  → prints one JSON line
-{"seconds": float, "peak_rss_mb": float, "returncode": int}. A separate process per
+{"seconds": float, "cpu_seconds": float, "peak_rss_mb": float, "returncode": int}
+(cpu_seconds: user + system time of the command and every descendant it waited for — steadier
+than wall time on a loaded machine). A separate process per
 measurement, because RUSAGE_CHILDREN keeps the maximum over everything already waited for.
 """
 
@@ -20,11 +22,13 @@ def main() -> int:
         sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
     )
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kb = usage.ru_maxrss
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
                 "peak_rss_mb": peak_kb / 1024,
                 "returncode": proc.returncode,
                 "stderr": proc.stderr.decode(errors="replace")[-500:],
