@@ -65,6 +65,13 @@ def measure(*cmd: str) -> dict[str, Any]:
         check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout)
+    # A line per measurement, so a long benchmark shows its progress (and partial figures).
+    print(
+        f"  {Path(cmd[1]).name if len(cmd) > 1 else cmd[0]} {cmd[3] if len(cmd) > 3 else ''}"
+        f" {result['seconds']:.2f}s wall {result['cpu_seconds']:.2f}s CPU "
+        f"{result['peak_rss_mb']:.0f}MB",
+        flush=True,
+    )
     if result["returncode"] not in (0, 3):
         raise SystemExit(f"{' '.join(cmd)} failed: {result['stderr']}")
     return result
