@@ -222,7 +222,7 @@ def report(results: list[dict[str, Any]]) -> None:
             )
     print(
         f"\n{'case':>9} {'N':>7} | mem naive | mem first | ratio | files written "
-        "(nothing, changed) | change fetched"
+        "(changed, nothing) | change fetched"
     )
     for r in results:
         mn, mf = med(r["naive"], "peak_rss_mb"), med(r["first"], "peak_rss_mb")
@@ -275,7 +275,7 @@ def main() -> int:
             if case == "repeated" and n > args.repeated_max:
                 continue
             repeat = args.repeat if n <= 20000 else 1
-            print(f"{case} N = {n}: {repeat} × (naive, first, nothing, changed) …", flush=True)
+            print(f"{case} N = {n}: {repeat} × (naive, first, changed, nothing) …", flush=True)
             results.append(bench_size(case, n, repeat, work))
     report(results)
     return 0
