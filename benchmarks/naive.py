@@ -1,7 +1,8 @@
 """The baseline of issue #9: a naive script that only parses an ICS file with icalendar,
 expands it with recurring-ical-events and writes one ICS and one JSON file.
 
-Usage: python benchmarks/naive.py INPUT.ics OUT_DIR NOW_ISO
+Usage: python benchmarks/naive.py INPUT.ics [INPUT.ics …] OUT_DIR NOW_ISO (several inputs: each
+parsed and expanded, all occurrences written to the same two files)
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import recurring_ical_events
 
 
 def main(argv: list[str]) -> int:
-    source, out, now = Path(argv[1]), Path(argv[2]), datetime.fromisoformat(argv[3])
-    calendar = icalendar.Calendar.from_ical(source.read_bytes())
-    occurrences = recurring_ical_events.of(calendar).between(
-        now - timedelta(days=30), now + timedelta(days=365)
-    )
+    sources, out, now = argv[1:-2], Path(argv[-2]), datetime.fromisoformat(argv[-1])
+    occurrences = []
+    for source in sources:
+        calendar = icalendar.Calendar.from_ical(Path(source).read_bytes())
+        occurrences += recurring_ical_events.of(calendar).between(
+            now - timedelta(days=30), now + timedelta(days=365)
+        )
     result = icalendar.Calendar.new(prodid="-//naive//DE", uid="naive@bench")
     items = []
     for occurrence in occurrences:

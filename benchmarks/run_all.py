@@ -1,23 +1,34 @@
-"""The cost of a run (issue #9), measured side by side with the naive baseline.
+"""The cost of a run (issues #9, #20), measured side by side with the naive baseline.
 
-For each size N it writes a synthetic ICS source (``benchmarks/synth.py``), serves it on
-127.0.0.1 with Python's http.server (Last-Modified / If-Modified-Since → 304), and measures,
-each ``--repeat`` times in fresh child processes:
+Two cases of synthetic sources, each at several sizes N (occurrences in the feed window):
+- ``realistic`` (``benchmarks/synth_real.py``): three sources, every text distinct, the demo's
+  mix of family and other, one-off, weekly and multi-day events, ≈ 6 % of events twice;
+- ``repeated`` (``benchmarks/synth.py``, issue #9's case): one source repeating a few texts.
+The sources are served on 127.0.0.1 by Python's http.server (Last-Modified /
+If-Modified-Since → 304); their mtime is set to the moment before each first run, so
+Scrapy's RFC 2616 heuristic freshness is ≈ 0 and every later run revalidates. Measured
+``--repeat`` times (≤ 20,000; once above) in fresh child processes, naive and famcal
+interleaved under the same load:
 - naive: ``benchmarks/naive.py`` — parse with icalendar, expand with recurring-ical-events,
-  write one ICS and one JSON file;
+  write one ICS and one JSON file, over the same sources;
 - first: ``famcal run`` on an empty database;
-- second: ``famcal run`` again with nothing changed.
-It prints medians with their spread (min–max), the ratios the issue sets targets for
-(first/naive ≤ 1.5, second/first ≤ 0.2, memory ≤ 2× naive), the per-stage throughput from
-the run log, and the seconds per 1,000 events across sizes (linear growth: flat).
+- changed: one event of the largest source retitled (``synth_real.change_one``), then a
+  run; reports whether the new title reached alle.json and how many files were rewritten;
+- nothing: ``famcal run`` again with nothing changed.
+Prints medians with their spread (min–max) of wall and CPU seconds (user + system of the
+whole process tree; steadier than wall time while other work runs), the ratios issue #20
+sets targets for (first/naive ≤ 1.3, changed/first ≤ 0.3, nothing/first ≤ 0.1, memory
+≤ 1.5× naive), the per-stage seconds from the run log, and seconds per 1,000 events.
 
 Usage: python benchmarks/run_all.py [--sizes 2000,20000,100000] [--repeat 3]
+       [--cases realistic,repeated] [--repeated-max 20000] [--work DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import socket
 import sqlite3
@@ -33,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.synth import ics_calendar  # noqa: E402
+from benchmarks.synth_real import change_one, realistic_sources  # noqa: E402
 
 NOW = "2026-11-25T08:00:00+01:00"
 FAST = [
@@ -53,6 +65,13 @@ def measure(*cmd: str) -> dict[str, Any]:
         check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout)
+    # A line per measurement, so a long benchmark shows its progress (and partial figures).
+    print(
+        f"  {Path(cmd[1]).name if len(cmd) > 1 else cmd[0]} {cmd[3] if len(cmd) > 3 else ''}"
+        f" {result['seconds']:.2f}s wall {result['cpu_seconds']:.2f}s CPU "
+        f"{result['peak_rss_mb']:.0f}MB",
+        flush=True,
+    )
     if result["returncode"] not in (0, 3):
         raise SystemExit(f"{' '.join(cmd)} failed: {result['stderr']}")
     return result
@@ -77,12 +96,30 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.2f} ({min(values):.2f}–{max(values):.2f})"
 
 
-def bench_size(n: int, repeat: int, work: Path) -> dict[str, Any]:
-    folder = work / f"n{n}"
+def write_sources(case: str, n: int, folder: Path) -> dict[str, Path]:
+    names = ("stadt", "partner", "verein") if case == "realistic" else ("bench",)
+    paths = {name: folder / f"{name}.ics" for name in names}
+    if not all(p.exists() for p in paths.values()):
+        data = realistic_sources(n) if case == "realistic" else {"bench": ics_calendar(n)}
+        for name, body in data.items():
+            paths[name].write_bytes(body)
+    return paths
+
+
+def published_written(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("select counts from runs order by id desc limit 1").fetchone()
+    counts = json.loads(row[0]) if row and row[0] else {}
+    return int(counts.get("publish", {}).get("written", -1))
+
+
+def bench_size(case: str, n: int, repeat: int, work: Path) -> dict[str, Any]:
+    folder = work / f"{case}-n{n}"
     folder.mkdir(parents=True, exist_ok=True)
-    source = folder / "source.ics"
-    if not source.exists():
-        source.write_bytes(ics_calendar(n))
+    paths = write_sources(case, n, folder)
+    largest = max(paths.values(), key=lambda p: p.stat().st_size)
+    original = largest.read_bytes()
+    changed_body, changed_title = change_one(original)
     port = free_port()
     server = subprocess.Popen(
         [
@@ -101,75 +138,129 @@ def bench_size(n: int, repeat: int, work: Path) -> dict[str, Any]:
     time.sleep(0.5)
     sources = folder / "sources.toml"
     sources.write_text(
-        f'[sources.bench]\ntype = "ics"\nname = "Benchmark"\n'
-        f'start_urls = ["http://127.0.0.1:{port}/source.ics"]\ndownload_delay = 0\n'
+        "".join(
+            f'[sources.{name}]\ntype = "ics"\nname = "Benchmark {name}"\n'
+            f'start_urls = ["http://127.0.0.1:{port}/{path.name}"]\ndownload_delay = 0\n\n'
+            for name, path in paths.items()
+        )
     )
     famcal = [sys.executable, "-m", "famcal", "run", "--sources", str(sources), "--now", NOW, *FAST]
-    naive, first, second, stages = [], [], [], []
+    result: dict[str, Any] = {
+        "case": case,
+        "n": n,
+        "naive": [],
+        "first": [],
+        "nothing": [],
+        "changed": [],
+        "stages": [],
+        "written": [],
+        "fetched": [],
+    }
     try:
         for i in range(repeat):
-            naive.append(
+            largest.write_bytes(original)
+            stamp = time.time()
+            for path in paths.values():
+                os.utime(path, (stamp, stamp))
+            result["naive"].append(
                 measure(
                     sys.executable,
                     str(ROOT / "benchmarks" / "naive.py"),
-                    str(source),
+                    *map(str, paths.values()),
                     str(folder / "naive-out"),
                     NOW,
                 )
             )
             run_dir = folder / f"run{i}"
             shutil.rmtree(run_dir, ignore_errors=True)
-            args = ["--db", str(run_dir / "events.db"), "--out", str(run_dir / "public")]
-            first.append(measure(*famcal, *args))
-            stages.append(stage_timings(run_dir / "events.db"))
-            second.append(measure(*famcal, *args))
+            db = run_dir / "events.db"
+            args = ["--db", str(db), "--out", str(run_dir / "public")]
+            result["first"].append(measure(*famcal, *args))
+            result["stages"].append(stage_timings(db))
+            # The changed run before the unchanged one: a 304 refreshes the cached copy's
+            # Date, and Scrapy's heuristic freshness (a tenth of the time since
+            # Last-Modified) may then serve the stale copy without asking (issue #14).
+            largest.write_bytes(changed_body)
+            result["changed"].append(measure(*famcal, *args))
+            written = [published_written(db)]
+            alle = (run_dir / "public" / "alle.json").read_text(encoding="utf-8")
+            result["fetched"].append(changed_title in alle)
+            result["nothing"].append(measure(*famcal, *args))
+            written.append(published_written(db))
+            result["written"].append(written)
+            shutil.rmtree(run_dir, ignore_errors=True)
     finally:
+        largest.write_bytes(original)
         server.terminate()
         server.wait()
-    return {"n": n, "naive": naive, "first": first, "second": second, "stages": stages}
+    return result
+
+
+def med(runs: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(m[key] for m in runs)
 
 
 def report(results: list[dict[str, Any]]) -> None:
-    print("\nseconds: median (min–max); memory: median peak RSS of the process tree")
+    print("\nseconds: median (min–max) of wall | CPU (user+system of the process tree);")
+    print("memory: median peak RSS of the largest process of the tree")
+    for key in ("seconds", "cpu_seconds"):
+        label = "wall" if key == "seconds" else "CPU"
+        print(
+            f"\n{label:>4} {'case':>9} {'N':>7} | {'naive':>19} | {'first':>19} | "
+            f"{'nothing':>19} | {'changed':>19} | first/naive | changed/first | nothing/first"
+        )
+        for r in results:
+            cols = [
+                spread([m[key] for m in r[k]]) for k in ("naive", "first", "nothing", "changed")
+            ]
+            nv, fs = med(r["naive"], key), med(r["first"], key)
+            print(
+                f"{label:>4} {r['case']:>9} {r['n']:>7} | "
+                + " | ".join(cols)
+                + f" | {fs / nv:11.2f} | {med(r['changed'], key) / fs:13.2f} | "
+                f"{med(r['nothing'], key) / fs:13.2f}"
+            )
     print(
-        f"{'N':>7} | {'naive s':>19} | {'famcal first s':>19} | {'second s':>19} | "
-        f"{'first/naive':>11} | {'second/first':>12} | {'mem naive':>9} | "
-        f"{'mem first':>9} | {'mem ratio':>9}"
+        f"\n{'case':>9} {'N':>7} | mem naive | mem first | ratio | files written "
+        "(changed, nothing) | change fetched"
     )
     for r in results:
-        nv = [m["seconds"] for m in r["naive"]]
-        fs = [m["seconds"] for m in r["first"]]
-        sc = [m["seconds"] for m in r["second"]]
-        mn = statistics.median(m["peak_rss_mb"] for m in r["naive"])
-        mf = statistics.median(m["peak_rss_mb"] for m in r["first"])
+        mn, mf = med(r["naive"], "peak_rss_mb"), med(r["first"], "peak_rss_mb")
         print(
-            f"{r['n']:>7} | {spread(nv)} | {spread(fs)} | {spread(sc)} | "
-            f"{statistics.median(fs) / statistics.median(nv):11.2f} | "
-            f"{statistics.median(sc) / statistics.median(fs):12.2f} | "
-            f"{mn:7.0f}MB | {mf:7.0f}MB | {mf / mn:9.2f}"
+            f"{r['case']:>9} {r['n']:>7} | {mn:7.0f}MB | {mf:7.0f}MB | {mf / mn:5.2f} | "
+            f"{r['written']} | {r['fetched']}"
         )
     print("\nper stage (first run, median seconds and events per second)")
     for r in results:
         stages = [s for s in r["stages"] if s]
         if not stages:
-            print(f"{r['n']:>7}: no stage timings in the run log")
+            print(f"{r['case']:>9} {r['n']:>7}: no stage timings in the run log")
             continue
         parts = []
         for name in stages[0]:
             secs = statistics.median(s.get(name, 0.0) for s in stages)
             rate = r["n"] / secs if secs else float("inf")
             parts.append(f"{name} {secs:.2f}s ({rate:,.0f}/s)")
-        print(f"{r['n']:>7}: " + ", ".join(parts))
-    print("\nlinearity: famcal first run, seconds per 1,000 events")
+        print(f"{r['case']:>9} {r['n']:>7}: " + ", ".join(parts))
+    print("\nlinearity: famcal first run, seconds per 1,000 events (wall, CPU)")
     for r in results:
-        fs = statistics.median(m["seconds"] for m in r["first"])
-        print(f"{r['n']:>7}: {1000 * fs / r['n']:.3f}")
+        print(
+            f"{r['case']:>9} {r['n']:>7}: {1000 * med(r['first'], 'seconds') / r['n']:.3f}, "
+            f"{1000 * med(r['first'], 'cpu_seconds') / r['n']:.3f}"
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="2000,20000,100000")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="repeats up to 20,000 (1 above)")
+    parser.add_argument("--cases", default="realistic,repeated")
+    parser.add_argument(
+        "--repeated-max",
+        type=int,
+        default=20000,
+        help="the repeated-text case only up to this size",
+    )
     parser.add_argument(
         "--work",
         type=Path,
@@ -180,8 +271,12 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="famcal-bench-"))
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
-        print(f"N = {n}: {args.repeat} × (naive, famcal first, famcal second) …", flush=True)
-        results.append(bench_size(n, args.repeat, work))
+        for case in args.cases.split(","):
+            if case == "repeated" and n > args.repeated_max:
+                continue
+            repeat = args.repeat if n <= 20000 else 1
+            print(f"{case} N = {n}: {repeat} × (naive, first, changed, nothing) …", flush=True)
+            results.append(bench_size(case, n, repeat, work))
     report(results)
     return 0
 

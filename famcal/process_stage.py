@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.config import SourceConfig
-from core.model import Event, evolve
+from core.model import Event, Tags, evolve
 from core.parallel import map_chunks
 from core.paths import data_digest
 from core.store import Store
@@ -99,7 +99,18 @@ def process_stage(
             report.repaired_by_source[raw.source_id][str(repaired)] += 1
         missing[key] = stored.missing_runs
         normalized.append(event)
-    normalized = _tag_all(store, normalized, run_id=run_id)
+    normalized, known_tags = _tag_all(store, normalized, run_id=run_id)
+    merged_tags: dict[str, Tags] = {}
+
+    def cached_rule_tags(event: Event) -> Tags:
+        # Merged events are tagged again; through the same cache, so the next run (a new
+        # day, one changed event) reuses their tags too.
+        key = rule_key(event)
+        if key not in known_tags:
+            known_tags[key] = rule_tags(event)
+        merged_tags[key] = known_tags[key]
+        return merged_tags[key]
+
     merged = dedupe(
         normalized,
         priority=priority,
@@ -112,7 +123,7 @@ def process_stage(
     new_identities: dict[tuple[str, str], str] = {}
     for event in merged.events:
         if len(event.sources) > 1:
-            event = retag_merged(event, by_record)
+            event = retag_merged(event, by_record, rule_tags_of=cached_rule_tags)
         for ref in event.sources:
             key = (ref.id, ref.record_id)
             if identities.get(key) != event.uid:
@@ -132,6 +143,8 @@ def process_stage(
             load=store.event_data,
         )
     )
+    if merged_tags:
+        store.save_tag_cache(merged_tags, run_id=run_id)  # adds to this run's entries
     tracked = track(canonical, stored_rows, now=now)
     report.new = sum(1 for e, _, _ in tracked if e.uid not in stored_rows)
     report.changed = sum(
@@ -158,10 +171,13 @@ def process_stage(
     return report
 
 
-def _tag_all(store: Store, events: list[Event], *, run_id: int) -> list[Event]:
+def _tag_all(
+    store: Store, events: list[Event], *, run_id: int
+) -> tuple[list[Event], dict[str, Tags]]:
     """Tag every event. Tagging is the costliest pure step, so the rules run once per
     distinct input (a series' occurrences share theirs), not again for inputs an earlier run
-    tagged with the same rules, and over every core for the rest; overrides always apply."""
+    tagged with the same rules, and over every core for the rest; overrides always apply.
+    Also returns every rule key's tags known so far (for the merged events)."""
     keys = [rule_key(event) for event in events]
     known = store.cached_tags()
     todo: dict[str, Event] = {}
@@ -172,10 +188,11 @@ def _tag_all(store: Store, events: list[Event], *, run_id: int) -> list[Event]:
     known.update(zip(todo, fresh, strict=True))
     used = {key: known[key] for key in keys}
     store.save_tag_cache(used, run_id=run_id)
-    return [
+    tagged = [
         evolve(event, tags=with_overrides(event, used[key]))
         for key, event in zip(keys, events, strict=True)
     ]
+    return tagged, known
 
 
 def _utc(stamp: str | None) -> str | None:

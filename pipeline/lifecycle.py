@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.model import Event, Status, Tags, as_datetime
-from pipeline.tag import tag_event
+from pipeline.tag import rule_tags, with_overrides
 
 MISSING_RUNS_TO_CANCEL = 2
 TOMBSTONE_DAYS = timedelta(days=30)  # a cancelled entry stays this long after its end
@@ -71,9 +71,16 @@ def keep_stated_cancellation(tags: Tags, event: Event, members: Mapping[RecordKe
     return replace(tags, status=Status.CANCELLED, reasons=(*tags.reasons, reason))
 
 
-def retag_merged(event: Event, members: Mapping[RecordKey, Event]) -> Event:
-    """The merged fields tagged afresh; a cancellation any member source states still holds."""
-    return replace(event, tags=keep_stated_cancellation(tag_event(event), event, members))
+def retag_merged(
+    event: Event,
+    members: Mapping[RecordKey, Event],
+    *,
+    rule_tags_of: Callable[[Event], Tags] = rule_tags,
+) -> Event:
+    """The merged fields tagged afresh; a cancellation any member source states still holds.
+    ``rule_tags_of``: ``pipeline.tag.rule_tags`` or a cache of it (keyed by ``rule_key``)."""
+    tags = with_overrides(event, rule_tags_of(event))
+    return replace(event, tags=keep_stated_cancellation(tags, event, members))
 
 
 def ends(event: Event) -> datetime:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.config import SourceConfig
-from core.model import Event, Health, RawEvent, SourceType, json_digest
+from core.model import Event, Health, Location, RawEvent, SourceType, json_digest
 from core.store import Store
 from famcal import process_stage, publish_stage
 from tests.conftest import NOW
@@ -127,3 +127,54 @@ def test_forms_keyed_from_the_stored_json_serve_a_later_publish_from_the_store(
     assert sorted(p.name for p in (tmp_path / "b").rglob("*.ics")) == sorted(
         p.name for p in (tmp_path / "a").rglob("*.ics")
     )
+
+
+def test_merged_events_tags_come_from_the_cache_and_equal_fresh_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing two sources carry merges and is tagged again (issue #20: through the tag
+    cache); the tags equal a fresh ``retag_merged`` and a later run tags nothing again."""
+    from pipeline.lifecycle import retag_merged
+    from pipeline.tag import tag_event
+
+    other = SourceConfig(id="t", type=SourceType.ICS, name="T", start_urls=("http://y/",))
+    store = Store(tmp_path / "e.db")
+
+    def run(run_id: int) -> process_stage.ProcessReport:
+        for source_id, title, text in (
+            ("s", "Kindertheater: Die kleine Hexe", "Für Kinder ab 5 Jahren."),
+            ("t", "KINDERTHEATER: DIE KLEINE HEXE", "Eintritt frei, für Kinder ab 5."),
+        ):
+            raw = RawEvent(
+                source_id=source_id,
+                record_id="hexe",
+                title=title,
+                description=text,
+                start="2026-12-06T11:00:00",
+                location=Location(name="Freizeitheim Linden"),
+            )
+            store.save_crawl(
+                run_id=run_id, source_id=source_id, name=source_id, type="ics",
+                status=Health.OK, error=None, records=[raw], count=1, at=NOW, window_start=NOW,
+            )  # fmt: skip
+        return process_stage.process_stage(store, [SOURCE, other], now=NOW, run_id=run_id)
+
+    first = run(1)
+    merged = [e for e in first.canonical if len(e.sources) > 1]
+    assert len(merged) == 1
+    assert merged[0].tags == tag_event(merged[0])
+    members = {(r.id, r.record_id): merged[0] for r in merged[0].sources}
+    assert retag_merged(merged[0], members).tags == merged[0].tags
+    import pipeline.tag
+
+    calls: list[str] = []
+    real = pipeline.tag.tag_fields
+
+    def counting(**fields: Any) -> Any:  # every rules pass goes through it, retags too
+        calls.append(fields["title"])
+        return real(**fields)
+
+    monkeypatch.setattr(pipeline.tag, "tag_fields", counting)
+    second = run(2)
+    assert calls == []
+    assert [e.tags for e in second.canonical] == [e.tags for e in first.canonical]
