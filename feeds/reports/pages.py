@@ -29,7 +29,7 @@ from feeds.reports.weekend import Weekend, german_date, heading
 # at least 4.5:1).
 STEPS = ("#ffffff", "#deebf7", "#9ecae1", "#4292c6", "#08519c")
 INK = ("#1a1a1a", "#1a1a1a", "#1a1a1a", "#1a1a1a", "#ffffff")
-CELL_W, CELL_H, LABEL_W, HEAD_H = 72, 28, 230, 26
+CELL_W, CELL_H, LABEL_W, HEAD_H = 64, 28, 230, 44
 BAR_W, BAR_GAP, BARS_H = 18, 6, 48
 
 
@@ -56,6 +56,10 @@ def environment() -> jinja2.Environment:
 def group_label(slug: str) -> str:
     low, high = slug.split("-")
     return f"{low}–{high} Jahre"
+
+
+def termine(n: int) -> str:
+    return "Termin" if n == 1 else "Termine"
 
 
 def _district(slug: str) -> str:
@@ -112,15 +116,18 @@ def _heatmap(cov: Coverage) -> dict[str, Any]:
         label = {"x": LABEL_W - 8, "y": y + CELL_H // 2 + 5, "text": _district(d)}
         rows.append({**label, "cells": cells})
     columns = [
-        {"x": LABEL_W + c * CELL_W + CELL_W // 2, "y": HEAD_H - 9, "text": group_label(g)}
+        {"x": LABEL_W + c * CELL_W + CELL_W // 2, "y": HEAD_H - 8, "text": g.replace("-", "–")}
         for c, g in enumerate(GROUPS)
     ]
-    legend = [{"fill": STEPS[0], "text": "0 Termine"}]
+    columns.append(
+        {"x": LABEL_W + len(GROUPS) * CELL_W // 2, "y": 16, "text": "Alter in Jahren"}
+    )
+    legend = [{"fill": STEPS[0], "text": "kein Termin"}]
     bounds = [(s, [n for n in range(1, top + 1) if _step(n, top) == s]) for s in range(1, 5)]
     for s, ns in bounds:
         if ns:
             text = f"{ns[0]}" if ns[0] == ns[-1] else f"{ns[0]}–{ns[-1]}"
-            legend.append({"fill": STEPS[s], "text": f"{text} Termine"})
+            legend.append({"fill": STEPS[s], "text": f"{text} {termine(ns[-1])}"})
     return {
         "width": LABEL_W + len(GROUPS) * CELL_W + 2,
         "height": HEAD_H + len(DISTRICTS) * CELL_H + 2,
@@ -201,6 +208,7 @@ def report_page(cov: Coverage, *, change: Change | None, made: date) -> str:
         week_max=week_max,
         multiples=multiples,
         change=_change(change),
+        termine=termine,
     )
 
 
