@@ -1,10 +1,12 @@
-"""The publish stage: the feeds, ``index.html`` and ``health.json`` from the processed events.
+"""The publish stage: the feeds, ``index.html``, the reports for the city (``feeds.reports``)
+and ``health.json`` from the processed events.
 
 Contract: ``publish_stage(store, now=…, out_dir=…)`` writes every file of the published folder
 (staged, so a killed publish leaves the previous files). With ``reuse``, a publish whose
 inputs are those of the last one rewrites only health.json. Each shown event's serialized
 forms come from the last publish where neither the event nor the code that serializes it
-changed.
+changed. The reports compare with the history the last publish stored (meta
+``report_history``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.model import Event
+from core.model import BERLIN, Event
 from core.parallel import map_chunks
 from core.paths import data_digest
 from core.store import Store
@@ -35,6 +37,7 @@ from feeds.publish import (
     write_files,
     write_staged,
 )
+from feeds.reports import REPORT_FILES, build_reports, report_files
 from feeds.site import PRUNED, health_html, site_files
 
 
@@ -65,6 +68,9 @@ def publish_stage(
         events = store.events(processed=processed) if processed is not None else []
     report = PublishReport()
     known = _serialized_forms(store, events, now=now, stored_digests=stored_digests or {})
+    reports = build_reports(
+        window_events(events, now), now=now, history=store.meta("report_history")
+    )
 
     def files() -> Iterator[tuple[str, Content]]:
         yield from iter_rendered(events, now=now, base_url=base_url, report=report, known=known)
@@ -73,6 +79,7 @@ def publish_stage(
         yield from site_files(
             events, report, now=now, base_url=base_url, health=health_doc, vevents=vevents
         )
+        yield from report_files(reports, base_url=base_url)
         # health.json carries the run's time ("generated"), so it is the one file that
         # changes on every run; the feeds and index.html change only with the events.
         yield "health.json", health
@@ -80,6 +87,7 @@ def publish_stage(
     write_staged(out_dir, files(), report, prune=PRUNED)
     store.set_meta("publish_signature", signature)
     store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
+    store.set_meta("report_history", reports.history_json())
     return report
 
 
@@ -118,10 +126,13 @@ def _publish_signature(
         if processed is not None
         else ([], [])
     )
-    parts = [__version__, data_digest(), base_url or "", str(processed), *shown, "|", *upcoming]
+    # The local date too: the reports' weeks and weekend move with it.
+    day = now.astimezone(BERLIN).date().isoformat()
+    parts = [__version__, data_digest(), base_url or "", day, str(processed), *shown, "|"]
+    parts += upcoming
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _all_published(out_dir: Path) -> bool:
     names = [f"{spec.path}.{ext}" for spec in feed_specs() for ext in ("ics", "json")]
-    return all((out_dir / name).is_file() for name in [*names, "index.html"])
+    return all((out_dir / name).is_file() for name in [*names, "index.html", *REPORT_FILES])
