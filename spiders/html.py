@@ -15,9 +15,9 @@ Contract:
 - ``HtmlSpider``: each start URL and the ``next_page`` chain after it; at most ``max_pages``
   pages per source (``SourceConfig.max_pages``, contract.md's budget). The source is
   degraded, with a message naming the selector or budget, when the budget is hit, when
-  ``item``, ``title`` or ``start`` matches nothing on a page that answered, or when an optional item selector
-  (``end``, ``place``, ``description``, ``link``) matches nothing on any page of a start
-  URL's chain (one page without end times is no redesign). Nothing is cancelled.
+  ``item``, ``title`` or ``start`` matches nothing on a page that answered, or when an
+  optional item selector (``end``, ``place``, ``description``, ``link``) matches nothing on
+  any page of a start URL's chain (one page without end times is no redesign). Nothing is cancelled.
 """
 
 from __future__ import annotations
