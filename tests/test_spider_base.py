@@ -64,4 +64,4 @@ def test_reading_stops_at_max_occurrences() -> None:
     assert [e.record_id for o in out for e in o.events] == ["1", "2", "3"]
     assert read == [1, 2, 3, 4]  # the generator is closed right after the cap
     assert capped.problems == {"budget max_occurrences": 1}
-    assert capped.degraded and capped.degraded[0].startswith("budget max_occurrences")
+    assert capped.degradations and capped.degradations[0].startswith("budget max_occurrences")
