@@ -7,6 +7,9 @@ place that declares them: e.g. ``link_selector`` of a jsonld source, ``timezone`
 source, ``licence`` of any) and are kept in ``options`` for its spider. A key that is neither
 is a configuration error naming the source, the key and the type's options; so is an ``html``
 source's ``select`` table without ``item``/``title``/``start`` or with a key of its own.
+The budgets (``max_pages``, ``max_bytes``, ``max_occurrences``, ``max_seconds``) are typed
+integers of every type, with contract.md's defaults; a budget that is no integer or below its
+minimum is a ``ConfigError``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,19 @@ from core.model import SourceType
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _KNOWN = {"type", "name", "start_urls", "download_delay", "priority", "categories"}
+# Budgets (contract.md, "Sources file"): key -> (default, the smallest allowed value).
+MB = 1024 * 1024
+_BUDGETS: dict[str, tuple[int, int]] = {
+    "max_pages": (200, 1),
+    "max_bytes": (100 * MB, 1024),
+    "max_occurrences": (50_000, 1),
+    "max_seconds": (300, 1),
+}
+BUDGET_KEYS = tuple(_BUDGETS)
+# The per-response and per-series parts of max_bytes and max_occurrences: these defaults, or
+# the source's own budget where that is smaller.
+MAX_RESPONSE_BYTES = 32 * MB
+MAX_SERIES_OCCURRENCES = 5_000
 
 # The options each source type reads, besides the keys every type has (``_KNOWN``) and the
 # documentation keys any source may carry (``_ANY``). One place, so that the sources file,
@@ -31,8 +47,8 @@ OPTIONS: dict[SourceType, frozenset[str]] = {
     SourceType.ICS: frozenset({"timezone"}),
     SourceType.JSONLD: frozenset({"link_selector", "timezone"}),
     SourceType.TRIBE: frozenset({"timezone"}),
-    SourceType.WORDPRESS: frozenset({"timezone", "max_pages"}),
-    SourceType.HTML: frozenset({"select", "timezone", "max_pages"}),
+    SourceType.WORDPRESS: frozenset({"timezone"}),
+    SourceType.HTML: frozenset({"select", "timezone"}),
 }
 # The ``select`` table of an ``html`` source: what must be there, and what may.
 SELECT_REQUIRED = ("item", "title", "start")
@@ -53,6 +69,20 @@ class SourceConfig:
     priority: int = 50
     categories: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    # Budgets: pages followed, bytes read (per source; per response at most 32 MB),
+    # occurrences after expansion (per source; per series at most 5,000), seconds of crawling.
+    max_pages: int = 200
+    max_bytes: int = 100 * MB
+    max_occurrences: int = 50_000
+    max_seconds: int = 300
+
+    @property
+    def max_response_bytes(self) -> int:
+        return min(MAX_RESPONSE_BYTES, self.max_bytes)
+
+    @property
+    def max_series_occurrences(self) -> int:
+        return min(MAX_SERIES_OCCURRENCES, self.max_occurrences)
 
     def with_urls(self, start_urls: tuple[str, ...]) -> SourceConfig:
         from dataclasses import replace
@@ -109,8 +139,14 @@ def _parse_one(source_id: str, entry: Any, where: str) -> SourceConfig:
     name = entry.get("name", source_id)
     if not isinstance(name, str):
         raise ConfigError(f"{where}: {key}.name: must be a string")
-    options = {k: v for k, v in entry.items() if k not in _KNOWN}
+    options = {k: v for k, v in entry.items() if k not in _KNOWN and k not in _BUDGETS}
     _check_options(source_type, options, f"{where}: {key}")
+    budgets: dict[str, int] = {}
+    for budget, (default, least) in _BUDGETS.items():
+        value = entry.get(budget, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ConfigError(f"{where}: {key}.{budget}: must be a whole number >= {least}")
+        budgets[budget] = value
     return SourceConfig(
         id=source_id,
         type=source_type,
@@ -120,6 +156,7 @@ def _parse_one(source_id: str, entry: Any, where: str) -> SourceConfig:
         priority=priority,
         categories=tuple(categories),
         options=options,
+        **budgets,
     )
 
 
@@ -132,9 +169,6 @@ def _check_options(source_type: SourceType, options: dict[str, Any], where: str)
                 f"{where}.{name}: unknown option for type {source_type.value!r} "
                 f"(its options: {listed})"
             )
-    pages = options.get("max_pages")
-    if pages is not None and (not isinstance(pages, int) or isinstance(pages, bool) or pages < 1):
-        raise ConfigError(f"{where}.max_pages: must be a whole number >= 1")
     for name in ("link_selector", "timezone", "user_agent", "licence"):
         if name in options and not isinstance(options[name], str):
             raise ConfigError(f"{where}.{name}: must be a string")

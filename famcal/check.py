@@ -103,7 +103,8 @@ def check_source(
         status=status,
         error=error,
         events=events,
-        skipped=dict(result.skipped),
+        # The crawl's problems (pages not fetched, budgets, repairs) with its skips (#14).
+        skipped=dict(Counter(result.skipped) + Counter(result.problems)),
         rejected=dict(rejected),
     )
 

@@ -108,6 +108,13 @@ def main() -> None:
 
 @main.command()
 @shared_options
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=1),
+    default=1800,
+    show_default=True,
+    help="Bound on the whole run; sources still crawling then are cut (degraded).",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -119,6 +126,7 @@ def run(
     settings: tuple[str, ...],
     wait: float,
     verbose: bool,
+    max_seconds: float,
 ) -> None:
     """Crawl every source, process and publish (exit 0, 3, 1 or 2; see contract.md).
 
@@ -145,6 +153,7 @@ def run(
                 progress=Progress(sys.stderr.isatty()),
                 # A program that embeds the command passes its hooks as the context object.
                 hooks=ctx.find_object(runner.Hooks) or runner.Hooks(),
+                max_seconds=max_seconds,
             )
         except Exception as exc:
             logging.getLogger("famcal").exception("run failed")

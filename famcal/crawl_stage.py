@@ -2,12 +2,15 @@
 
 Contract: ``crawl_stage(store, sources, now=…, run_id=…, work_dir=…)`` crawls the sources
 (``spiders.crawl``, over ``crawl_window(now)``), decides each source's health
-(``pipeline.health``: failed on any fetch/content error; degraded when an otherwise fine
-crawl's event count fell by more than half since the last healthy run, or to zero) and
+(``pipeline.health``: failed on any fetch/content error of its start URLs; degraded when
+the crawl was partial — a page not fetched, a budget hit — or an otherwise fine crawl's
+event count fell by more than half since the last healthy run, or to zero) and
 stores the records — a failed or degraded source's records are kept and none of its events
 is taken for deleted. A source that sent exactly what its last healthy crawl read keeps its
 stored records. Returns a ``SourceOutcome`` per source id; ``exit_status`` turns them into
-contract.md's exit status (0 all ok, 3 otherwise).
+contract.md's exit status (0 all ok, 3 otherwise). ``deadline_seconds`` bounds the crawl
+(``spiders.crawl``); ``crawl_seconds(max_seconds)`` is the part of a run's time budget the
+crawl may use.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from core.model import Health
 from core.store import RecordRow, Store
 from core.window import crawl_window
 from famcal.progress import QUIET, Progress
-from pipeline.health import Crawled, is_unchanged, judge
+from pipeline.health import Crawled, is_unchanged, judge, problem_counts
 
 log = logging.getLogger("famcal")
 
@@ -54,6 +57,7 @@ def crawl_stage(
     settings: dict[str, Any] | None = None,
     log_file: Path | None = None,
     progress: Progress = QUIET,
+    deadline_seconds: float | None = None,
 ) -> dict[str, SourceOutcome]:
     from spiders.crawl import crawl  # Scrapy loads only for the stages that crawl
 
@@ -67,12 +71,18 @@ def crawl_stage(
         settings=settings,
         log_file=log_file,
         echo=progress.note if progress.enabled else None,
+        deadline_seconds=deadline_seconds,
     )
     outcomes: dict[str, SourceOutcome] = {}
     for source in sources:
         result = results[source.id]
         crawled = Crawled(
-            status=result.status, error=result.error, count=result.count, unchanged=result.unchanged
+            status=result.status,
+            error=result.error,
+            count=result.count,
+            unchanged=result.unchanged,
+            skipped=result.skipped,
+            problems=result.problems,
         )
         previous = store.source_health(source.id)
         if is_unchanged(crawled, seen_before=previous is not None):
@@ -109,7 +119,7 @@ def crawl_stage(
             digests=result.digests,
             at=now,
             window_start=start,
-            skipped=result.skipped,
+            skipped=problem_counts(crawled),
             stats=result.stats,
         )
         outcomes[source.id] = SourceOutcome(
@@ -132,6 +142,14 @@ def crawl_stage(
             f"{source.id}: {status.value}, {result.count} events" + (f" — {error}" if error else "")
         )
     return outcomes
+
+
+def crawl_seconds(max_seconds: float | None) -> float | None:
+    """The crawl's part of a run's time budget: the rest (a fifth, at most five minutes) is
+    kept for processing and publishing."""
+    if max_seconds is None:
+        return None
+    return max(1.0, max_seconds - min(300.0, max_seconds / 5))
 
 
 def exit_status(outcomes: dict[str, SourceOutcome]) -> int:

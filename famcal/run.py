@@ -9,6 +9,8 @@ Contract:
   (``core.runlog``), with ``progress`` it reports to a terminal (``famcal.progress``).
   ``hooks.before_stage(name)`` is called before "process" and before "publish" (default:
   nothing) — for a caller that wants to act between stages, e.g. stop the run there.
+  ``max_seconds`` bounds the run: the crawl gets ``crawl_seconds(max_seconds)`` of it, and
+  the sources it cuts are degraded with the run's budget named.
 - ``crawl``, ``process``, ``publish``: one stage alone (the commands of the same names);
   process always processes, publish always writes every file.
 - Each of these is one row of the store's ``runs``: started and finished by the wall clock
@@ -37,6 +39,7 @@ from famcal.crawl_stage import (
     EXIT_OK,
     EXIT_USAGE,
     SourceOutcome,
+    crawl_seconds,
     crawl_stage,
     exit_status,
 )
@@ -131,6 +134,7 @@ def _crawl(
     work_dir: Path,
     settings: dict[str, Any] | None,
     progress: Progress,
+    max_seconds: float | None = None,
 ) -> dict[str, SourceOutcome]:
     with book.timed("crawl"):
         outcomes = crawl_stage(
@@ -142,6 +146,7 @@ def _crawl(
             settings=settings,
             log_file=book.runlog.path.with_suffix(".crawl.log") if book.runlog else None,
             progress=progress,
+            deadline_seconds=crawl_seconds(max_seconds),
         )
     book.counts["sources"] = {
         k: {"status": v.status.value, "events": v.events, "error": v.error, "skipped": v.skipped}
@@ -231,6 +236,7 @@ def run(
     log_dir: Path | None = None,
     progress: Progress = QUIET,
     hooks: Hooks = Hooks(),
+    max_seconds: float | None = None,
 ) -> int:
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
         outcomes = _crawl(
@@ -241,6 +247,7 @@ def run(
             work_dir=work_dir,
             settings=settings,
             progress=progress,
+            max_seconds=max_seconds,
         )
         with progress.bar("process and publish", 2) as advance:
             hooks.before_stage("process")

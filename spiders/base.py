@@ -14,9 +14,19 @@ Contract:
 - ``self.degrade(reason, detail)`` records that the source answered but incompletely (a
   selector matched nothing on a page that answered, a page budget was hit): counted like a
   skip, and the source is degraded (never failed: nothing of it is taken for deleted).
-- After the crawl, ``errors`` decides the source's health (any error: failed; else any
-  ``degradations``: degraded) and ``skipped`` holds counts per reason; ``spiders.worker``
-  reads them.
+- Failures of a start URL (``self.start_request``) and content errors are ``errors``: the
+  source is failed. A followed page that cannot be fetched (a detail page, the next API
+  page) is ``self.page_failed``: counted in ``problems`` under ``PAGE_FAILED`` and the source
+  is degraded (what it did read is kept; nothing it could not read is taken for gone).
+- Budgets (``SourceConfig.max_*``): ``spiders.budget`` drops requests beyond ``max_pages`` /
+  ``max_bytes`` with ``BudgetExceeded``; a response over its byte limit is that budget too;
+  callbacks stop being read once ``max_occurrences`` events were yielded; ``max_seconds``
+  closes the spider (``spiders.worker``). Each hit is ``self.budget(name, detail)``:
+  ``problems["budget <name>"]`` and the source is degraded. ``deadline`` (monotonic) is when
+  the source's time is up.
+- After the crawl, ``errors`` (failed), ``degradations`` (degraded, the first message),
+  ``problems`` and ``skipped`` (counts per reason) decide the source's health;
+  ``spiders.worker`` reads them.
 - The source's own ``categories`` are added to every event (``make_event``).
 - Callbacks of ``self.request`` requests reach Scrapy with their events grouped into
   ``RecordBatch`` items (``spiders.worker`` writes both kinds of item).
@@ -26,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -35,11 +46,24 @@ from typing import Any, ClassVar, Self
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from core.config import SourceConfig
 from core.model import RawEvent, SourceType
+
+PAGE_FAILED = "page not fetched"
+REPAIRED = "repaired"
+
+
+class BudgetExceeded(IgnoreRequest):
+    """A request dropped because the source spent one of its budgets."""
+
+    def __init__(self, budget: str, detail: str) -> None:
+        super().__init__(f"budget {budget}: {detail}")
+        self.budget = budget
+        self.detail = detail
 
 
 class SourceSpider(scrapy.Spider):
@@ -55,6 +79,8 @@ class SourceSpider(scrapy.Spider):
         window_start: datetime,
         window_end: datetime,
         previous_digests: dict[str, str] | None = None,
+        seconds: float | None = None,
+        seconds_budget: str = "max_seconds",
         **kwargs: Any,
     ) -> None:
         super().__init__(name=source.id, **kwargs)
@@ -65,9 +91,14 @@ class SourceSpider(scrapy.Spider):
         self.digests: dict[str, str] = {}
         self.unchanged_urls: set[str] = set()
         self.errors: list[str] = []
+        self.problems: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
         self.degradations: list[str] = []
         self.emitted = 0
+        self.yielded = 0  # events that reached Scrapy (the max_occurrences count)
+        seconds = float(source.max_seconds) if seconds is None else seconds
+        self.deadline = time.monotonic() + seconds
+        self.seconds_budget = seconds_budget  # or "run max_seconds" when the run's is shorter
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -77,7 +108,7 @@ class SourceSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.start_urls:
-            yield self.request(url, self.parse_start)
+            yield self.start_request(url, self.parse_start)
 
     def parse_start(self, response: Response) -> Iterable[Any]:
         raise NotImplementedError
@@ -106,6 +137,7 @@ class SourceSpider(scrapy.Spider):
         return (
             self.single_document
             and not self.errors
+            and not self.degradations
             and bool(self.source.start_urls)
             and len(self.unchanged_urls) == len(self.digests) == len(self.source.start_urls)
         )
@@ -116,14 +148,59 @@ class SourceSpider(scrapy.Spider):
         callback: Callable[..., Any],
         *,
         meta: dict[str, Any] | None = None,
+        errback: Callable[[Failure], Any] | None = None,
         **kwargs: Any,
     ) -> Request:
         return Request(
-            url, callback=_batching(callback), errback=self.on_error, meta=meta or {}, **kwargs
+            url,
+            callback=_batching(callback, self),
+            errback=errback or self.on_error,
+            meta=meta or {},
+            **kwargs,
         )
 
+    def start_request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
+        """A request for a start URL: its failure fails the source."""
+        meta = {**kwargs.pop("meta", {}), "famcal_start": True}
+        return self.request(url, callback, meta=meta, **kwargs)
+
     def on_error(self, failure: Failure) -> None:
-        self.fail(describe_failure(failure))
+        request = getattr(failure, "request", None)
+        exc = failure.value
+        if isinstance(exc, BudgetExceeded):
+            self.budget(exc.budget, f"{exc.detail}; {request.url if request else '?'} not read")
+            return
+        message = describe_failure(failure)
+        start = request is not None and bool(request.meta.get("famcal_start"))
+        if message.startswith("timed out") and time.monotonic() >= self.deadline - 0.5:
+            # Cut by the source's time, not by a slow server: what was read is kept.
+            self.budget(self.seconds_budget, message)
+        elif message.startswith("too large") and not start:
+            self.budget("max_bytes", message)
+        elif start:
+            # Nothing of the source could be read: failed (a start document over the byte
+            # budget too, as there is nothing read within it to keep).
+            self.fail(message)
+        else:
+            self.page_failed(message)
+
+    def page_failed(self, message: str) -> None:
+        """A followed page could not be fetched: what it holds keeps its last known state."""
+        self.logger.warning("page not fetched: %s", message)
+        self.problems[PAGE_FAILED] += 1
+        self.degradations.append(message)
+
+    def budget(self, name: str, detail: str) -> None:
+        """The source spent its budget ``name``: it keeps what it read within it."""
+        reason = f"budget {name}"
+        if not self.problems[reason]:  # once per budget: the first hit is the story
+            self.logger.warning("%s: %s", reason, detail)
+            self.degradations.append(f"{reason} ({detail})")
+            self.problems[reason] = 1
+
+    def repaired(self, detail: str) -> None:
+        self.logger.info("repaired: %s", detail[:300])
+        self.problems[REPAIRED] += 1
 
     def on_dropped(self, request: Request) -> None:
         # A redirect back into its own chain is dropped by the duplicate filter without
@@ -171,9 +248,12 @@ class RecordBatch:
 BATCH_SIZE = 500
 
 
-def _batching(callback: Callable[..., Any]) -> Callable[..., Any]:
+def _batching(callback: Callable[..., Any], spider: SourceSpider) -> Callable[..., Any]:
     """``callback`` with its ``RawEvent``s grouped into ``RecordBatch``es (in order; anything
-    else — requests, other items — passes through at once, flushing the batch first)."""
+    else — requests, other items — passes through at once, flushing the batch first).
+
+    Once the source has yielded ``max_occurrences`` events the callback is read no further
+    (a lazily expanded endless series stops there) and the budget is recorded."""
 
     @functools.wraps(callback)
     def wrapped(*args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -181,8 +261,16 @@ def _batching(callback: Callable[..., Any]) -> Callable[..., Any]:
         if output is None:
             return
         batch: list[RawEvent] = []
+        limit = spider.source.max_occurrences
         for item in output:
             if isinstance(item, RawEvent):
+                if spider.yielded >= limit:
+                    spider.budget("max_occurrences", f"{limit} events read")
+                    close = getattr(output, "close", None)
+                    if close is not None:
+                        close()  # ends a lazy expansion (and its worker processes) now
+                    break
+                spider.yielded += 1
                 batch.append(item)
                 if len(batch) >= BATCH_SIZE:
                     yield RecordBatch(tuple(batch))
@@ -213,6 +301,11 @@ def describe_failure(failure: Failure) -> str:
         return f"too large: {text} ({url})"
     if "redirections" in text:
         return f"redirect loop: {text} ({url})"
+    maxsize = request.meta.get("download_maxsize") if request is not None else None
+    if "DownloadCancelled" in kind and maxsize:
+        # Scrapy cancels a download that grows past download_maxsize (and says so in a log
+        # line only).
+        return f"too large: more than {maxsize} bytes ({url})"
     if "DataLoss" in kind:
         return f"truncated response: {text} ({url})"
     return f"{kind}: {text} ({url})"

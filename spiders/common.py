@@ -3,7 +3,9 @@
 Contract: ``Skip`` is what a pure parse function yields for something it passed over
 (``reason`` is the counter's key, ``detail`` goes to the log); ``web_url`` keeps only links a
 reader can follow; ``in_window`` tells whether an occurrence given as the model's ISO text
-(aware, naive + zone, or a bare date) touches the crawl window.
+(aware, naive + zone, or a bare date) touches the crawl window; ``decode_repaired`` reads
+text declared as UTF-8 and, where the bytes are not, as the Windows/latin-1 text such
+answers nearly always are (telling the caller, who counts it as ``repaired``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,24 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 class Skip:
     reason: str
     detail: str
+
+
+def decode_repaired(body: bytes) -> tuple[str, str | None]:
+    """``(text, None)`` for UTF-8 (a BOM dropped); else ``(text, how it was repaired)``.
+
+    cp1252 decodes every byte latin-1 does as the same letter (and 0x80–0x9f as the quotes
+    and dashes Windows tools write); latin-1 takes the few bytes cp1252 leaves undefined.
+    """
+    try:
+        return body.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        why = f"not UTF-8 at byte {exc.start}"
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return body.decode(encoding), f"{why}: read as {encoding}"
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
 def web_url(text: str | None) -> str | None:

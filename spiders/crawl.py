@@ -3,8 +3,12 @@
 Contract: ``crawl(sources, window_start=…, window_end=…, work_dir=…, settings=…)`` runs all
 spiders in one Scrapy process — a *child* process, because Twisted's reactor cannot be
 restarted and a crashing crawl must not take the caller down — and returns one
-``CrawlResult`` per source: its health (ok or failed), the first error, skip counts, and the
-``RawEvent`` records it yielded (read back from the JSON lines the worker wrote). A source
+``CrawlResult`` per source: its health (ok, degraded or failed, ``spiders.worker``), the
+first error, problem and skip counts, and the ``RawEvent`` records it yielded (read back
+from the JSON lines the worker wrote). ``deadline_seconds`` bounds the crawl: every source
+stops crawling by then (degraded, the run's time budget named); a worker still running
+``KILL_GRACE`` seconds later is killed, and the sources it had not finished are degraded
+the same way, their stored events untouched. A source
 for which the worker left no result (the worker died) is failed with the worker's last words;
 the result files of an earlier (perhaps killed) crawl are removed first, so they cannot be
 taken for this one's. ``echo``, when given, receives Scrapy's periodic stats lines
@@ -16,14 +20,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.config import SourceConfig
+from core.config import BUDGET_KEYS, SourceConfig
 from core.model import Health, RawEvent
+
+KILL_GRACE = 20.0  # seconds a worker gets past the deadline to close its spiders
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +41,7 @@ class CrawlResult:
     records_path: Path | None
     count: int
     skipped: dict[str, int] = field(default_factory=dict)
+    problems: dict[str, int] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     # The source sent exactly what its last healthy crawl read (no records were written:
     # the stored ones stand), and the digests of what was read this time.
@@ -65,6 +73,7 @@ def source_to_dict(source: SourceConfig) -> dict[str, Any]:
         "priority": source.priority,
         "categories": list(source.categories),
         "options": source.options,
+        **{key: getattr(source, key) for key in BUDGET_KEYS},
     }
 
 
@@ -78,6 +87,7 @@ def crawl(
     log_file: Path | None = None,
     echo: Callable[[str], None] | None = None,
     previous_digests: dict[str, dict[str, str]] | None = None,
+    deadline_seconds: float | None = None,
 ) -> dict[str, CrawlResult]:
     work_dir.mkdir(parents=True, exist_ok=True)
     for source in sources:
@@ -92,6 +102,7 @@ def crawl(
         "window_end": window_end.isoformat(),
         "out_dir": str(work_dir),
         "settings": settings or {},
+        "deadline_seconds": deadline_seconds,
     }
     job_path = work_dir / "job.json"
     job_path.write_text(json.dumps(job), encoding="utf-8")
@@ -106,11 +117,20 @@ def crawl(
         ) as proc,
     ):
         assert proc.stdout is not None
+        killer = None
+        if deadline_seconds is not None:
+            # A reactor blocked by one callback cannot close its spiders on time.
+            killer = threading.Timer(deadline_seconds + KILL_GRACE, proc.kill)
+            killer.daemon = True
+            killer.start()
         for line in proc.stdout:
             log.write(line)
             if echo is not None and b"Crawled " in line:
                 echo(line.decode("utf-8", "replace").strip())
         proc.wait()
+        killed = killer is not None and not killer.is_alive() and proc.returncode < 0
+        if killer is not None:
+            killer.cancel()
     results: dict[str, CrawlResult] = {}
     for source in sources:
         result_path = work_dir / f"{source.id}.result.json"
@@ -123,9 +143,19 @@ def crawl(
                 records_path=work_dir / f"{source.id}.jsonl",
                 count=int(data.get("count", 0)),
                 skipped=dict(data.get("skipped") or {}),
+                problems=dict(data.get("problems") or {}),
                 stats=dict(data.get("stats") or {}),
                 unchanged=bool(data.get("unchanged")),
                 digests=dict(data.get("digests") or {}),
+            )
+        elif killed:
+            results[source.id] = CrawlResult(
+                source_id=source.id,
+                status=Health.DEGRADED,
+                error=f"budget run max_seconds: crawl stopped after {deadline_seconds:g} s",
+                records_path=None,
+                count=0,
+                problems={"budget run max_seconds": 1},
             )
         else:
             results[source.id] = CrawlResult(

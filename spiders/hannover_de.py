@@ -81,7 +81,7 @@ class HannoverDeSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for index, url in enumerate(self.source.start_urls):
-            yield self.request(url, self.parse_start, cb_kwargs={"listing": index})
+            yield self.start_request(url, self.parse_start, cb_kwargs={"listing": index})
 
     def parse_start(self, response: Response, listing: int = 0) -> Iterable[Any]:
         page = parse_listing(response.text, response.url)
@@ -143,10 +143,9 @@ class HannoverDeSpider(SourceSpider):
                 # Items come only from callbacks: a data: URL (no network, no robots.txt,
                 # not cached) gives the callback that emits the merged events.
                 engine.crawl(
-                    Request(
+                    self.request(
                         "data:,famcal-emit",
-                        callback=self.emit,
-                        errback=self.on_error,
+                        self.emit,
                         dont_filter=True,
                         meta={"dont_cache": True},
                     )

@@ -13,11 +13,11 @@ Contract:
 - ``record_id``: the item's link (made absolute), else the start URL plus ``#`` and the
   title; ``#`` and the start are added where one identity has several occurrences.
 - ``HtmlSpider``: each start URL and the ``next_page`` chain after it; at most ``max_pages``
-  pages per source (``MAX_PAGES``, contract.md's budget). The source is degraded, with a
-  message naming the selector or budget, when the budget is hit, when ``item``, ``title`` or
-  ``start`` matches nothing on a page that answered, or when an optional item selector
-  (``end``, ``place``, ``description``, ``link``) matches nothing on any page of a start
-  URL's chain (one page without end times is no redesign). Nothing is cancelled.
+  pages per source (``SourceConfig.max_pages``, contract.md's budget). The source is
+  degraded, with a message naming the selector or budget, when the budget is hit, when
+  ``item``, ``title`` or ``start`` matches nothing on a page that answered, or when an
+  optional item selector (``end``, ``place``, ``description``, ``link``) matches nothing on
+  any page of a start URL's chain (one page without end times is no redesign). Nothing is cancelled.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from spiders.common import DEFAULT_TIMEZONE, Skip, in_window, web_url
 from spiders.dates_de import read_when
 from spiders.selectors import elements, value
 
-MAX_PAGES = 200  # contract.md's default page budget per source
 _POSTAL = re.compile(r"^(\d{5})\s+(\S.*)$")
 _ITEM_SELECTORS = ("title", "start", "end", "place", "description", "link")
 _REQUIRED = ("item", "title", "start")
@@ -135,7 +134,7 @@ class HtmlSpider(SourceSpider):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.pages = 0
-        self.max_pages = int(self.source.options.get("max_pages") or MAX_PAGES)
+        self.max_pages = self.source.max_pages
 
     def parse_start(self, response: Response) -> Iterable[Any]:
         return self.parse_page(response)
@@ -171,9 +170,7 @@ class HtmlSpider(SourceSpider):
                 meta = {"origin": origin, "matched": chain}
                 yield self.request(page.next_page, self.parse_page, meta=meta)
                 return
-            self.degrade(
-                "budget max_pages reached", f"{self.max_pages} pages, next {page.next_page}"
-            )
+            self.budget("max_pages", f"{self.max_pages} pages, next {page.next_page}")
         # The chain ends here: an optional selector that found nothing on any of its pages.
         for name in _ITEM_SELECTORS:
             if select.get(name) and name not in chain and name not in _REQUIRED:

@@ -9,6 +9,8 @@ Contract:
   ``parse_ics`` with a first ``Skip(TRUNCATED, …)``): the spider uses the salvaged events but
   fails the source, so the operator hears of it and no absence is counted. A body that is no
   calendar at all fails the source.
+- Budgets (issue #14): a series cut at ``max_series_occurrences`` is the source's
+  ``max_occurrences`` budget (degraded, the kept occurrences stored).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from scrapy.http import Response
 from core.model import SourceType
 from spiders.base import SourceSpider
 from spiders.common import DEFAULT_TIMEZONE, Skip
-from spiders.ics_parse import TRUNCATED, NotACalendar, parse_ics
+from spiders.ics_parse import SERIES_BUDGET, TRUNCATED, NotACalendar, parse_ics
 
 __all__ = ["TRUNCATED", "IcsSpider", "NotACalendar", "Skip", "https_url", "parse_ics"]
 
@@ -40,7 +42,7 @@ class IcsSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.source.start_urls:
-            yield self.request(https_url(url), self.parse_start)
+            yield self.start_request(https_url(url), self.parse_start)
 
     def parse_start(self, response: Response) -> Iterable[Any]:
         if self.unchanged(response):
@@ -54,9 +56,12 @@ class IcsSpider(SourceSpider):
                 window_start=self.window_start,
                 window_end=self.window_end,
                 default_timezone=timezone,
+                max_series=self.source.max_series_occurrences,
             ):
                 if isinstance(item, Skip) and item.reason == TRUNCATED:
                     truncated = True
+                elif isinstance(item, Skip) and item.reason == SERIES_BUDGET:
+                    self.budget("max_occurrences", item.detail)
                 elif isinstance(item, Skip):
                     self.skip(item.reason, item.detail)
                 else:

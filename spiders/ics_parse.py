@@ -22,6 +22,11 @@ Contract:
   crashed generator) is announced by a first ``Skip(TRUNCATED, …)``. A DTSTART outside
   1900–2199 and an end before the start (which the expander swaps) are counted as ``Skip``s
   with that reason.
+- Budget (issue #14): with ``max_series`` (the spider passes the source's
+  ``SourceConfig.max_series_occurrences``) one series gives at most that many occurrences;
+  the rest is one ``Skip(SERIES_BUDGET, …)``. A series that can repeat more than daily is
+  expanded lazily in time order, so an endless ``FREQ=SECONDLY`` costs only the occurrences
+  kept, never the whole window's.
 - Every core (issue #9): a well-formed file of at least ``parallel_from`` VEVENTs
   (``PARALLEL_FROM``) is cut into one part per worker (``workers``, default: the usable
   cores; one means none) by ``spiders.ics_chunks`` and read in worker processes. The result
@@ -41,7 +46,7 @@ import hashlib
 import logging
 import multiprocessing
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Generator, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -63,6 +68,9 @@ from spiders.ics_chunks import (
 )
 
 _RECURRENCE_KEYS = ("RRULE", "RDATE", "RECURRENCE-ID")
+_SUB_DAILY = {"SECONDLY", "MINUTELY", "HOURLY"}
+_SUB_DAILY_BY = ("BYSECOND", "BYMINUTE", "BYHOUR")
+SERIES_BUDGET = "budget max_occurrences (series)"
 _CRITICAL = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 TRUNCATED = "truncated file"
 BAD_X_WR_TIMEZONE = "bad X-WR-TIMEZONE"
@@ -96,6 +104,7 @@ def parse_ics(
     default_timezone: str = DEFAULT_TIMEZONE,
     workers: int | None = None,
     parallel_from: int = PARALLEL_FROM,
+    max_series: int | None = None,
 ) -> Iterator[dict[str, Any] | Skip]:
     text = decode(body)
     if "begin:vcalendar" not in text[:65536].lower():
@@ -107,7 +116,7 @@ def parse_ics(
     if not closed:
         yield Skip(TRUNCATED, "no END:VCALENDAR at the end of the file")
     count = usable_cores() if workers is None else workers
-    window = (window_start, window_end, default_timezone)
+    window = (window_start, window_end, default_timezone, max_series)
     seen: set[str] = set()
     with contextlib.ExitStack() as running:
         items = None
@@ -126,13 +135,19 @@ def parse_ics(
 
 
 def _whole_file(
-    text: str, window_start: datetime, window_end: datetime, default_timezone: str
+    text: str,
+    window_start: datetime,
+    window_end: datetime,
+    default_timezone: str,
+    max_series: int | None,
 ) -> Iterator[dict[str, Any] | Skip]:
     calendars, problems = _read_calendars(text)
     yield from problems
     for calendar in calendars:
         yield from _component_notes(calendar)
-        yield from _calendar_occurrences(calendar, window_start, window_end, default_timezone)
+        yield from _calendar_occurrences(
+            calendar, window_start, window_end, default_timezone, max_series
+        )
 
 
 # --- a large file on every core ----------------------------------------------------------
@@ -146,7 +161,11 @@ def _whole_file(
 
 
 def _chunk_messages(
-    text: str, window_start: datetime, window_end: datetime, default_timezone: str
+    text: str,
+    window_start: datetime,
+    window_end: datetime,
+    default_timezone: str,
+    max_series: int | None,
 ) -> Iterator[tuple[list[Skip], set[str]] | list[dict[str, Any] | Skip] | None]:
     """A worker's answers for its part: (skips, UIDs) or None, then lists of items."""
     try:
@@ -170,7 +189,7 @@ def _chunk_messages(
     # In pieces, as the file in parts (and for the same reason the same items): the reader
     # gets the first occurrences while the rest are still being expanded.
     for piece in _pieces(prepared):
-        yield list(_expanded(piece, window_start, window_end, default_timezone))
+        yield list(_expanded(piece, window_start, window_end, default_timezone, max_series))
 
 
 def _pieces(calendar: icalendar.Calendar) -> Iterator[icalendar.Calendar]:
@@ -207,6 +226,7 @@ def _in_parts(
     window_start: datetime,
     window_end: datetime,
     default_timezone: str,
+    max_series: int | None,
 ) -> Iterator[Iterator[dict[str, Any] | Skip] | None]:
     """The file's items read in up to ``parts`` worker processes, or None: read it whole."""
     # A cheap first look (generators write BEGIN:VEVENT in capitals; a file that does not is
@@ -224,7 +244,9 @@ def _in_parts(
         yield None
         return
     try:
-        pool = ChunkWorkers(_chunk_messages, chunks, window_start, window_end, default_timezone)
+        pool = ChunkWorkers(
+            _chunk_messages, chunks, window_start, window_end, default_timezone, max_series
+        )
     except OSError as exc:  # no processes to be had
         log.info("iCalendar file read as a whole: no worker processes (%s)", exc)
         yield None
@@ -345,9 +367,10 @@ def _calendar_occurrences(
     window_start: datetime,
     window_end: datetime,
     default_timezone: str,
+    max_series: int | None,
 ) -> Iterator[dict[str, Any] | Skip]:
     prepared = yield from _prepare(calendar)
-    yield from _expanded(prepared, window_start, window_end, default_timezone)
+    yield from _expanded(prepared, window_start, window_end, default_timezone, max_series)
 
 
 def _prepare(calendar: icalendar.Calendar) -> Generator[Skip, None, icalendar.Calendar]:
@@ -382,9 +405,19 @@ def _expanded(
     window_start: datetime,
     window_end: datetime,
     default_timezone: str,
+    max_series: int | None,
 ) -> Iterator[dict[str, Any] | Skip]:
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     series_uids = {_text(e, "UID") for e in events if any(k in e for k in _RECURRENCE_KEYS)}
+    # Series that repeat more than daily (FREQ=SECONDLY, BYMINUTE=…) can hold millions of
+    # occurrences in the window: each is expanded lazily, in time order, up to max_series.
+    groups = _series(events)
+    fast = [group for group in groups.values() if any(_sub_daily(c) for c in group)]
+    if fast:
+        lazy = {id(c) for group in fast for c in group}
+        calendar = _with(calendar, [c for c in calendar.subcomponents if id(c) not in lazy])
+        events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
+    counts: Counter[str] = Counter()
     try:
         occurrences = list(_expand(calendar, window_start, window_end))
     except Exception:
@@ -403,10 +436,26 @@ def _expanded(
             except Exception as exc:  # this series only
                 yield Skip("bad series", f"UID {uid or '?'}: {type(exc).__name__}: {exc}")
     for occurrence in occurrences:
+        uid = _text(occurrence, "UID")
+        counts[uid] += 1
+        if max_series is not None and counts[uid] > max_series:
+            if counts[uid] == max_series + 1:
+                yield Skip(SERIES_BUDGET, f"UID {uid or '?'}: more than {max_series} occurrences")
+            continue
         try:
             yield _occurrence(occurrence, series_uids, default_timezone)
         except Exception as exc:  # one unreadable occurrence, not the file
-            yield Skip("bad event", f"UID {_text(occurrence, 'UID') or '?'}: {exc}")
+            yield Skip("bad event", f"UID {uid or '?'}: {exc}")
+    # The bounded series first: a source budget cut falls on the endless ones.
+    for group in fast:
+        for found in _lazy_series(calendar, group, window_start, window_end, max_series):
+            if isinstance(found, Skip):
+                yield found
+                continue
+            try:
+                yield _occurrence(found, series_uids, default_timezone)
+            except Exception as exc:  # one unreadable occurrence, not the file
+                yield Skip("bad event", f"UID {_text(found, 'UID') or '?'}: {exc}")
 
 
 def _expand(
@@ -414,6 +463,50 @@ def _expand(
 ) -> Iterator[icalendar.Component]:
     query = recurring_ical_events.of(calendar, skip_bad_series=False)
     yield from query.between(window_start, window_end)
+
+
+def _sub_daily(event: icalendar.Component) -> bool:
+    """True when a recurrence rule of this VEVENT can repeat more than once a day."""
+    try:
+        rules = event.get("RRULE")
+        for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+            freq = [str(f).upper() for f in rule.get("FREQ", [])]
+            if any(f in _SUB_DAILY for f in freq) or any(k in rule for k in _SUB_DAILY_BY):
+                return True
+    except Exception:  # a broken rule: the expander's own path reports it
+        return False
+    return False
+
+
+def _lazy_series(
+    calendar: icalendar.Calendar,
+    group: list[icalendar.Component],
+    window_start: datetime,
+    window_end: datetime,
+    limit: int | None,
+) -> Iterator[icalendar.Component | Skip]:
+    """One series' occurrences in the window, in time order, never more than ``limit``: the
+    expander's ``after`` walks forward in small spans, so nothing beyond them is built."""
+    single = _with(calendar, [c for c in calendar.subcomponents if c.name == "VTIMEZONE"] + group)
+    uid = _text(group[0], "UID") or "?"
+    try:
+        for number, occurrence in enumerate(
+            recurring_ical_events.of(single, skip_bad_series=False).after(window_start)
+        ):
+            if _aware(occurrence.get("DTSTART").dt, window_end) >= window_end:
+                return
+            if limit is not None and number >= limit:
+                yield Skip(SERIES_BUDGET, f"UID {uid}: more than {limit} occurrences")
+                return
+            yield occurrence
+    except Exception as exc:  # this series only
+        yield Skip("bad series", f"UID {uid}: {type(exc).__name__}: {exc}")
+
+
+def _aware(value: date | datetime, like: datetime) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.combine(value, datetime.min.time(), like.tzinfo)
+    return value if value.tzinfo is not None else value.replace(tzinfo=like.tzinfo)
 
 
 def _series(events: list[icalendar.Component]) -> dict[str, list[icalendar.Component]]:

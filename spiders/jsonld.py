@@ -18,9 +18,11 @@ Contract:
   ``age_range`` = ``typicalAgeRange``; ``categories`` from ``keywords``.
 - ``JsonLdSpider``: without the source option ``link_selector`` each start URL is an event
   page (or a page listing events); with it, the start URL is a listing whose links matching
-  that CSS selector are followed and read as event pages (a dead link is a counted skip, not
-  an error of the source). The selector is read by ``spiders.selectors``: an element
-  (``a.ev``, its ``href``) or an explicit ``a.ev::attr(href)``.
+  that CSS selector are followed and read as event pages (a dead link degrades the source:
+  its event keeps its last known state). The selector is read by ``spiders.selectors``: an
+  element (``a.ev``, its ``href``) or an explicit ``a.ev::attr(href)``.
+- One block that cannot be read at all (JSON-LD nested beyond the parser's stack) is a
+  ``Skip`` (``TOO_DEEP``); the page's other blocks and events are kept.
 """
 
 from __future__ import annotations
@@ -37,8 +39,7 @@ from urllib.parse import urljoin
 from extruct.jsonld import JsonLdExtractor
 from extruct.utils import parse_html
 from extruct.w3cmicrodata import MicrodataExtractor
-from scrapy.http import Request, Response, TextResponse
-from twisted.python.failure import Failure
+from scrapy.http import Response, TextResponse
 
 from core.model import Location, SourceType
 from spiders.base import SourceSpider
@@ -64,7 +65,9 @@ def parse_jsonld_page(
         return
     if tree is None:
         return
-    nodes = _jsonld_items(tree, html) + _microdata_items(tree, url)
+    nodes, skips = _jsonld_items(tree, html)
+    yield from skips
+    nodes += _microdata_items(tree, url)
     found: list[dict[str, Any]] = []
     for node, fallback_url in _events(nodes):
         try:
@@ -92,18 +95,27 @@ def parse_jsonld_page(
 # --- extraction ------------------------------------------------------------------------
 
 
-def _jsonld_items(tree: Any, html: str) -> list[Any]:
+TOO_DEEP = "structured data nested too deep"
+
+
+def _jsonld_items(tree: Any, html: str) -> tuple[list[Any], list[Skip]]:
     try:
-        return list(JsonLdExtractor().extract_items(tree))
+        return list(JsonLdExtractor().extract_items(tree)), []
     except Exception:  # extruct fails the whole page for one bad script: read them one by one
         items: list[Any] = []
-        for script in tree.xpath('//script[@type="application/ld+json"]'):
-            data = _loads_tolerant(script.text_content() or "")
+        skips: list[Skip] = []
+        for number, script in enumerate(tree.xpath('//script[@type="application/ld+json"]')):
+            try:
+                data = _loads_tolerant(script.text_content() or "")
+            except RecursionError:
+                # A hostile or broken block (nested beyond Python's stack): that block only.
+                skips.append(Skip(TOO_DEEP, f"JSON-LD script {number + 1}"))
+                continue
             if isinstance(data, list):
                 items.extend(data)
             elif data is not None:
                 items.append(data)
-        return items
+        return items, skips
 
 
 _COMMENT = re.compile(r"^\s*(//[^\n]*|<!--|-->)\s*$|/\*.*?\*/", re.MULTILINE | re.DOTALL)
@@ -387,12 +399,9 @@ class JsonLdSpider(SourceSpider):
         for href in hrefs:
             url = web_url(response.urljoin(href))
             if url:
-                # A dead link on the listing costs that event, not the source's health.
-                yield Request(url, callback=self.parse_event_page, errback=self.on_link_error)
-
-    def on_link_error(self, failure: Failure) -> None:
-        request = getattr(failure, "request", None)
-        self.skip("event page unreachable", request.url if request is not None else "?")
+                # A dead link on the listing costs that event's update, not the source:
+                # degraded (the base's errback), the event keeps its last known state.
+                yield self.request(url, self.parse_event_page)
 
     def parse_event_page(self, response: Response) -> Iterable[Any]:
         if not isinstance(response, TextResponse):

@@ -33,8 +33,12 @@ def spider_class(source_type: SourceType) -> type[SourceSpider]:
     return cls
 
 
-def source_spider(source: SourceConfig, *, delay: float | None = None) -> type[SourceSpider]:
-    """The spider class of ``source``; ``delay``: a run-wide DOWNLOAD_DELAY override."""
+def source_spider(
+    source: SourceConfig, *, delay: float | None = None, seconds: float | None = None
+) -> type[SourceSpider]:
+    """The spider class of ``source``; ``delay``: a run-wide DOWNLOAD_DELAY override;
+    ``seconds``: how long it may crawl (default its ``max_seconds``; Scrapy's
+    CLOSESPIDER_TIMEOUT closes it then)."""
     base = spider_class(source.type)
 
     def __init__(self: SourceSpider, *args: Any, **kwargs: Any) -> None:
@@ -50,6 +54,7 @@ def source_spider(source: SourceConfig, *, delay: float | None = None) -> type[S
             "custom_settings": {
                 **(base.custom_settings or {}),
                 "DOWNLOAD_DELAY": source.download_delay if delay is None else delay,
+                "CLOSESPIDER_TIMEOUT": float(source.max_seconds if seconds is None else seconds),
             },
         },
     )

@@ -7,6 +7,15 @@ run's overrides on top (the CLI passes ``HTTPCACHE_DIR`` next to the database; t
 demo shorten timeouts and delays this way). The spiders are one per source of the sources
 file ``FAMCAL_SOURCES`` (``spiders.loader``; ``-s FAMCAL_SOURCES=…`` names another file).
 ``FAMCAL_USER_AGENT`` in the environment replaces the User-Agent, for ``famcal`` and Scrapy.
+
+- The cache revalidates every stored URL on every run and never answers a failed fetch
+  from the cache (``spiders.httpcache``).
+- Budgets and ``Retry-After`` are ``spiders.budget``'s; ``max_seconds`` is Scrapy's
+  ``CLOSESPIDER_TIMEOUT``, set per source by ``spiders.worker``.
+- Only the extensions a cron crawl needs run (``EXTENSIONS_RUN``, not a setting):
+  statistics, the periodic "Crawled N pages" line, log counts, close-on-timeout and
+  AutoThrottle. The remote control server (Scrapy 2.19, an HTTP endpoint that runs code), the
+  telnet console, memory watchers, spider state and feed exports are off.
 """
 
 from __future__ import annotations
@@ -39,12 +48,30 @@ DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 5
-# RFC 2616 policy revalidates with If-None-Match/If-Modified-Since: an unchanged page
-# costs a 304 on the next run.
+# Every stored URL is asked again with If-None-Match/If-Modified-Since on every run: an
+# unchanged page costs a 304, a failure is a failure (never the stored copy).
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_POLICY = "spiders.httpcache.RevalidatePolicy"
 HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
-HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 404, 403, 400]
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "spiders.httpcache.RevalidatingCacheMiddleware": 900,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.budget.RetryAfterMiddleware": 550,
+    # Next to the downloader: it sees the raw answers (a 304 reads no bytes).
+    "spiders.budget.BudgetMiddleware": 950,
+}
+# A Retry-After wait longer than this is not waited for: the fetch fails this run.
+RETRY_AFTER_MAX = 60.0
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.memusage.MemoryUsage": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+    "scrapy.extensions.spiderstate.SpiderState": None,
+    "scrapy.extensions.feedexport.FeedExporter": None,
+}
 # Next to the default database (data/events.db), as ``famcal crawl`` keeps it; absolute,
 # since Scrapy puts a relative one inside its own .scrapy folder.
 HTTPCACHE_DIR = str(Path("data/httpcache").resolve())
@@ -54,6 +81,17 @@ FEED_EXPORT_ENCODING = "utf-8"
 BASE_SETTINGS: dict[str, Any] = {
     name: value for name, value in globals().items() if name.isupper() and name != "BASE_SETTINGS"
 }
+
+# What runs in a crawl with these settings (tests/test_crawl_e2e.py holds every crawl to it).
+EXTENSIONS_RUN = frozenset(
+    {
+        "scrapy.extensions.corestats.CoreStats",
+        "scrapy.extensions.logstats.LogStats",
+        "scrapy.extensions.logcount.LogCount",
+        "scrapy.extensions.closespider.CloseSpider",
+        "scrapy.extensions.throttle.AutoThrottle",
+    }
+)
 
 
 def crawl_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -15,6 +15,10 @@ Contract:
 - HTML entities in titles, venues, costs and categories are decoded; the description stays
   HTML (the normalizer cleans it). Hidden (``hide_from_listings``) and unpublished events are
   skipped with a counted reason. ``cost`` "Free"/"kostenlos"/"0" sets ``free``.
+- An answer that is not UTF-8 (latin-1 sent as UTF-8) is read as cp1252/latin-1 and counted
+  as ``repaired``. ``next_rest_url`` is followed within the source's ``max_pages`` and
+  ``max_bytes`` budgets (``spiders.budget``); an API page that cannot be fetched after the
+  first degrades the source.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from scrapy.http import Response
 
 from core.model import Location, SourceType
 from spiders.base import SourceSpider
-from spiders.common import DEFAULT_TIMEZONE, Skip, in_window, web_url
+from spiders.common import DEFAULT_TIMEZONE, Skip, decode_repaired, in_window, web_url
 
 _FREE = {"free", "kostenlos", "gratis", "frei", "eintritt frei", "0", "0,00", "0.00", "0,-"}
 _DATED_URL = re.compile(r"/\d{4}-\d{2}-\d{2}/?$")
@@ -152,10 +156,13 @@ class TribeSpider(SourceSpider):
 
     def parse_start(self, response: Response) -> Iterable[Any]:
         timezone = str(self.source.options.get("timezone") or DEFAULT_TIMEZONE)
+        text, repaired = decode_repaired(response.body)
+        if repaired:
+            self.repaired(f"{repaired} ({response.url})")
         try:
-            data = json.loads(response.body.decode("utf-8-sig"))
+            data = json.loads(text)
             items, next_url = parse_tribe_page(data, timezone)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (RecursionError, ValueError) as exc:
             self.fail(f"not a The Events Calendar REST answer: {exc} ({response.url})")
             return
         for item in items:

@@ -5,7 +5,8 @@ Contract:
 - A start URL is a ``wp/v2`` listing: a JSON list of objects of which only ``link`` is read
   (``id``, ``title`` may be there too). Its ``X-WP-TotalPages`` header says how many pages
   the listing has; pages 2… are requested with ``page=N`` in the query, at most
-  ``max_pages`` pages per start URL (``MAX_PAGES``; more is the budget hit: degraded).
+  ``max_pages`` pages per start URL (``SourceConfig.max_pages``; more is the budget hit:
+  degraded).
 - Each item's ``link`` (made absolute against the listing's URL) is followed and read as an
   event page the way the ``jsonld`` type reads one (JSON-LD or microdata;
   ``spiders.jsonld.parse_jsonld_page``). A link to another host than the listing's is
@@ -21,11 +22,10 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from scrapy.http import Request, Response
+from scrapy.http import Response
 
 from core.model import SourceType
 from spiders.common import web_url
-from spiders.html import MAX_PAGES
 from spiders.jsonld import JsonLdSpider
 
 
@@ -63,9 +63,9 @@ class WordpressSpider(JsonLdSpider):
             total = int(total_text.decode("ascii", "replace").strip())
         except ValueError:
             total = 1
-        budget = int(self.source.options.get("max_pages") or MAX_PAGES)
+        budget = self.source.max_pages
         if total > budget:
-            self.degrade("budget max_pages reached", f"{budget} of {total} pages, {response.url}")
+            self.budget("max_pages", f"{budget} of {total} pages, {response.url}")
         for page in range(2, min(total, budget) + 1):
             yield self.request(page_url(response.url, page), self.parse_listing)
 
@@ -82,4 +82,5 @@ class WordpressSpider(JsonLdSpider):
             elif _host(link) != host:
                 self.skip("link to another host", link)
             else:
-                yield Request(link, callback=self.parse_event_page, errback=self.on_link_error)
+                # A dead event page degrades the source; its event keeps its last state.
+                yield self.request(link, self.parse_event_page)

@@ -2,11 +2,14 @@
 
 Contract: ``python -m spiders.worker JOB.json``. For each source it writes
 ``<out_dir>/<id>.jsonl`` (one ``RawEvent`` per line, in the order yielded, alone or in a
-``RecordBatch``) and, when the spider closes, ``<out_dir>/<id>.result.json`` with status,
-first error, count, skip counts and a few download statistics. One spider's exception is
-that source's error, not the run's. When its parent (the famcal run) dies — even by
-SIGKILL — the worker ends within a second instead of crawling on as an orphan that would
-write into the next run's folder.
+``RecordBatch``) and, when the spider closes, ``<out_dir>/<id>.result.json`` with status
+(failed: an error; degraded: a page not fetched or a budget hit; else ok), first error,
+count, ``problems`` and skip counts and a few download statistics. Each source crawls for at
+most ``min(max_seconds, the job's deadline_seconds)`` (Scrapy's ``CLOSESPIDER_TIMEOUT``);
+running out is the ``max_seconds`` budget (or the run's, when that was the shorter). One
+spider's exception is that source's error, not the run's. When its parent (the famcal run)
+dies — even by SIGKILL — the worker ends within a second instead of crawling on as an
+orphan that would write into the next run's folder.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import IO, Any
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
-from core.config import SourceConfig
+from core.config import BUDGET_KEYS, SourceConfig
 from core.gctune import tune_gc
 from core.model import Health, RawEvent, SourceType
 from spiders.base import RecordBatch, SourceSpider
@@ -37,6 +40,7 @@ _STATS = (
     "httpcache/hit",
     "httpcache/miss",
     "httpcache/revalidate",
+    "httpcache/store",
     "downloader/response_status_count/304",
     "robotstxt/forbidden",
 )
@@ -45,9 +49,10 @@ _STATS = (
 class _SourceRecorder:
     """Writes one source's items and, at close, its result."""
 
-    def __init__(self, source: SourceConfig, out_dir: Path) -> None:
+    def __init__(self, source: SourceConfig, out_dir: Path, *, seconds: float) -> None:
         self.source = source
         self.out_dir = out_dir
+        self.seconds = seconds
         self.file: IO[str] = (out_dir / f"{source.id}.jsonl").open("w", encoding="utf-8")
         self.count = 0
         self.exceptions: list[str] = []
@@ -65,21 +70,24 @@ class _SourceRecorder:
 
     def spider_closed(self, spider: SourceSpider, reason: str) -> None:
         self.file.close()
+        if reason == "closespider_timeout":
+            spider.budget(spider.seconds_budget, f"{self.seconds:g} s of crawling")
         errors = list(spider.errors) + self.exceptions
-        if reason not in ("finished",) and not errors:
+        if reason not in ("finished", "closespider_timeout") and not errors:
             errors.append(f"crawl ended early: {reason}")
         stats = spider.crawler.stats.get_stats() if spider.crawler.stats else {}
         # Errors fail the source; an incomplete answer (degradations) only degrades it.
         status = Health.FAILED if errors else Health.DEGRADED if spider.degradations else Health.OK
-        problems = errors or spider.degradations
+        messages = errors or spider.degradations
         result = {
             "status": status.value,
-            "error": problems[0] if problems else None,
+            "error": messages[0] if messages else None,
             "errors": errors[:20],
             "degradations": spider.degradations[:20],
             "count": self.count,
             "unchanged": spider.all_unchanged,
             "digests": spider.digests,
+            "problems": dict(spider.problems),
             "skipped": dict(spider.skipped),
             "stats": {k: stats[k] for k in _STATS if k in stats},
         }
@@ -104,6 +112,7 @@ def run(job: dict[str, Any]) -> None:
     window_start = datetime.fromisoformat(job["window_start"])
     window_end = datetime.fromisoformat(job["window_end"])
     overrides = job.get("settings") or {}
+    deadline = job.get("deadline_seconds")
     process = CrawlerProcess(crawl_settings(overrides))
     recorders: list[_SourceRecorder] = []  # signals hold receivers weakly: keep them alive
     for data in job["sources"]:
@@ -116,11 +125,16 @@ def run(job: dict[str, Any]) -> None:
             priority=int(data["priority"]),
             categories=tuple(data["categories"]),
             options=dict(data["options"]),
+            **{key: int(data[key]) for key in BUDGET_KEYS if key in data},
         )
+        seconds = float(source.max_seconds)
+        run_bound = deadline is not None and float(deadline) < seconds
+        if deadline is not None and run_bound:
+            seconds = max(1.0, float(deadline))
         # Per-source politeness; an explicit run-wide override (tests, demo) wins.
-        per_source = source_spider(source, delay=overrides.get("DOWNLOAD_DELAY"))
+        per_source = source_spider(source, delay=overrides.get("DOWNLOAD_DELAY"), seconds=seconds)
         crawler = process.create_crawler(per_source)
-        recorder = _SourceRecorder(source, out_dir)
+        recorder = _SourceRecorder(source, out_dir, seconds=seconds)
         recorders.append(recorder)
         crawler.signals.connect(recorder.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(recorder.spider_error, signal=signals.spider_error)
@@ -131,6 +145,8 @@ def run(job: dict[str, Any]) -> None:
             window_start=window_start,
             window_end=window_end,
             previous_digests=dict(data.get("digests") or {}),
+            seconds=seconds,
+            seconds_budget="run max_seconds" if run_bound else "max_seconds",
         )
     process.start()
 

@@ -3,6 +3,9 @@ the shared corpora folder (tests skip when it is absent), and a fixed "now"."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -36,16 +39,26 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # "reset": the connection is reset instead of answered; "drip": the body comes a byte
+    # at a time; "endless": a body without length that never ends.
+    fault: str = ""
 
 
 class LocalSite:
     """A real HTTP server on 127.0.0.1: ``site.put(path, body)`` sets what a path answers;
-    ``delay=`` seconds makes it answer late (a hung source); ``close()`` ends the waits."""
+    ``delay=`` seconds makes it answer late (a hung source); ``close()`` ends the waits.
+
+    Like nginx or Apache it answers a conditional GET whose ``If-None-Match`` /
+    ``If-Modified-Since`` matches the answer's ``ETag`` / ``Last-Modified`` with a 304.
+    ``site.headers`` holds each request's headers; ``site.queue(path, …)`` serves answers
+    in turn (the last one stays); ``fault=`` breaks the answer (see ``Answer.fault``)."""
 
     def __init__(self) -> None:
         self.answers: dict[str, Answer] = {"/robots.txt": Answer(b"User-agent: *\nAllow: /\n")}
         self.requests: list[str] = []
         self.agents: list[str] = []  # the User-Agent of each request
+        self.headers: list[tuple[str, dict[str, str]]] = []
+        self.queues: dict[str, list[Answer]] = {}
         self.closing = threading.Event()
         site = self
 
@@ -56,6 +69,12 @@ class LocalSite:
             def do_GET(self) -> None:
                 site.requests.append(self.path)
                 site.agents.append(self.headers.get("User-Agent", ""))
+                site.headers.append((self.path, dict(self.headers.items())))
+                queued = site.queues.get(self.path)
+                if queued and len(queued) > 1:
+                    site.answers[self.path] = queued.pop(0)
+                elif queued:
+                    site.answers[self.path] = queued[0]
                 # The exact path with its query first, then the path alone.
                 answer = site.answers.get(self.path) or site.answers.get(self.path.split("?")[0])
                 if answer is None:
@@ -63,15 +82,49 @@ class LocalSite:
                     return
                 if answer.delay and site.closing.wait(answer.delay):
                     return
+                if answer.fault == "reset":
+                    # RST instead of an answer: linger 0, then close.
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 try:
+                    if answer.status == 200 and self._not_modified(answer.headers):
+                        self.send_response(304)
+                        self.end_headers()
+                        return
                     self.send_response(answer.status)
                     for key, value in answer.headers.items():
                         self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(answer.body)))
+                    if answer.fault != "endless":
+                        self.send_header("Content-Length", str(len(answer.body)))
                     self.end_headers()
-                    self.wfile.write(answer.body)
+                    if answer.fault == "drip":
+                        for byte in answer.body:
+                            if site.closing.wait(0.2):
+                                return
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                    elif answer.fault == "endless":
+                        self.close_connection = True
+                        while not site.closing.is_set():
+                            self.wfile.write(answer.body)
+                    else:
+                        self.wfile.write(answer.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout under test): nothing to answer
+
+            def finish(self) -> None:
+                with contextlib.suppress(OSError, ValueError):  # a socket reset on purpose
+                    super().finish()
+
+            def _not_modified(self, headers: dict[str, str]) -> bool:
+                etag, modified = headers.get("ETag"), headers.get("Last-Modified")
+                if etag and self.headers.get("If-None-Match") == etag:
+                    return True
+                return bool(modified) and self.headers.get("If-Modified-Since") == modified
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -85,10 +138,16 @@ class LocalSite:
         status: int = 200,
         content_type: str = "text/calendar; charset=utf-8",
         delay: float = 0.0,
+        fault: str = "",
         **headers: str,
     ) -> str:
-        data = body.encode() if isinstance(body, str) else body
-        self.answers[path] = Answer(data, status, {"Content-Type": content_type, **headers}, delay)
+        self.queues.pop(path, None)
+        self.answers[path] = answer(body, status, content_type, delay, fault, **headers)
+        return self.base + path
+
+    def queue(self, path: str, *answers: Answer) -> str:
+        """Serve ``answers`` to successive requests of ``path``; the last one stays."""
+        self.queues[path] = list(answers)
         return self.base + path
 
     def url(self, path: str) -> str:
@@ -98,6 +157,20 @@ class LocalSite:
         self.closing.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def answer(
+    body: bytes | str,
+    status: int = 200,
+    content_type: str = "text/calendar; charset=utf-8",
+    delay: float = 0.0,
+    fault: str = "",
+    **headers: str,
+) -> Answer:
+    """An ``Answer``; keyword headers use ``_`` for ``-`` (``Last_Modified=…``)."""
+    data = body.encode() if isinstance(body, str) else body
+    named = {key.replace("_", "-"): value for key, value in headers.items()}
+    return Answer(data, status, {"Content-Type": content_type, **named}, delay, fault)
 
 
 @pytest.fixture

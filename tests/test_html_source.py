@@ -33,14 +33,15 @@ WINDOW = {
 REFERENCE = date(2026, 11, 25)
 
 
-def _source(url: str, select: dict[str, str] = SELECT, **options: Any) -> SourceConfig:
+def _source(url: str, select: dict[str, str] = SELECT, **budgets: Any) -> SourceConfig:
     return SourceConfig(
         id="stz-nord",
         type=SourceType.HTML,
         name="Stadtteilzentrum Nordstadt",
         start_urls=(url,),
         download_delay=0,
-        options={"select": select, **options},
+        options={"select": select},
+        **budgets,
     )
 
 

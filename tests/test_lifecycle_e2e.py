@@ -90,7 +90,9 @@ class Setup:
         if partner is not None:
             self.site.put("/partner.ics", calendar(*partner))
 
-    def run(self, now: datetime = NOW, expect: int = 0) -> dict[str, dict[str, Any]]:
+    def run(
+        self, now: datetime = NOW, expect: int = 0, extra: tuple[str, ...] = ()
+    ) -> dict[str, dict[str, Any]]:
         result = famcal(
             "run",
             "--sources",
@@ -102,6 +104,7 @@ class Setup:
             "--now",
             now.isoformat(),
             *FAST_CRAWL,
+            *extra,
         )
         assert result.returncode == expect, result.stderr
         return self.items()
