@@ -100,15 +100,13 @@ def _serialized_forms(
     shown = window_events(events, now)
     keys = {event.uid: render_key(event, stored_digests.get(event.uid)) for event in shown}
     forms: dict[str, Serialized] = {}
-    for uid, (key, vevent, item, jsonld) in store.cached_forms().items():
+    for uid, (key, cached) in store.cached_forms().items():
         if keys.get(uid) == key:
-            forms[uid] = Serialized(vevent=vevent, item=item, jsonld=jsonld)
+            forms[uid] = Serialized.from_forms(cached)
     todo = [event for event in shown if event.uid not in forms]
     made = dict(zip((e.uid for e in todo), map_chunks(serialize, todo), strict=True))
     forms.update(made)
-    store.save_forms(
-        {uid: (keys[uid], f.vevent, f.item, f.jsonld) for uid, f in made.items()}, keep=keys
-    )
+    store.save_forms({uid: (keys[uid], f.forms()) for uid, f in made.items()}, keep=keys)
     return forms
 
 

@@ -31,7 +31,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -202,6 +202,16 @@ class Serialized:
     vevent: bytes
     item: str
     jsonld: str | None
+
+    def forms(self) -> dict[str, bytes | str | None]:
+        """The forms by format name, as the store's render cache keeps them."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_forms(cls, forms: Mapping[str, bytes | str]) -> Serialized:
+        """The inverse of ``forms`` (a form the event lacks is absent)."""
+        values: dict[str, Any] = {f.name: forms.get(f.name) for f in fields(cls)}
+        return cls(**values)
 
 
 def render_key(event: Event, stored_digest: str | None = None) -> str:

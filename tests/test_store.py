@@ -104,3 +104,38 @@ def test_a_crawl_that_dies_leaves_the_previous_state(tmp_path: Path) -> None:
         )
     assert missing(store) == {"a": 0, "b": 0}
     assert store.source_health("s").last_healthy_count == 2  # type: ignore[union-attr]
+
+
+def test_an_unchanged_crawl_that_dies_leaves_the_previous_state(tmp_path: Path) -> None:
+    # save_unchanged moves the missing counters first: they must roll back with the rest.
+    store = Store(tmp_path / "e.db")
+    save(store, raws("a", "b"))
+    save(store, raws("a"), run_id=2)
+    with pytest.raises(TypeError):
+        store.save_unchanged(
+            run_id=3,
+            source_id="s",
+            at=NOW,
+            window_start=NOW,
+            stats={"unserializable": object()},
+        )
+    assert missing(store) == {"a": 0, "b": 1}
+    assert [h["run_id"] for h in store.source_health("s").history] == [2, 1]  # type: ignore[union-attr]
+
+
+def test_the_render_cache_keeps_forms_by_any_format_name(tmp_path: Path) -> None:
+    store = Store(tmp_path / "e.db")
+    store.save_forms(
+        {
+            "u1": ("k1", {"vevent": b"BEGIN:VEVENT", "item": "{}", "page": "<html>"}),
+            "u2": ("k2", {"vevent": b"V2", "item": "{2}", "jsonld": None}),
+        },
+        keep=["u1", "u2"],
+    )
+    assert store.cached_forms() == {
+        "u1": ("k1", {"vevent": b"BEGIN:VEVENT", "item": "{}", "page": "<html>"}),
+        "u2": ("k2", {"vevent": b"V2", "item": "{2}"}),
+    }
+    # A changed event's forms are replaced whole; events no longer shown drop out.
+    store.save_forms({"u1": ("k3", {"vevent": b"NEW", "item": "{new}"})}, keep=["u1"])
+    assert store.cached_forms() == {"u1": ("k3", {"vevent": b"NEW", "item": "{new}"})}

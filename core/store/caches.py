@@ -1,0 +1,93 @@
+"""The caches that spare a run work it did before: ``tag_cache`` (a listing text's rule
+tags, by ``pipeline.tag.rule_key``) and ``render_cache`` (each published event's serialized
+forms).
+
+Contract:
+- Both are caches: losing them costs time, never correctness; each save keeps exactly the
+  entries of the current run or publish.
+- ``render_cache`` holds one row per (uid, format name): the render key (equal keys, equal
+  forms) and the form as bytes or text, returned as stored. The store knows no format
+  names, so a new output format needs no schema change. All rows of a uid share its key:
+  ``save_forms`` replaces a changed uid's rows whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+
+import sqlite_utils
+
+from core.model import Tags
+from core.store.rows import upsert_rows
+
+# format name -> serialized form (bytes or text); ``None`` means the event has no such form.
+Forms = Mapping[str, bytes | str | None]
+
+
+class CachesPart:
+    db: sqlite_utils.Database
+
+    def cached_tags(self) -> dict[str, Tags]:
+        """rule key -> the rules' tags from earlier runs (``pipeline.tag.rule_key``)."""
+        return {
+            key: Tags.from_dict(json.loads(tags))
+            for key, tags in self.db.execute("select key, tags from tag_cache")
+        }
+
+    def save_tag_cache(self, tags: Mapping[str, Tags], *, run_id: int) -> None:
+        """Keep exactly this run's rule tags: upsert them, drop every other entry."""
+        table = self.db.table("tag_cache")
+        with self.db.atomic():
+            table.upsert_all(
+                (
+                    {
+                        "key": key,
+                        "tags": json.dumps(value.to_dict(), ensure_ascii=False),
+                        "run_id": run_id,
+                    }
+                    for key, value in tags.items()
+                ),
+                pk="key",
+            )
+            table.delete_where("run_id != ?", [run_id])
+
+    def cached_forms(self) -> dict[str, tuple[str, dict[str, bytes | str]]]:
+        """uid -> (render key, {format name: form}) from the last publish."""
+        cached: dict[str, tuple[str, dict[str, bytes | str]]] = {}
+        for uid, name, key, form in self.db.execute(
+            "select uid, format, key, form from render_cache"
+        ):
+            entry = cached.get(uid)
+            if entry is None:
+                entry = cached[uid] = (key, {})
+            entry[1][name] = form
+        return cached
+
+    def save_forms(self, changed: Mapping[str, tuple[str, Forms]], *, keep: Iterable[str]) -> None:
+        """Store the new (render key, forms) by uid and keep only the uids of ``keep`` (this
+        publish)."""
+        table = self.db.table("render_cache")
+        kept = set(keep)
+        with self.db.atomic():
+            stored = {row[0] for row in self.db.execute("select distinct uid from render_cache")}
+            stale = sorted((stored - kept) | (stored & changed.keys()))
+            for chunk in _chunks(stale, 500):
+                table.delete_where(f"uid in ({','.join('?' for _ in chunk)})", chunk)
+            upsert_rows(
+                self.db,
+                "render_cache",
+                pk=("uid", "format"),
+                columns=("uid", "format", "key", "form"),
+                rows=(
+                    (uid, name, key, form)
+                    for uid, (key, forms) in changed.items()
+                    for name, form in forms.items()
+                    if form is not None
+                ),
+            )
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

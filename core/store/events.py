@@ -1,0 +1,178 @@
+"""Canonical events, identities and the merge log: ``events`` (each event's JSON plus the
+indexed columns a publish and the tracker read), ``identities`` (source record -> uid, so a
+UID survives title and time changes and merges) and ``merge_log`` (what merged and why).
+
+Contract:
+- ``save_events`` writes the events, the changed identities and the merge decisions in one
+  transaction: identities that point at a UID whose event was not saved would make a merge's
+  absorbed UID vanish without its tombstone.
+- ``events`` sorts by UTC start (timed and all-day events together), then uid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC
+from typing import Any
+
+import sqlite_utils
+
+from core.model import Event, json_digest
+from core.store.rows import upsert_rows
+
+EVENT_COLUMNS = (
+    "uid",
+    "start",
+    "end",
+    "family",
+    "status",
+    "sequence",
+    "updated",
+    "created",
+    "fingerprint",
+    "processed",
+    "data",
+)
+
+
+class EventsPart:
+    db: sqlite_utils.Database
+
+    def save_events(
+        self,
+        events: Sequence[tuple[Event, str, str]],
+        *,
+        processed: int,
+        merge_log: Sequence[dict[str, Any]] = (),
+        identities: Mapping[tuple[str, str], str] | None = None,
+    ) -> dict[str, str]:
+        """Upsert (event, fingerprint, created) rows, the merge decisions and the changed
+        identities, atomically. Returns the ``json_digest`` of each saved event's stored
+        JSON (``Event.to_json``) by uid, so callers can key work by it without serializing
+        the events again."""
+        digests: dict[str, str] = {}
+
+        def row(event: Event, fingerprint: str, created: str) -> tuple[str | int | None, ...]:
+            text = event.to_json()
+            digests[event.uid] = json_digest(text)
+            return (
+                event.uid,
+                _sort_key(event),
+                event.end.isoformat() if event.end else None,
+                int(bool(event.tags and event.tags.family)),
+                event.status.value,
+                event.sequence,
+                event.updated.isoformat() if event.updated else None,
+                created,
+                fingerprint,
+                processed,
+                text,
+            )
+
+        with self.db.atomic():
+            if identities:
+                upsert_rows(
+                    self.db,
+                    "identities",
+                    pk=("source_id", "record_id"),
+                    columns=("source_id", "record_id", "uid"),
+                    rows=((s, r, u) for (s, r), u in identities.items()),
+                )
+            # The largest write of a run.
+            upsert_rows(
+                self.db,
+                "events",
+                pk=("uid",),
+                columns=EVENT_COLUMNS,
+                rows=(row(*entry) for entry in events),
+            )
+            if merge_log:
+                self.db.table("merge_log").insert_all(
+                    {
+                        "uid": r["uid"],
+                        "source_id": r["source_id"],
+                        "record_id": r["record_id"],
+                        "decision": r["decision"],
+                        "reason": r["reason"],
+                        "run_id": processed,
+                    }
+                    for r in merge_log
+                )
+        return digests
+
+    def latest_processed(self) -> int | None:
+        row = self.db.execute("select max(processed) from events").fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def events(self, *, processed: int | None = None) -> list[Event]:
+        """Canonical events, by UTC start; ``processed`` limits them to one process run's."""
+        where, args = ("processed = ?", [processed]) if processed is not None else (None, [])
+        return [
+            Event.from_dict(json.loads(row["data"]))
+            for row in self.db.table("events").rows_where(
+                where, args, select="data", order_by="start, uid"
+            )
+        ]
+
+    def event_rows(self) -> dict[str, dict[str, Any]]:
+        """uid -> stored row (start, status, fingerprint, sequence, updated, created) for
+        tracking; without the events' JSON, which ``event_data`` reads where needed."""
+        return {
+            row["uid"]: row
+            for row in self.db.table("events").rows_where(
+                select="uid, start, status, fingerprint, sequence, updated, created"
+            )
+        }
+
+    def event_data(self, uid: str) -> dict[str, Any] | None:
+        row = self.db.execute("select data from events where uid = ?", [uid]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def window_keys(
+        self, processed: int, *, start_from: str, start_to: str, upcoming_from: str
+    ) -> tuple[list[str], list[str]]:
+        """The uids a publish would show (by UTC start) and the first family ones from
+        ``upcoming_from``: what the published files depend on besides the events' data."""
+        shown = [
+            row[0]
+            for row in self.db.execute(
+                "select uid from events where processed = ? and start >= ? and start <= ? "
+                "order by start, uid",
+                [processed, start_from, start_to],
+            )
+        ]
+        upcoming = [
+            row[0]
+            for row in self.db.execute(
+                "select uid from events where processed = ? and family = 1 and start >= ? "
+                "and start <= ? order by start, uid limit 20",
+                [processed, upcoming_from, start_to],
+            )
+        ]
+        return shown, upcoming
+
+    def identities(self) -> dict[tuple[str, str], str]:
+        return {
+            (row["source_id"], row["record_id"]): row["uid"]
+            for row in self.db.table("identities").rows
+        }
+
+    def latest_merge_decisions(self) -> dict[tuple[str, str], set[tuple[str, str, str]]]:
+        """(source, record) -> the (uid, decision, reason) rows of the last run that logged it."""
+        rows = self.db.execute(
+            "select m.source_id, m.record_id, m.uid, m.decision, m.reason from merge_log m "
+            "join (select source_id, record_id, max(run_id) as run_id from merge_log "
+            "group by source_id, record_id) last "
+            "on m.source_id = last.source_id and m.record_id = last.record_id "
+            "and m.run_id = last.run_id"
+        ).fetchall()
+        latest: dict[tuple[str, str], set[tuple[str, str, str]]] = {}
+        for source_id, record_id, uid, decision, reason in rows:
+            latest.setdefault((source_id, record_id), set()).add((uid, decision, reason))
+        return latest
+
+
+def _sort_key(event: Event) -> str:
+    # Timed and all-day events sort together by their UTC instant.
+    return event.start_datetime().astimezone(UTC).isoformat()
