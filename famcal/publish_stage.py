@@ -22,7 +22,6 @@ from core.store import Store
 from core.window import window
 from famcal import __version__
 from feeds.health import health_document
-from feeds.page import index_html
 from feeds.publish import (
     Content,
     PublishReport,
@@ -36,6 +35,7 @@ from feeds.publish import (
     write_files,
     write_staged,
 )
+from feeds.site import PRUNED, health_html, site_files
 
 
 def publish_stage(
@@ -54,10 +54,12 @@ def publish_stage(
     by uid) are the ones the process stage just saved, if it ran (``ProcessReport``)."""
     processed = store.latest_processed()
     signature = _publish_signature(store, processed, now=now, base_url=base_url)
-    health = json_bytes(health_document(store.all_source_health(), now=now))
+    health_doc = health_document(store.all_source_health(), now=now)
+    health = json_bytes(health_doc)
     if reuse and signature == store.meta("publish_signature") and _all_published(out_dir):
         report = PublishReport(feeds=json.loads(store.meta("publish_feeds") or "{}"))
-        write_files(out_dir, {"health.json": health}, report)
+        again = {"health.json": health, "health.html": health_html(health_doc)}
+        write_files(out_dir, again, report)
         return report
     if events is None:
         events = store.events(processed=processed) if processed is not None else []
@@ -66,13 +68,16 @@ def publish_stage(
 
     def files() -> Iterator[tuple[str, Content]]:
         yield from iter_rendered(events, now=now, base_url=base_url, report=report, known=known)
-        # After the feeds: the page shows their counts.
-        yield "index.html", index_html(events, report, now=now, base_url=base_url).encode()
+        # After the feeds: the site shows their counts.
+        vevents = {uid: form.vevent for uid, form in known.items()}
+        yield from site_files(
+            events, report, now=now, base_url=base_url, health=health_doc, vevents=vevents
+        )
         # health.json carries the run's time ("generated"), so it is the one file that
         # changes on every run; the feeds and index.html change only with the events.
         yield "health.json", health
 
-    write_staged(out_dir, files(), report)
+    write_staged(out_dir, files(), report, prune=PRUNED)
     store.set_meta("publish_signature", signature)
     store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
     return report

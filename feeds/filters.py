@@ -200,16 +200,7 @@ class Query:
             if not any(first <= hi and last >= lo for lo, hi in spans):
                 return False
         if self.words:
-            haystack = fold_words(
-                " ".join(
-                    str(x or "")
-                    for x in (
-                        obj.get("title"),
-                        obj.get("description"),
-                        *(obj.get("location") or {}).values(),
-                    )
-                )
-            )
+            haystack = search_text(obj)
             if not all(w in haystack for w in self.words):
                 return False
         return True
@@ -310,14 +301,32 @@ def local_dates(obj: Mapping[str, Any]) -> tuple[date, date]:
 
 
 def _ended(obj: Mapping[str, Any], now: datetime) -> bool:
-    """An event has ended when its end (its start, where it gives none) has passed; an
-    all-day event at the end of its last day."""
+    return end_instant(obj) <= now
+
+
+def end_instant(obj: Mapping[str, Any]) -> datetime:
+    """When an event has ended: its end (its start, where it gives none); an all-day event
+    at the end of its last day."""
     end = _when(str(obj.get("end") or obj["start"]))
     if not isinstance(end, datetime):
         if not obj.get("end"):
             end += timedelta(days=1)
         end = datetime(end.year, end.month, end.day, tzinfo=BERLIN)
-    return end <= now
+    return end
+
+
+def search_text(obj: Mapping[str, Any]) -> str:
+    """The folded text ``q`` searches: title, description and every place field."""
+    return fold_words(
+        " ".join(
+            str(x or "")
+            for x in (
+                obj.get("title"),
+                obj.get("description"),
+                *(obj.get("location") or {}).values(),
+            )
+        )
+    )
 
 
 def _when(text: str) -> date | datetime:
@@ -340,6 +349,7 @@ def site_declaration() -> dict[str, Any]:
             for f in FACETS
         ],
         "days": list(DAY_WORDS),
+        "age_bounds": {g.value: list(g.bounds) for g in AgeGroup},
         "open_span": OPEN_SPAN,
         "oldest": OLDEST,
     }

@@ -3,7 +3,8 @@
 Contract:
 - ``render(events, now=…, base_url=…) -> Rendered``: every file's bytes in memory, no I/O.
   Feeds: ``alle``, ``familie``, ``kostenlos``, ``bezirk/<13>``, ``alter/<5>``, ``thema/<9>``,
-  each as ``.ics`` and ``.json``, always present (empty when nothing matches), plus
+  ``bezirk/<district>/<group>`` (13 × 5, for the site's subscription builder), each as
+  ``.ics`` and ``.json``, always present (empty when nothing matches), plus
   ``familie.jsonld`` (schema.org Events of the family feed, for websites).
 - The window: events starting from 30 days before ``now`` to 365 days after.
 - Each event is serialized once per format (VEVENT bytes, JSON item text, JSON-LD text) and
@@ -15,6 +16,8 @@ Contract:
   Memory holds one feed at a time; a failure while the files are produced leaves every
   previous file in place, a failed rename (disk full) leaves each file old or new, never
   partial, and no temporary file stays behind. ``write_files`` does it for a dict of files.
+  ``prune`` names folders the run owns whole (the site's ``termine``): their files that the
+  run did not produce are removed after the renames.
 - ``iter_rendered(...)``: the feed files one at a time; ``publish(...)`` renders and writes.
 """
 
@@ -57,6 +60,7 @@ class PublishReport:
     feeds: dict[str, int] = field(default_factory=dict)  # path -> event count
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
 
 
 def _family(e: Event) -> bool:
@@ -126,7 +130,47 @@ def feed_specs() -> list[FeedSpec]:
                     accepts=functools.partial(_faceted, facet, frozenset((value,))),
                 )
             )
+    specs.extend(_combined_specs())
     return specs
+
+
+# Facet pairs published together (contract.md: ``bezirk/<district>/<group>``): the feed a
+# family subscribes to through the site's builder, with no server to filter.
+COMBINED = (("bezirk", "alter"),)
+
+
+def _combined_specs() -> list[FeedSpec]:
+    names = labels()
+    by_param = {f.param: f for f in FACETS}
+    specs = []
+    for first_param, second_param in COMBINED:
+        first, second = by_param[first_param], by_param[second_param]
+        assert first.feeds is not None
+        for one in first.values:
+            for two in second.values:
+                label = f"{names[first.labels][one]}, {names[second.labels][two]}"
+                specs.append(
+                    FeedSpec(
+                        path=f"{first.feeds.folder}/{one}/{two}",
+                        title=f"Familienkalender Hannover: {label}",
+                        group=f"{first.label} und {second.label}",
+                        description=f"Familienveranstaltungen: {label}.",
+                        accepts=functools.partial(
+                            _both, first, frozenset((one,)), second, frozenset((two,))
+                        ),
+                    )
+                )
+    return specs
+
+
+def _both(
+    first: Facet,
+    one: frozenset[str],
+    second: Facet,
+    two: frozenset[str],
+    view: Mapping[str, Any],
+) -> bool:
+    return _faceted(first, one, view) and second.accepts(view, two)
 
 
 def in_window(event: Event, now: datetime) -> bool:
@@ -253,6 +297,7 @@ class Staging:
         self.out_dir = out_dir
         self.report = report
         self.staged: list[tuple[Path, Path, str]] = []
+        self.seen: set[str] = set()  # every name put, staged or unchanged
         self.remove_leftovers()
 
     def remove_leftovers(self) -> int:
@@ -269,6 +314,7 @@ class Staging:
         """Stage ``data`` (bytes, or pieces of bytes written as they come) for ``name``,
         unless the published file already holds exactly these bytes."""
         target = self.out_dir / name
+        self.seen.add(name)
         if isinstance(data, bytes):
             # Whole bytes at hand: compared before any staging file is written.
             if _same_file(target, len(data), hashlib.sha256(data).hexdigest()):
@@ -307,6 +353,20 @@ class Staging:
             # A failed rename (disk full) leaves each file old or new, and no staging file.
             self.discard()
 
+    def prune(self, folders: Iterable[str]) -> list[str]:
+        """Remove the files under ``folders`` that this run did not put (after ``commit``)."""
+        removed = []
+        for folder in folders:
+            base = self.out_dir / folder
+            if not base.is_dir():
+                continue
+            for path in sorted(base.rglob("*")):
+                name = path.relative_to(self.out_dir).as_posix()
+                if path.is_file() and name not in self.seen:
+                    path.unlink()
+                    removed.append(name)
+        return removed
+
     def discard(self) -> None:
         for tmp, _, _ in self.staged:
             tmp.unlink(missing_ok=True)
@@ -338,10 +398,15 @@ def _same_file(path: Path, size: int, digest: str) -> bool:
 
 
 def write_staged(
-    out_dir: Path, files: Iterable[tuple[str, Content]], report: PublishReport
+    out_dir: Path,
+    files: Iterable[tuple[str, Content]],
+    report: PublishReport,
+    *,
+    prune: Iterable[str] = (),
 ) -> None:
     """Stage each (path, bytes) as it comes, then rename them all; a failure while the files
-    are produced or staged leaves every previously published file in place."""
+    are produced or staged leaves every previously published file in place. Then remove the
+    files under ``prune`` that this run did not produce (``report.removed``)."""
     staging = Staging(out_dir, report)
     try:
         for name, data in files:
@@ -350,6 +415,7 @@ def write_staged(
         staging.discard()
         raise
     staging.commit()
+    report.removed.extend(staging.prune(prune))
 
 
 def write_files(out_dir: Path, files: dict[str, bytes], report: PublishReport) -> None:

@@ -1,35 +1,43 @@
-"""index.html: German, grouped feeds with counts, subscribe links, the next family events,
-everything escaped; and the page as a real browser (headless chromium) renders it."""
+"""The family site as files (feeds.site): German index with the filter controls, the
+language pages, cards with data-uid and event pages, subscribe links, escaping, event pages
+that keep their bytes and go away with their event, health.html."""
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
+import icalendar
 
-from core.model import Status, Tags
-from feeds.page import index_html
-from feeds.publish import render
-from tests.conftest import ROOT
+from core.model import Health, SourceRef, Status, Tags
+from feeds.filters import FACETS, site_declaration
+from feeds.publish import PublishReport, render, write_staged
+from feeds.site import PRUNED, site_files
+from feeds.site.entries import event_key
 from tests.feed_samples import HOSTILE, NOW, event, sample_events
 
 BASE = "https://familie.example.de/kalender"
-CHROMIUM = Path("/usr/bin/chromium")
-OUTPUT = ROOT / "test-output"
+HEALTH = {
+    "generated": NOW.isoformat(),
+    "sources": {
+        "a-ok": {"name": "Stadt", "status": "ok", "events": 5, "error": None,
+                 "last_success": "2026-11-25", "recent": [{"events": 5}, {"events": 3}]},
+        "b-bad": {"name": "Verein", "status": "failed", "events": 0, "error": "HTTP 503",
+                  "last_success": None, "recent": []},
+    },
+}  # fmt: skip
 
 
-def page(base_url: str | None = BASE) -> str:
-    events = sample_events()
-    return index_html(events, render(events, now=NOW).report, now=NOW, base_url=base_url)
+def site(events: list | None = None, base_url: str | None = BASE) -> dict[str, bytes]:  # type: ignore[type-arg]
+    events = sample_events() if events is None else events
+    report = render(events, now=NOW).report
+    return dict(site_files(events, report, now=NOW, base_url=base_url, health=HEALTH))
 
 
 class Outline(HTMLParser):
-    """Headings, scripts and links of a page, as a browser's parser sees them."""
+    """Headings, scripts, links, form controls and data-uid cards as a parser sees them."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -37,17 +45,27 @@ class Outline(HTMLParser):
         self.scripts: list[dict[str, str | None]] = []
         self.hrefs: list[str] = []
         self.tags: set[str] = set()
+        self.controls: set[str] = set()
+        self.uids: list[str] = []
+        self.html_attrs: dict[str, str | None] = {}
         self._in_h2 = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
         self.tags.add(tag)
         self._in_h2 = tag == "h2"
+        if tag == "html":
+            self.html_attrs = a
         if tag == "h2":
             self.h2.append("")
         if tag == "script":
-            self.scripts.append(dict(attrs))
-        if tag == "a":
-            self.hrefs.append(dict(attrs).get("href") or "")
+            self.scripts.append(a)
+        if tag in ("a", "link"):
+            self.hrefs.append(a.get("href") or "")
+        if tag in ("select", "input") and a.get("name"):
+            self.controls.add(str(a["name"]))
+        if "data-uid" in a:
+            self.uids.append(str(a["data-uid"]))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "h2":
@@ -58,134 +76,157 @@ class Outline(HTMLParser):
             self.h2[-1] += data
 
 
-def outline(html: str) -> Outline:
+def outline(html: bytes | str) -> Outline:
     parser = Outline()
-    parser.feed(html)
+    parser.feed(html.decode() if isinstance(html, bytes) else html)
     return parser
 
 
-def test_german_grouped_with_counts() -> None:
-    html = page()
-    assert html.startswith('<!doctype html><html lang="de">')
+def test_german_index_with_the_filter_controls() -> None:
+    html = site()["index.html"].decode()
+    assert html.startswith('<!doctype html>\n<html lang="de"')
     assert 'name="viewport"' in html
     parsed = outline(html)
-    assert parsed.h2 == [
-        "Überblick",
-        "Stadtbezirke",
-        "Alter",
-        "Themen",
-        "Die nächsten Familientermine",
-    ]
-    report = render(sample_events(), now=NOW).report
-    for path in ("familie", "bezirk/linden-limmer", "alter/6-9", "thema/kultur"):
-        count = report.feeds[path]
-        assert re.search(rf'href="{re.escape(path)}\.json">JSON</a>.*?', html)
-        assert f"({count} Termin" in html
+    # Every parameter of the declaration has its control, named like the parameter.
+    assert {f.param for f in FACETS} | {"zeit", "q"} <= parsed.controls
+    assert parsed.h2[:3] == ["Nächste Termine", "Termine nach Stadtbezirk und Alter",
+                             "Kalender abonnieren"]  # fmt: skip
     assert "Linden-Limmer" in html and "6 bis 9 Jahre" in html and "Feste &amp; Märkte" in html
+    # Without JavaScript: the district and age pages.
+    assert "bezirk/linden-limmer.html" in parsed.hrefs and "alter/3-5.html" in parsed.hrefs
+
+
+def test_index_json_carries_the_declaration_and_family_events() -> None:
+    files = site()
+    index = json.loads(files["site/index.json"])
+    assert index["declaration"] == json.loads(json.dumps(site_declaration()))
+    uids = [e["u"] for e in index["events"]]
+    assert "ev004@famcal-hannover" not in uids  # not a family event
+    first = index["events"][0]
+    assert first["k"] == event_key(first["u"]) and first["d0"] <= first["d1"]
+    assert f"termine/{first['k']}.html" in files
+
+
+def test_static_cards_are_the_next_family_events() -> None:
+    parsed = outline(site()["index.html"])
+    assert parsed.uids[:3] == [f"ev{n:03d}@famcal-hannover" for n in range(3)]
+    assert "ev004@famcal-hannover" not in parsed.uids
+    assert f"termine/{event_key('ev000@famcal-hannover')}.html" in parsed.hrefs
 
 
 def test_subscribe_links() -> None:
-    parsed = outline(page())
+    parsed = outline(site()["index.html"])
     assert "webcal://familie.example.de/kalender/familie.ics" in parsed.hrefs
     assert (
         "https://calendar.google.com/calendar/render?cid="
         "webcal%3A%2F%2Ffamilie.example.de%2Fkalender%2Ffamilie.ics"
     ) in parsed.hrefs
-    html = page()
-    assert "<code>https://familie.example.de/kalender/bezirk/nord.ics</code>" in html
-    assert "Per URL" in html and "Google Kalender" in html
+    assert "bezirk/nord.ics" in parsed.hrefs  # the directory
 
 
 def test_without_base_url_links_are_relative() -> None:
-    parsed = outline(page(base_url=None))
-    assert not [h for h in parsed.hrefs if h.startswith("webcal:")]
-    assert "familie.ics" in parsed.hrefs and "bezirk/nord.ics" in parsed.hrefs
+    html = site(base_url=None)["index.html"].decode()
+    assert "webcal:" not in html and 'data-base=""' in html
+    assert "familie.ics" in outline(html).hrefs
 
 
 def test_no_external_assets() -> None:
-    html = page()
-    # Links to events and to Google are links; nothing is loaded from elsewhere.
-    for asset in ("<link", " src=", "url(", "@import", "<iframe", "<img"):
-        assert asset not in html, asset
-    assert outline(html).scripts == [{"type": "application/ld+json"}]
+    files = site()
+    first_page = f"termine/{event_key('ev000@famcal-hannover')}.html"
+    for name in ("index.html", "ar/index.html", first_page):
+        parsed = outline(files[name])
+        sources = [s.get("src") for s in parsed.scripts if s.get("src")]
+        assert all(not re.match(r"^[a-z]+:|^//", str(s)) for s in sources), sources
+        for asset in (" src=\"http", "url(", "@import", "<iframe", "<img"):
+            assert asset not in files[name].decode(), asset
+    # The script's only address elsewhere is the link it builds to Google's subscribe form.
+    script = files["site/famcal.js"].decode()
+    assert re.findall(r"https?://[\w./?=-]+", script) == [
+        "https://calendar.google.com/calendar/render?cid="
+    ]
 
 
-def test_next_family_events_from_now() -> None:
-    events = sample_events()
-    html = index_html(events, render(events, now=NOW).report, now=NOW, base_url=BASE)
-    upcoming = html.split("Die nächsten Familientermine")[1]
-    titles = re.findall(r'<li class="ev[^"]*"><span class="t">(?:<a [^>]*>)?([^<]*)', upcoming)
-    assert titles[:3] == ["Termin 0", "Termin 1", "Termin 2"]
-    assert "Termin 4" not in titles  # not a family event
-    assert len(titles) == 10
-    later = NOW.replace(year=2027, month=3, day=27)
-    html = index_html(events, render(events, now=later).report, now=later, base_url=BASE)
-    upcoming = html.split("Die nächsten Familientermine")[1]
-    assert "So, 28.03.2027, 01:30 Uhr" in upcoming and "So, 28.03.2027, 03:30 Uhr" in upcoming
+def test_languages_link_each_other() -> None:
+    files = site()
+    for lang in ("en", "tr", "ar", "uk"):
+        parsed = outline(files[f"{lang}/index.html"])
+        assert parsed.html_attrs["lang"] == lang
+        assert parsed.html_attrs.get("dir") == ("rtl" if lang == "ar" else None)
+        assert "../index.html" in parsed.hrefs and "../tr/index.html" in parsed.hrefs
+    assert "Kalender abonnieren" not in files["en/index.html"].decode()
+    assert "Subscribe to a calendar" in files["en/index.html"].decode()
 
 
 def test_cancelled_event_is_marked() -> None:
     events = [event(1, title="Laternenfest", tags=Tags(family=True, status=Status.CANCELLED))]
-    html = index_html(events, render(events, now=NOW).report, now=NOW, base_url=BASE)
-    assert '<li class="ev x">' in html and "abgesagt</span>" in html
+    files = site(events)
+    assert '<li class="card x"' in files["index.html"].decode()
+    assert "abgesagt</span>" in files["index.html"].decode()
+    page = files[f"termine/{event_key('ev001@famcal-hannover')}.html"].decode()
+    assert "Dieser Termin ist abgesagt." in page
 
 
 def test_hostile_source_text_is_escaped() -> None:
     events = [event(1, title=HOSTILE, description=HOSTILE, url="javascript:alert(1)")]
-    html = index_html(events, render(events, now=NOW).report, now=NOW, base_url=BASE)
-    parsed = outline(html)
-    assert parsed.scripts == [{"type": "application/ld+json"}]
-    assert "b" not in parsed.tags  # the source's <b> stayed text
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
-    assert "javascript:" not in html
-    ld = html.split('<script type="application/ld+json">')[1].split("</script>")[0]
+    files = site(events)
+    for name in ("index.html", f"termine/{event_key('ev001@famcal-hannover')}.html"):
+        html = files[name].decode()
+        parsed = outline(html)
+        assert "b" not in parsed.tags  # the source's <b> stayed text
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+        assert "javascript:" not in html
+    page = files[f"termine/{event_key('ev001@famcal-hannover')}.html"].decode()
+    ld = page.split('<script type="application/ld+json">')[1].split("</script>")[0]
     assert json.loads(ld)[0]["name"] == HOSTILE
 
 
-@pytest.mark.browser
-def test_in_headless_chromium(tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent")
-    events = [*sample_events(), event(113, title=HOSTILE, start=NOW + timedelta(hours=1))]
-    rendered = render(events, now=NOW, base_url=BASE)
-    html = index_html(events, rendered.report, now=NOW, base_url=BASE)
-    target = tmp_path / "index.html"
-    target.write_text(html)
-    OUTPUT.mkdir(exist_ok=True)
-    shot = OUTPUT / "index-phone.png"
-    shot.unlink(missing_ok=True)
-    common = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=412,900",
+def test_event_page() -> None:
+    # Two occurrences of one source record (``r#…``): a series.
+    series = [
+        event(n, sources=(SourceRef(id="src", record_id=f"r#2026-12-{n - 190}"),))
+        for n in (200, 201)
     ]
-    run = subprocess.run(
-        [*common, f"--screenshot={shot}", target.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert shot.stat().st_size > 10_000
-    dom = subprocess.run(
-        [*common, "--dump-dom", target.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    rendered_dom = outline(dom.stdout)
-    # The browser built the hostile title as text: one script (JSON-LD) and no <b>.
-    assert rendered_dom.scripts == [{"type": "application/ld+json"}]
-    assert "b" not in rendered_dom.tags
-    assert "&lt;script&gt;alert" in dom.stdout
-    assert rendered_dom.h2[0] == "Überblick"
+    files = site([*sample_events(), *series])
+    key = event_key("ev000@famcal-hannover")
+    page = files[f"termine/{key}.html"].decode()
+    assert "Dienstag, 1. Dezember 2026" in page and "10:00–12:00 Uhr" in page
+    assert "openstreetmap.org/search?query=Ort+0" in page
+    assert "calendar.google.com/calendar/render?action=TEMPLATE&amp;text=Termin+0" in page
+    assert "dates=20261201T090000Z%2F20261201T110000Z" in page
+    assert '<script type="application/ld+json">' in page
+    calendar = icalendar.Calendar.from_ical(files[f"termine/{key}.ics"])
+    vevents = calendar.walk("VEVENT")
+    assert len(vevents) == 1 and str(vevents[0]["UID"]) == "ev000@famcal-hannover"
+    assert "Weitere Termine dieser Reihe" not in page
+    first = files[f"termine/{event_key('ev200@famcal-hannover')}.html"].decode()
+    assert "Weitere Termine dieser Reihe" in first
+    assert f'href="{event_key("ev201@famcal-hannover")}.html"' in first
+
+
+def test_event_pages_keep_their_bytes_and_leave_with_their_event(tmp_path: Path) -> None:
+    events = sample_events()
+
+    def publish(evs: list) -> PublishReport:  # type: ignore[type-arg]
+        report = render(evs, now=NOW).report
+        out = PublishReport()
+        files = site_files(evs, report, now=NOW, base_url=BASE, health=HEALTH)
+        write_staged(tmp_path, files, out, prune=PRUNED)
+        return out
+
+    publish(events)
+    gone = f"termine/{event_key(events[0].uid)}.html"
+    kept = tmp_path / f"termine/{event_key(events[1].uid)}.html"
+    assert (tmp_path / gone).is_file()
+    before = kept.stat().st_mtime_ns
+    again = publish(events)
+    assert not [w for w in again.written if w.startswith("termine/")]
+    second = publish(events[1:])
+    assert gone in second.removed and not (tmp_path / gone).exists()
+    assert kept.stat().st_mtime_ns == before
+    assert (tmp_path / "index.html").is_file()  # files outside termine/ are never pruned
+
+
+def test_health_page_failed_first_with_sparkline() -> None:
+    html = site()["health.html"].decode()
+    assert html.index("b-bad") < html.index("a-ok")
+    assert "HTTP 503" in html and "<polyline" in html and Health.FAILED.value in html

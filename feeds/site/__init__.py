@@ -1,0 +1,139 @@
+"""The family site (contract.md, "The family site"): every page and file of it, in memory.
+
+Contract: ``site_files(events, report, now=…, base_url=…, health=…, vevents=…)`` yields
+(path, bytes) for the published folder, no I/O besides reading the bundled templates,
+catalogues and static files; the caller writes them with ``feeds.publish.write_staged``
+(``prune=PRUNED``: pages of events that left the window are removed).
+- ``index.html`` (German) and ``<lang>/index.html`` (``feeds.site.i18n.LANGUAGES``);
+- ``site/index.json``: ``{"declaration": feeds.filters.site_declaration(), "events": [...]}``
+  — the family events of the window (``feeds.site.entries.index_entry``), which the page's
+  script filters by the declaration; ``site/famcal.js`` and ``site/site.css`` as bundled;
+- ``bezirk/<district>.html`` and ``alter/<group>.html``: the events of one facet value at
+  ``now`` (the pages the index links to for visitors without JavaScript);
+- ``termine/<key>.html`` and ``termine/<key>.ics`` (one VEVENT, the feeds' bytes from
+  ``vevents`` where given) for every family event of the window;
+- ``health.html`` from the ``health.json`` document.
+Only the list pages and the index depend on ``now``; an event page changes only with its
+event, its series or the templates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from core.model import Event
+from core.paths import data_file
+from feeds import ics
+from feeds.filters import BY_PARAM, end_instant, site_declaration
+from feeds.jsonfeed import event_object
+from feeds.labels import labels
+from feeds.publish import PublishReport, feed_specs, window_events
+from feeds.site.entries import card, event_key, index_entry, series_key
+from feeds.site.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
+from feeds.site.pages import DirectoryFeed, event_page, health_page, index_page, list_page
+
+PRUNED = ("termine",)
+STATIC = ("famcal.js", "site.css")
+# Cards in the page itself (the script shows the rest from the index): a first screen and
+# some more for a visitor without JavaScript, who has the district and age pages for all.
+STATIC_CARDS = 40
+# Facets with a page per value, linked from the index for visitors without JavaScript.
+LIST_PAGES = ("bezirk", "alter")
+
+
+def _directory(
+    report: PublishReport, lang: str
+) -> list[tuple[str, list[DirectoryFeed]]]:
+    gettext = translations(lang).gettext
+    groups: dict[str, list[DirectoryFeed]] = {}
+    for spec in feed_specs():
+        if spec.path.count("/") > 1:
+            continue  # district × age: the builder makes those links
+        kind, _, slug = spec.path.partition("/")
+        facet = BY_PARAM.get(kind)
+        if slug and facet is not None:
+            label = gettext(labels()[facet.labels][slug])
+        else:
+            label = gettext(spec.title)
+        groups.setdefault(gettext(spec.group), []).append(
+            DirectoryFeed(path=spec.path, label=label, count=report.feeds.get(spec.path, 0))
+        )
+    return list(groups.items())
+
+
+def index_document(family: Sequence[Event]) -> bytes:
+    document = {"declaration": site_declaration(), "events": [index_entry(e) for e in family]}
+    return (
+        json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    ).encode()
+
+
+def site_files(
+    events: Sequence[Event],
+    report: PublishReport,
+    *,
+    now: datetime,
+    base_url: str | None,
+    health: Mapping[str, Any],
+    vevents: Mapping[str, bytes] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    family = [e for e in window_events(events, now) if e.tags and e.tags.family]
+    for name in STATIC:
+        yield f"site/{name}", data_file("site", "static", name).read_bytes()
+    yield "site/index.json", index_document(family)
+    upcoming = [e for e in family if end_instant(event_object(e)) > now]
+    cards = [card(e) for e in upcoming]
+    for lang in LANGUAGES:
+        html = index_page(
+            lang.code,
+            cards[:STATIC_CARDS],
+            more=len(cards) > STATIC_CARDS,
+            directory=_directory(report, lang.code),
+            base_url=base_url,
+        )
+        path = "index.html" if lang.code == SOURCE_LANGUAGE else f"{lang.code}/index.html"
+        yield path, html.encode()
+    for param in LIST_PAGES:
+        facet = BY_PARAM[param]
+        assert facet.feeds is not None
+        for value in facet.values:
+            chosen = frozenset((value,))
+            members = [c for c, e in zip(cards, upcoming, strict=True)
+                       if facet.accepts(e.tags.to_dict() if e.tags else {}, chosen)]  # fmt: skip
+            heading = labels()[facet.labels][value]
+            feed = f"{facet.feeds.folder}/{value}"
+            yield f"{feed}.html", list_page(heading, feed, members).encode()
+    series: dict[str, list[Event]] = defaultdict(list)
+    for e in family:
+        series[series_key(e)].append(e)
+    names = {sid: str(s.get("name") or sid) for sid, s in health.get("sources", {}).items()}
+    for e in family:
+        key = event_key(e.uid)
+        page = event_page(e, series=series[series_key(e)], source_names=names)
+        yield f"termine/{key}.html", page.encode()
+        vevent = (vevents or {}).get(e.uid) or ics.vevent(e)
+        head, end = _one_event_frame()
+        yield f"termine/{key}.ics", head + vevent + end
+    yield "health.html", health_html(health)
+
+
+@cache
+def _one_event_frame() -> tuple[bytes, bytes]:
+    """The VCALENDAR around a one-event file, made once: the same for every event (making
+    it costs milliseconds, which 20,000 event files would multiply)."""
+    head, end = ics.calendar_chunks(
+        uid="famcal-termin@famcal-hannover",
+        name="Familienkalender Hannover",
+        description="Ein Termin aus dem Familienkalender Hannover.",
+        vevents=[],
+    )
+    return head, end
+
+
+def health_html(health: Mapping[str, Any]) -> bytes:
+    return health_page(health).encode()

@@ -1,0 +1,64 @@
+"""The site's languages: Jinja2 environments with gettext catalogues from the repository.
+
+Contract: ``LANGUAGES`` lists the interface languages, German first (German is the source
+language: its msgids are the German texts, so German needs no catalogue). ``environment(lang)``
+is a Jinja2 environment over ``data/site/templates`` with autoescaping for every template and
+the i18n extension bound to ``data/site/locale/<lang>/LC_MESSAGES/site.po``, compiled in memory
+(no binary .mo files in the repository). Cached per language.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+from babel.messages import mofile, pofile
+
+from core.paths import data_file
+
+
+@dataclass(frozen=True, kw_only=True)
+class Language:
+    code: str
+    name: str  # in the language itself, for the language links
+    rtl: bool = False
+
+
+LANGUAGES: tuple[Language, ...] = (
+    Language(code="de", name="Deutsch"),
+    Language(code="en", name="English"),
+    Language(code="tr", name="Türkçe"),
+    Language(code="ar", name="العربية", rtl=True),
+    Language(code="uk", name="Українська"),
+)
+SOURCE_LANGUAGE = "de"
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    if lang == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    path = data_file("site", "locale", lang, "LC_MESSAGES", "site.po")
+    with path.open("rb") as handle:
+        catalog = pofile.read_po(handle, locale=lang)
+    compiled = io.BytesIO()
+    mofile.write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+@cache
+def environment(lang: str = SOURCE_LANGUAGE) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(data_file("site", "templates")),
+        autoescape=True,  # every template, whatever its name
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
