@@ -12,7 +12,7 @@
   var form = document.getElementById("filters");
   var list = document.getElementById("list");
   var count = document.getElementById("count");
-  var PAGE = 200;
+  var PAGE = 50;  // cards at a time: a cheap phone lays out 50 quickly; "Mehr anzeigen" adds more
   var TZ = "Europe/Berlin";
   var ymdFormat = new Intl.DateTimeFormat("en-CA", {timeZone: TZ, year: "numeric", month: "2-digit", day: "2-digit"});
   var dayFormat = new Intl.DateTimeFormat(lang, {timeZone: TZ, weekday: "long", day: "numeric", month: "long"});
@@ -207,13 +207,19 @@
     document.getElementById(id).addEventListener("change", subscription);
   });
 
+  function followFilter(params) {  // the builder starts from the filter's district and age
+    var d = values(params, "bezirk")[0], a = values(params, "alter")[0];
+    var bezirk = document.getElementById("abo-bezirk"), alter = document.getElementById("abo-alter");
+    if (d && Array.prototype.some.call(bezirk.options, function (o) { return o.value === d; })) bezirk.value = d;
+    Array.prototype.forEach.call(alter.options, function (o) {
+      var b = o.value.split("-");  // a group slug names its bounds: "3-5"
+      if (a && (o.value === a || (/^\d+$/.test(a) && b.length === 2 && +b[0] <= +a && +a <= +b[1]))) alter.value = o.value;
+    });
+    subscription();
+  }
   var params = new URLSearchParams(location.search);
   setControls(params);
-  ["bezirk", "alter"].forEach(function (name) {  // the builder starts from the filter
-    var v = values(params, name)[0], select = document.getElementById("abo-" + name);
-    if (v && Array.prototype.some.call(select.options, function (o) { return o.value === v; })) select.value = v;
-  });
-  subscription();
+  followFilter(params);
 
   fetch(root + "site/index.json").then(function (r) { return r.json(); }).then(function (index) {
     var decl = index.declaration;
@@ -230,6 +236,7 @@
     function update() {
       var p = formParams(), text = p.toString();
       history.replaceState(null, "", text ? "?" + text : location.pathname);
+      followFilter(p);
       apply(p);
     }
     form.addEventListener("change", update);

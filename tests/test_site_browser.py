@@ -1,0 +1,198 @@
+"""The published demo site in a real browser (pip playwright driving /usr/bin/chromium):
+the page's script shows exactly the events that feeds.filters (Python) picks from alle.json
+for the same query, the controls write the query into the address, the subscription builder
+makes absolute links from the page's own address, axe-core finds no serious or critical
+violation, no request leaves the site, screenshots go to test-output/."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import icalendar
+import pytest
+
+from core.model import BERLIN
+from feeds.filters import end_instant, parse_query
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+OUTPUT = ROOT / "test-output"
+# A Saturday morning three days after the demo's --now: "wochenende" is today and tomorrow,
+# and the events that ended before it are hidden.
+CLOCK = datetime(2026, 11, 28, 10, 0, tzinfo=BERLIN)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(demo_out: Path) -> Iterator[str]:
+    handler = functools.partial(Quiet, directory=str(demo_out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, served: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    outside: list[str] = []
+
+    def guard(route: Any) -> None:
+        if route.request.url.startswith(served + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    tab = context.new_page()
+    tab.clock.set_fixed_time(CLOCK)
+    yield tab
+    context.close()
+    assert outside == [], f"requests left the site: {outside}"
+
+
+def expected(demo_out: Path, query: str) -> list[str]:
+    """What the site must show: feeds.filters over the published alle.json, not ended."""
+    items = json.loads((demo_out / "alle.json").read_text())["items"]
+    wanted = parse_query(parse_qsl(query))
+    return [
+        i["_event"]["uid"]
+        for i in items
+        if wanted.accepts(i["_event"], now=CLOCK) and end_instant(i["_event"]) > CLOCK
+    ]
+
+
+def shown(tab: Any, base: str, query: str) -> list[str]:
+    tab.goto(f"{base}/index.html?{query}")
+    tab.wait_for_selector("html[data-ready]")
+    while tab.locator("#list button.more").count():
+        tab.click("#list button.more")
+    uids: list[str] = tab.eval_on_selector_all(
+        "#list [data-uid]", "els => els.map(e => e.dataset.uid)"
+    )
+    return uids
+
+
+def start_axe(tab: Any) -> None:
+    """Start axe-core on the page without waiting: the pages' runs go on side by side."""
+    tab.add_script_tag(path=str(AXE))
+    tab.evaluate("() => { window.axeRun = axe.run(document, {resultTypes: ['violations']}); }")
+
+
+def serious_violations(tab: Any) -> list[tuple[str, str, list[Any]]]:
+    result = tab.evaluate("() => window.axeRun")
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["alter=4&bezirk=linden-limmer", "zeit=wochenende", "q=kinder", "kostenlos=1&zeit=woche", ""],
+)
+def test_script_shows_what_the_filters_declare(
+    page: Any, served: str, demo_out: Path, query: str
+) -> None:
+    want = expected(demo_out, query)
+    assert want, f"the demo has no event for {query!r}: a weak check"
+    assert sorted(shown(page, served, query)) == sorted(want)
+
+
+def test_controls_write_a_shareable_address(page: Any, served: str, demo_out: Path) -> None:
+    page.goto(f"{served}/index.html")
+    page.wait_for_selector("html[data-ready]")
+    # Three choices: a Saturday view for a 4-year-old in Linden-Limmer.
+    page.select_option("select[name=alter]", "4")
+    page.select_option("select[name=bezirk]", "linden-limmer")
+    page.select_option("select[name=zeit]", "wochenende")
+    assert page.url.endswith("?alter=4&bezirk=linden-limmer&zeit=wochenende")
+    uids = page.eval_on_selector_all("#list [data-uid]", "els => els.map(e => e.dataset.uid)")
+    assert not page.locator("#list button.more").count()
+    want = expected(demo_out, "alter=4&bezirk=linden-limmer&zeit=wochenende")
+    assert sorted(uids) == sorted(want)
+    # The builder follows the filter (age 4: the group 3-5) to the district × group feed.
+    assert page.input_value("#abo-alter") == "3-5"
+    host = served.split("://", 1)[1]
+    assert page.get_attribute("#abo-webcal", "href") == (
+        f"webcal://{host}/bezirk/linden-limmer/3-5.ics"
+    )
+    google = page.get_attribute("#abo-google", "href")
+    assert google.startswith("https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2F")
+    assert (demo_out / "bezirk" / "linden-limmer" / "3-5.ics").is_file()
+
+
+def test_accessible_pages_and_screenshots(page: Any, served: str, demo_out: Path) -> None:
+    if not AXE.is_file():
+        pytest.skip("axe-core is not installed (make js)")
+    OUTPUT.mkdir(exist_ok=True)
+    index = json.loads((demo_out / "site" / "index.json").read_text())
+    key = index["events"][0]["k"]
+    views = {
+        "index": "index.html",
+        "filtered": "index.html?alter=4&bezirk=linden-limmer",
+        "event": f"termine/{key}.html",
+        "arabic": "ar/index.html",
+    }
+    tabs = {}
+    for name, path in views.items():
+        tab = page if not tabs else page.context.new_page()
+        tab.clock.set_fixed_time(CLOCK)
+        tab.goto(f"{served}/{path}")
+        if "index.html" in path:
+            tab.wait_for_selector("html[data-ready]")
+        for width in (390, 1280):
+            tab.set_viewport_size({"width": width, "height": 900})
+            tab.screenshot(path=str(OUTPUT / f"site-{name}-{width}.png"))
+        start_axe(tab)
+        tabs[name] = tab
+    assert tabs["arabic"].get_attribute("html", "dir") == "rtl"
+    found = {name: serious_violations(tab) for name, tab in tabs.items()}
+    assert found == {name: [] for name in views}
+
+
+def test_one_event_calendar_file(demo_out: Path) -> None:
+    index = json.loads((demo_out / "site" / "index.json").read_text())
+    first = index["events"][0]
+    data = (demo_out / "termine" / f"{first['k']}.ics").read_bytes()
+    calendar = icalendar.Calendar.from_ical(data)
+    vevents = calendar.walk("VEVENT")
+    assert len(vevents) == 1 and str(vevents[0]["UID"]) == first["u"]
