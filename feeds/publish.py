@@ -11,8 +11,10 @@ Contract:
   that text is reused by every feed that holds the event: the feed matrix costs joins, not
   serializations.
 - ``write_staged(out_dir, files, report)``: the one way files are written. Each (path, bytes)
-  is staged beside its target as it comes (temporary file, fsync) and only when its bytes
-  change, so a run with no changes rewrites nothing; all are renamed into place at the end.
+  is staged beside its target as it comes (temporary file) and only when its bytes
+  change, so a run with no changes rewrites nothing; all are flushed to disk together (one
+  ``os.sync``: a per-file fsync costs ~5 ms, 200 s for the site's 40,000 event files) and
+  then renamed into place.
   Memory holds one feed at a time; a failure while the files are produced leaves every
   previous file in place, a failed rename (disk full) leaves each file old or new, never
   partial, and no temporary file stays behind. ``write_files`` does it for a dict of files.
@@ -336,8 +338,6 @@ class Staging:
                     Path(tmp).unlink()
                     self.report.unchanged += 1
                     return
-                handle.flush()
-                os.fsync(handle.fileno())
             os.chmod(tmp, 0o644)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -345,6 +345,8 @@ class Staging:
         self.staged.append((Path(tmp), target, name))
 
     def commit(self) -> None:
+        if self.staged:
+            os.sync()  # every staged file's bytes on disk before any rename
         try:
             for tmp, target, name in self.staged:
                 os.replace(tmp, target)

@@ -230,3 +230,25 @@ def test_health_page_failed_first_with_sparkline() -> None:
     html = site()["health.html"].decode()
     assert html.index("b-bad") < html.index("a-ok")
     assert "HTTP 503" in html and "<polyline" in html and Health.FAILED.value in html
+
+
+def test_every_interface_string_is_in_every_catalogue() -> None:
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    from core.paths import data_file
+    from feeds.site.pages import DAY_LABELS, SCRIPT_TEXTS
+
+    templates = data_file("site", "templates")
+    found = extract_from_dir(
+        str(templates),
+        method_map=[("**.html", "jinja2")],
+        options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+    )
+    wanted = {m if isinstance(m, str) else m[0] for _, _, m, _, _ in found}
+    wanted |= {*SCRIPT_TEXTS, *DAY_LABELS.values()}
+    for lang in ("en", "tr", "ar", "uk"):
+        with data_file("site", "locale", lang, "LC_MESSAGES", "site.po").open("rb") as handle:
+            catalog = read_po(handle)
+        missing = sorted(m for m in wanted if not (catalog.get(m) and catalog.get(m).string))
+        assert missing == [], (lang, missing)

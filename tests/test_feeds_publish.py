@@ -15,7 +15,8 @@ from core.model import AgeGroup, District, Event, Tags, Topic
 from feeds import ics, jsonfeed, jsonld, publish
 from tests.feed_samples import HOSTILE, NOW, event, sample_events
 
-FEED_COUNT = 3 + len(District) + len(AgeGroup) + len(Topic)
+# alle, familie, kostenlos, the facets' feeds and district × age group (the site's builder).
+FEED_COUNT = 3 + len(District) + len(AgeGroup) + len(Topic) + len(District) * len(AgeGroup)
 
 
 def snapshot(out: Path) -> dict[str, tuple[int, bytes]]:
@@ -73,7 +74,8 @@ def counting(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[in
 def test_one_serialization_per_event_however_many_feeds(
     monkeypatch: pytest.MonkeyPatch, copies: int
 ) -> None:
-    # Every event is family, free, with a district, an age group and a topic: 6 feeds each.
+    # Every event is family, free, with a district, an age group and a topic: 7 feeds each
+    # (alle, familie, kostenlos, its district, its group, its topic, district × group).
     events = [
         event(
             n + 20 * c,
@@ -97,7 +99,7 @@ def test_one_serialization_per_event_however_many_feeds(
     # Each family event sits in alle, familie and more; still one serialization per format.
     assert shown == len(events)
     assert len(vevents) == len(items) == len(dumps) == len(ld) == shown
-    assert sum(rendered.report.feeds.values()) == 6 * shown
+    assert sum(rendered.report.feeds.values()) == 7 * shown
 
 
 def test_second_publish_rewrites_nothing(tmp_path: Path) -> None:

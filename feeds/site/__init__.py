@@ -7,7 +7,8 @@ catalogues and static files; the caller writes them with ``feeds.publish.write_s
 - ``index.html`` (German) and ``<lang>/index.html`` (``feeds.site.i18n.LANGUAGES``);
 - ``site/index.json``: ``{"declaration": feeds.filters.site_declaration(), "events": [...]}``
   — the family events of the window (``feeds.site.entries.index_entry``), which the page's
-  script filters by the declaration; ``site/famcal.js`` and ``site/site.css`` as bundled;
+  script filters by the declaration; ``site/words.json``: their search words, in the same
+  order, loaded by the script only for a search; ``site/famcal.js``, ``site/site.css``;
 - ``bezirk/<district>.html`` and ``alter/<group>.html``: the events of one facet value at
   ``now`` (the pages the index links to for visitors without JavaScript);
 - ``termine/<key>.html`` and ``termine/<key>.ics`` (one VEVENT, the feeds' bytes from
@@ -19,21 +20,22 @@ event, its series or the templates.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from core.model import Event
+from core.parallel import map_chunks
 from core.paths import data_file
 from feeds import ics
 from feeds.filters import BY_PARAM, end_instant, site_declaration
 from feeds.jsonfeed import event_object
 from feeds.labels import labels
 from feeds.publish import PublishReport, feed_specs, window_events
-from feeds.site.entries import card, event_key, index_entry, series_key
+from feeds.site.entries import card, event_key, index_entry, search_words, series_key
 from feeds.site.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
 from feeds.site.pages import DirectoryFeed, event_page, health_page, index_page, list_page
 
@@ -42,6 +44,9 @@ STATIC = ("famcal.js", "site.css")
 # Cards in the page itself (the script shows the rest from the index): a first screen and
 # some more for a visitor without JavaScript, who has the district and age pages for all.
 STATIC_CARDS = 40
+# A district's or age group's page lists its next events up to this many (the feeds hold all).
+LIST_CARDS = 300
+BATCH = 8000  # event pages rendered together (over every core, core.parallel)
 # Facets with a page per value, linked from the index for visitors without JavaScript.
 LIST_PAGES = ("bezirk", "alter")
 
@@ -66,11 +71,19 @@ def _directory(
     return list(groups.items())
 
 
-def index_document(family: Sequence[Event]) -> bytes:
-    document = {"declaration": site_declaration(), "events": [index_entry(e) for e in family]}
-    return (
-        json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
-    ).encode()
+def index_document(family: Sequence[Event], objects: Sequence[Mapping[str, Any]]) -> bytes:
+    entries = [index_entry(e, obj) for e, obj in zip(family, objects, strict=True)]
+    return _compact({"declaration": site_declaration(), "events": entries})
+
+
+def words_document(objects: Sequence[Mapping[str, Any]]) -> bytes:
+    """The search words of each event of ``index.json``, in its order."""
+    return _compact({"words": [search_words(obj) for obj in objects]})
+
+
+def _compact(document: Mapping[str, Any]) -> bytes:
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (text + "\n").encode()
 
 
 def site_files(
@@ -85,14 +98,16 @@ def site_files(
     family = [e for e in window_events(events, now) if e.tags and e.tags.family]
     for name in STATIC:
         yield f"site/{name}", data_file("site", "static", name).read_bytes()
-    yield "site/index.json", index_document(family)
-    upcoming = [e for e in family if end_instant(event_object(e)) > now]
-    cards = [card(e) for e in upcoming]
+    objects = [event_object(e) for e in family]
+    yield "site/index.json", index_document(family, objects)
+    yield "site/words.json", words_document(objects)
+    upcoming = [e for e, obj in zip(family, objects, strict=True) if end_instant(obj) > now]
+    views = [e.tags.to_dict() if e.tags else {} for e in upcoming]
     for lang in LANGUAGES:
         html = index_page(
             lang.code,
-            cards[:STATIC_CARDS],
-            more=len(cards) > STATIC_CARDS,
+            [card(e) for e in upcoming[:STATIC_CARDS]],
+            more=len(upcoming) > STATIC_CARDS,
             directory=_directory(report, lang.code),
             base_url=base_url,
         )
@@ -103,26 +118,42 @@ def site_files(
         assert facet.feeds is not None
         for value in facet.values:
             chosen = frozenset((value,))
-            members = [c for c, e in zip(cards, upcoming, strict=True)
-                       if facet.accepts(e.tags.to_dict() if e.tags else {}, chosen)]  # fmt: skip
+            members = [e for e, v in zip(upcoming, views, strict=True) if facet.accepts(v, chosen)]
             heading = labels()[facet.labels][value]
             feed = f"{facet.feeds.folder}/{value}"
-            yield f"{feed}.html", list_page(heading, feed, members).encode()
+            cards = [card(e) for e in members[:LIST_CARDS]]
+            listing = list_page(heading, feed, cards, more=len(members) > LIST_CARDS)
+            yield f"{feed}.html", listing.encode()
     series: dict[str, list[Event]] = defaultdict(list)
     for e in family:
         series[series_key(e)].append(e)
     names = {sid: str(s.get("name") or sid) for sid, s in health.get("sources", {}).items()}
-    for e in family:
-        key = event_key(e.uid)
-        page = event_page(e, series=series[series_key(e)], source_names=names)
-        yield f"termine/{key}.html", page.encode()
-        vevent = (vevents or {}).get(e.uid) or ics.vevent(e)
-        head, end = _one_event_frame()
-        yield f"termine/{key}.ics", head + vevent + end
+    _one_event_frame()  # made before the workers fork
+    render = functools.partial(_event_files, series=series, names=names, vevents=vevents or {})
+    # In batches over every core: memory holds one batch of pages, not 20,000.
+    for begin in range(0, len(family), BATCH):
+        batch = family[begin : begin + BATCH]
+        for e, (page, calendar) in zip(batch, map_chunks(render, batch), strict=True):
+            key = event_key(e.uid)
+            yield f"termine/{key}.html", page
+            yield f"termine/{key}.ics", calendar
     yield "health.html", health_html(health)
 
 
-@cache
+def _event_files(
+    event: Event,
+    *,
+    series: Mapping[str, Sequence[Event]],
+    names: Mapping[str, str],
+    vevents: Mapping[str, bytes],
+) -> tuple[bytes, bytes]:
+    """An event's page and its one-event calendar file."""
+    page = event_page(event, series=series[series_key(event)], source_names=names)
+    head, end = _one_event_frame()
+    return page.encode(), head + (vevents.get(event.uid) or ics.vevent(event)) + end
+
+
+@functools.cache
 def _one_event_frame() -> tuple[bytes, bytes]:
     """The VCALENDAR around a one-event file, made once: the same for every event (making
     it costs milliseconds, which 20,000 event files would multiply)."""

@@ -3,14 +3,16 @@
 Contract (no I/O):
 - ``event_key(uid)``: the event page's file name stem — the first 16 hex digits of the UID's
   SHA-256: derived from the UID alone, the same on every run, safe as a file name.
-- ``index_entry(event)``: the compact object of ``site/index.json`` — the fields the filters
+- ``index_entry(event, obj)``: the compact object of ``site/index.json`` — the fields the filters
   of ``feeds.filters`` read, under the names the declaration gives them (``district``,
   ``age_groups``, ``age_min``, ``age_max``, ``topics``, ``free``, ``aktivpass``; falsy values
   left out), and short keys for the rest: ``u`` UID, ``k`` key, ``t`` title, ``s``/``e``
   start/end ISO, ``a`` all-day, ``d0``/``d1`` first and last local date, ``z`` the end instant
   (epoch seconds, ``feeds.filters.end_instant``), ``p`` place, ``x`` status when not
-  scheduled, ``w`` the folded search words (``feeds.filters.search_text``, each distinct word
-  once: a ``q`` word, which holds no space, is in that text exactly when it is in the full one).
+  scheduled. ``search_words(obj)``: the folded text ``q`` searches
+  (``feeds.filters.search_text``), each distinct word once — a ``q`` word, which holds no
+  space, is in that text exactly when it is in the full one; published apart
+  (``site/words.json``), since only a search needs it.
 - ``card(event)``: the German facts of a card for the templates.
 - ``series_key(event)``: events of one series share it (the first source and its record id
   up to the occurrence suffix ``#…``).
@@ -19,13 +21,13 @@ Contract (no I/O):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from core.model import BERLIN, Event, Status
 from feeds.filters import FACETS, end_instant, local_dates, search_text
-from feeds.jsonfeed import event_object
 from feeds.labels import labels
 
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
@@ -48,8 +50,8 @@ def series_key(event: Event) -> str:
     return f"{first.id}\x1f{first.record_id.split('#', 1)[0]}"
 
 
-def index_entry(event: Event) -> dict[str, Any]:
-    obj = event_object(event)
+def index_entry(event: Event, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """``obj``: the event's ``feeds.jsonfeed.event_object`` (made once by the caller)."""
     first, last = local_dates(obj)
     entry: dict[str, Any] = {
         "u": event.uid,
@@ -72,8 +74,11 @@ def index_entry(event: Event) -> dict[str, Any]:
         value = obj.get(name)
         if value or (value == 0 and name in _FILTER_FIELDS):
             entry[name] = value
-    entry["w"] = " ".join(dict.fromkeys(search_text(obj).split()))
     return entry
+
+
+def search_words(obj: Mapping[str, Any]) -> str:
+    return " ".join(dict.fromkeys(search_text(obj).split()))
 
 
 def german_day(day: date) -> str:

@@ -123,7 +123,7 @@ def index_page(
     )
 
 
-def list_page(heading: str, feed: str, cards: Sequence[Card]) -> str:
+def list_page(heading: str, feed: str, cards: Sequence[Card], *, more: bool = False) -> str:
     return environment().get_template("list.html").render(
         lang=SOURCE_LANGUAGE,
         rtl=False,
@@ -131,6 +131,7 @@ def list_page(heading: str, feed: str, cards: Sequence[Card]) -> str:
         home="../index.html",
         heading=heading,
         feed=feed,
+        more=more,
         groups=day_groups(cards, SOURCE_LANGUAGE),
     )
 

@@ -99,7 +99,7 @@
       if (!spans.some(function (s) { return ev.d0 <= s[1] && ev.d1 >= s[0]; })) return false;
     }
     for (var j = 0; j < q.words.length; j++) {
-      if (ev.w.indexOf(q.words[j]) < 0) return false;
+      if (ev.w.indexOf(q.words[j]) < 0) return false;  // ev.w from site/words.json
     }
     return ev.z > now / 1000;  // the site shows what has not ended by the visitor's clock
   }
@@ -222,16 +222,25 @@
   followFilter(params);
 
   fetch(root + "site/index.json").then(function (r) { return r.json(); }).then(function (index) {
-    var decl = index.declaration;
+    var decl = index.declaration, words = null;
     function apply(params) {
       var now = Date.now(), today = berlinDate(new Date(now)), q = readQuery(params, decl);
-      var found = index.events.filter(function (ev) { return accepts(q, ev, decl, now, today); });
-      found.sort(function (a, b) {
+      if (q.words.length && !words) {  // a search: its words first, once
+        words = fetch(root + "site/words.json").then(function (r) { return r.json(); }).then(function (w) {
+          w.words.forEach(function (text, i) { index.events[i].w = text; });
+        });
+      }
+      if (q.words.length) words.then(function () { show(found(q, now, today), today, PAGE); ready(); });
+      else { show(found(q, now, today), today, PAGE); ready(); }
+    }
+    function ready() { doc.setAttribute("data-ready", "1"); }
+    function found(q, now, today) {
+      var hits = index.events.filter(function (ev) { return accepts(q, ev, decl, now, today); });
+      hits.sort(function (a, b) {
         var da = a.d0 < today ? today : a.d0, db = b.d0 < today ? today : b.d0;
         return da < db ? -1 : da > db ? 1 : 0;  // stable: feed order within a day
       });
-      show(found, today, PAGE);
-      doc.setAttribute("data-ready", "1");
+      return hits;
     }
     function update() {
       var p = formParams(), text = p.toString();
