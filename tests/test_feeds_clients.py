@@ -33,7 +33,8 @@ EVIDENCE = re.compile(r"«|»|\(\+\d|\(-\d|keyword|→|Warum hier|age_groups")
 
 
 def feeds(out: Path) -> list[Path]:
-    return sorted(out.rglob("*.ics"))
+    """The feeds: every .ics but the site's one-event files (``termine/``)."""
+    return sorted(p for p in out.rglob("*.ics") if p.relative_to(out).parts[0] != "termine")
 
 
 def items(path: Path) -> dict[str, dict[str, Any]]:
