@@ -223,7 +223,10 @@ def test_merge_across_sources_and_unchanged_run(tmp_path: Path, site: LocalSite)
     before = snapshot(s.out)
     s.run()
     after = snapshot(s.out)
-    assert [name for name in before if before[name] != after[name]] == ["health.json"]
+    assert [name for name in before if before[name] != after[name]] == [
+        "health.html",
+        "health.json",
+    ]
     assert s.sql("select count(*) from merge_log") == [(len(decisions),)]
 
     # The partner writes "Abgesagt" into its title: still the same event (the prefix says
@@ -306,7 +309,10 @@ def test_uids_survive_joins_merges_and_splits(tmp_path: Path, site: LocalSite) -
     before = snapshot(s.out)
     s.run()
     after = snapshot(s.out)
-    assert [name for name in before if before[name] != after[name]] == ["health.json"]
+    assert [name for name in before if before[name] != after[name]] == [
+        "health.html",
+        "health.json",
+    ]
 
     # Stadt retitles back: the group splits, each part scheduled under its old UID.
     s.serve(stadt=[HOTZENPLOTZ, singen_stadt])

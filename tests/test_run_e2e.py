@@ -107,7 +107,7 @@ def test_second_run_rewrites_nothing_and_keeps_uids(tmp_path: Path, site: LocalS
     assert run(tmp_path, sources)[0] == 0
     after = snapshot(tmp_path / "out")
     changed = [name for name in before if before[name] != after[name]]
-    assert changed == ["health.json"]  # the report of the run itself
+    assert changed == ["health.html", "health.json"]  # the report of the run itself
 
     # A retitled event keeps its UID and gets SEQUENCE + 1.
     body = (

@@ -9,13 +9,13 @@ Contract (no I/O):
   left out), and short keys for the rest: ``u`` UID, ``k`` key, ``t`` title, ``s``/``e``
   start/end ISO, ``a`` all-day, ``d0``/``d1`` first and last local date, ``z`` the end instant
   (epoch seconds, ``feeds.filters.end_instant``), ``p`` place, ``x`` status when not
-  scheduled. ``search_words(obj)``: the folded text ``q`` searches
+  scheduled, ``b`` booked out. ``search_words(obj)``: the folded text ``q`` searches
   (``feeds.filters.search_text``), each distinct word once — a ``q`` word, which holds no
   space, is in that text exactly when it is in the full one; published apart
   (``site/words.json``), since only a search needs it.
 - ``card(event)``: the German facts of a card for the templates.
-- ``series_key(event)``: events of one series share it (the first source and its record id
-  up to the occurrence suffix ``#…``).
+- ``series_key(event)``: events of one series share it (the ``series`` tag where the tagger
+  gave one, else the first source and its record id up to the occurrence suffix ``#…``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def event_key(uid: str) -> str:
 
 
 def series_key(event: Event) -> str:
+    if event.tags and event.tags.series:
+        return f"series\x1f{event.tags.series}"
     if not event.sources:
         return event.uid
     first = event.sources[0]
@@ -70,6 +72,8 @@ def index_entry(event: Event, obj: Mapping[str, Any]) -> dict[str, Any]:
         entry["p"] = place
     if event.status is not Status.SCHEDULED:
         entry["x"] = event.status.value
+    if event.tags and event.tags.booked_out:
+        entry["b"] = 1
     for name in (*(f.field for f in FACETS), *_FILTER_FIELDS):
         value = obj.get(name)
         if value or (value == 0 and name in _FILTER_FIELDS):
@@ -129,6 +133,8 @@ class Card:
     free: bool
     aktivpass: bool
     status: str  # "" when scheduled, else the status slug
+    booked_out: bool
+    registration: str  # "", "required" or "not_required"
 
 
 def card(event: Event) -> Card:
@@ -148,4 +154,6 @@ def card(event: Event) -> Card:
         free=bool(tags and tags.free),
         aktivpass=bool(tags and tags.aktivpass),
         status="" if event.status is Status.SCHEDULED else event.status.value,
+        booked_out=bool(tags and tags.booked_out),
+        registration=tags.registration.value if tags and tags.registration else "",
     )

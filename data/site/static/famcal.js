@@ -39,6 +39,7 @@
     return [weekday >= 5 ? today : addDays(sunday, -1), sunday];  // wochenende
   }
   function servesAge(age, ev, decl) {  // core.ages.serves_age
+    if (ev.b) tags.appendChild(el("span", "tag cx", T["ausgebucht"]));
     var lo = ev.age_min, hi = ev.age_max;
     if (lo != null || hi != null) {
       var low = lo == null ? 0 : lo;
@@ -137,6 +138,7 @@
     if (place) li.appendChild(el("span", "pl", place));
     var tags = el("span", "tags");
     if (ev.x) tags.appendChild(el("span", "tag cx", T[ev.x === "cancelled" ? "abgesagt" : "verschoben"]));
+    if (ev.b) tags.appendChild(el("span", "tag cx", T["ausgebucht"]));
     var lo = ev.age_min, hi = ev.age_max, ages = "";
     if (lo != null && hi != null) ages = fmt(T["%(lo)s bis %(hi)s Jahre"], {lo: lo, hi: hi});
     else if (lo != null) ages = fmt(T["ab %(lo)s Jahren"], {lo: lo});
