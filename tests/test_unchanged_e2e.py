@@ -68,7 +68,7 @@ def files(root: Path) -> dict[str, tuple[int, bytes]]:
     return {
         str(p.relative_to(out)): (p.stat().st_mtime_ns, p.read_bytes())
         for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name != "health.json"
+        if p.is_file() and p.name not in ("health.json", "health.html")  # the run's report
     }
 
 
