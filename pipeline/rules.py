@@ -15,16 +15,16 @@ per text finds every key it holds (``keys_in``, cached per text); a ``KeyedTuple
 ``RuleList`` that ``parse_rules`` returns) maps them to its items, in their order.
 ``prefilter(pattern)`` does the same for a single regex in code (the age patterns): the
 literals it requires and a fast gate (``pipeline.text.fast_gate``) a text must hold first.
-Inside ``reference_matching()`` there are no keys and no gates: every rule is tried in order,
-as before; the tests compare the two.
+The tests compare this with trying every rule in order without keys or gates
+(``tests/rules_reference.py``, which swaps the matching methods for the plain ones; production
+code has no such switch).
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -163,16 +163,12 @@ class KeyedTuple(tuple[K, ...]):
 
     def none_in(self, text: str) -> bool:
         """True if no item can match ``text`` nor any text made from it by ``blank``."""
-        return not _reference and self._blank_safe and self._keys.isdisjoint(keys_in(text))
+        return self._blank_safe and self._keys.isdisjoint(keys_in(text))
 
     def candidates_in(self, text: str) -> Sequence[K]:
         """The items that may match ``text``, in order: those whose keys it holds (and the
         keyless) and whose gate, if any, matches it.
-
-        Inside ``reference_matching``: every item whose needle ``text`` holds, as before keys.
         """
-        if _reference:
-            return [item for item in self if not item.needle or item.needle in text]
         # Inlined and in one frame: this runs some 50 times per event.
         hits = self._keys.intersection(keys_in(text))
         if not hits:
@@ -196,21 +192,6 @@ class RuleList(KeyedTuple[Rule]):
     """Rules in data order, indexed by their prefilter keys (what ``parse_rules`` returns)."""
 
 
-_reference = False
-
-
-@contextmanager
-def reference_matching() -> Iterator[None]:
-    """Within: every rule is tried in data order, as before prefilter keys: its regex runs on
-    every text that holds its needle (the data's own test). No keys, no gates."""
-    global _reference
-    before, _reference = _reference, True
-    try:
-        yield
-    finally:
-        _reference = before
-
-
 def candidates(rules_: Sequence[Rule], text: str) -> Sequence[Rule]:
     """The rules of ``rules_`` worth trying on ``text``, in order."""
     if isinstance(rules_, RuleList):
@@ -228,8 +209,6 @@ class Prefilter:
 
     def admits(self, text: str, keys: Collection[str] | None = None) -> bool:
         """``keys``: those of ``text`` where the caller has them (``keys_in``)."""
-        if _reference:
-            return True
         if self.musts or self.anys:
             if keys is None:
                 keys = keys_in(text)

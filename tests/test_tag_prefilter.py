@@ -33,7 +33,6 @@ from pipeline.rules import (
     RuleList,
     keys_in,
     prefilter,
-    reference_matching,
     rules,
 )
 from pipeline.tag import tag_record
@@ -44,6 +43,7 @@ from pipeline.text import (
     required_clauses,
     required_literals,
 )
+from tests.rules_reference import reference_matching
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
