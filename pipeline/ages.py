@@ -147,12 +147,16 @@ def _under(m: re.Match[str], _: str) -> tuple[int | None, int | None] | None:
 
 # A singular article before "15-jährige" names one person ("die 15-jährige Antonia liest",
 # "zur 80-jährigen Seniorin"), a performer or a character, not the audience ("für 4-Jährige").
-_ONE_PERSON = re.compile(r"\b(?:(?:der|die|ein|eine)\s+$)|\b(?:dem|des|zur|zum|vom|einer|eines|einem)\s+$")
+_ONE_PERSON = re.compile(
+    r"\b(?:(?:der|die|ein|eine)\s+$)|\b(?:dem|des|zur|zum|vom|einer|eines|einem)\s+$"
+)
 
 
 def _exact(m: re.Match[str], text: str) -> tuple[int | None, int | None] | None:
     before = _ONE_PERSON.search(text[max(0, m.start() - 8) : m.start()])
-    if before and (not m.group(0).endswith("n") or not before.group(0).startswith(("der", "die", "ein"))):
+    if before and (
+        not m.group(0).endswith("n") or not before.group(0).startswith(("der", "die", "ein"))
+    ):
         return None
     value = int(m.group(1))
     return value, value
