@@ -337,18 +337,20 @@ def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
     if city:
         folded = _place(city)
         hit = _first(g.stadtteile, folded, weak_ok=False)
-        town = max(
-            (
-                t
-                for p in (folded, *(fold_place(p) for p in re.split(r"[-/,]", city)))
-                if (t := _first(g.towns, p))
-            ),
-            key=lambda t: len(t[1]),
-            default=None,
-        )
-        # "Garbsen-Schloß Ricklingen": a longer town name beats the Stadtteil inside it
-        # ("Isernhagen-Süd" stays the Stadtteil: it is longer than the town "Isernhagen").
-        if hit and not (town and len(town[1]) > len(hit[1])):
+        town_hit: tuple[_Name, str] | None = None
+        if hit:
+            town_hit = max(
+                (
+                    t
+                    for p in (folded, *(fold_place(p) for p in re.split(r"[-/,]", city)))
+                    if (t := _first(g.towns, p))
+                ),
+                key=lambda t: len(t[1]),
+                default=None,
+            )
+            # "Garbsen-Schloß Ricklingen": a longer town name beats the Stadtteil inside it
+            # ("Isernhagen-Süd" stays the Stadtteil: it is longer than the town "Isernhagen").
+        if hit and not (town_hit and len(town_hit[1]) > len(hit[1])):
             return Municipality.HANNOVER, f"municipality: Stadtteil «{city}» as town"
         # "Garbsen-Berenbostel": try the whole name, then each part.
         code = location.postal_code.strip()
