@@ -311,7 +311,10 @@ def _districts_named(names: _Names, text: str) -> set[District | None]:
     """The districts of every (non-overlapping, longest first) name in ``text``."""
     taken: list[tuple[int, int]] = []
     districts: set[District | None] = set()
-    for name in names.candidates_in(text):
+    found = names.candidates_in(text)
+    if len(found) < 2:  # most locations: one name or none, nothing to compare
+        return districts
+    for name in found:
         for m in name.pattern.finditer(text):
             if not any(m.start() < b and a < m.end() for a, b in taken):
                 taken.append(m.span())
