@@ -53,6 +53,8 @@ _WORDS = {
     "siebzehn": 17,
     "achtzehn": 18,
 }
+# "im ersten Lebensjahr" = age 0 (taxonomy.md: ages in whole years).
+_ORDINALS = {"erste": 0, "zweite": 1, "dritte": 2}
 _WORD = r"(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")"
 _NUM = r"(\d{1,2}|" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")"
 _DIGIT = r"(\d{1,2})"
@@ -125,6 +127,10 @@ def _from(m: re.Match[str], _: str) -> tuple[int | None, int | None]:
     return _years(_num(m.group(1)), m.group(2)), None
 
 
+def _from_word(m: re.Match[str], _: str) -> tuple[int | None, int | None]:
+    return _num(m.group(1)), None
+
+
 def _from_plain(m: re.Match[str], _: str) -> tuple[int | None, int | None]:
     return int(m.group(1)), None
 
@@ -139,9 +145,26 @@ def _under(m: re.Match[str], _: str) -> tuple[int | None, int | None] | None:
     return (0, value - 1) if value > 0 else None
 
 
-def _exact(m: re.Match[str], _: str) -> tuple[int | None, int | None]:
+# A singular article before "15-jährige" names one person ("die 15-jährige Antonia liest",
+# "zur 80-jährigen Seniorin"), a performer or a character, not the audience ("für 4-Jährige").
+_ONE_PERSON = re.compile(
+    r"\b(?:(?:der|die|ein|eine)\s+$)|\b(?:dem|des|zur|zum|vom|einer|eines|einem)\s+$"
+)
+
+
+def _exact(m: re.Match[str], text: str) -> tuple[int | None, int | None] | None:
+    before = _ONE_PERSON.search(text[max(0, m.start() - 8) : m.start()])
+    if before and (
+        not m.group(0).endswith("n") or not before.group(0).startswith(("der", "die", "ein"))
+    ):
+        return None
     value = int(m.group(1))
     return value, value
+
+
+def _first_years(m: re.Match[str], _: str) -> tuple[int | None, int | None]:
+    year = _ORDINALS[m.group(1)]
+    return year, year
 
 
 def _english_range(m: re.Match[str], _: str) -> tuple[int | None, int | None]:
@@ -191,6 +214,8 @@ _PATTERNS: tuple[tuple[int, re.Pattern[str], _Handler], ...] = (
     (0, re.compile(rf"\b{_DIGIT}\s*yaş\w*\s+ve\s+üzeri"), _english_range),
     (0, re.compile(rf"(?:\bab|\bfrom)\s+(?:dem\s+)?{_DIGIT}\.?\s*{_UNIT}?"), _from),
     (0, re.compile(rf"(?:\bab|\bfrom)\s+(?:dem\s+)?{_WORD}\s*{_UNIT}"), _from),
+    (0, re.compile(rf"\b{_PERSON}\s+ab\s+{_WORD}\b"), _from_word),
+    (0, re.compile(r"\b(erste|zweite|dritte)[nms]?\s+lebensjahr\w*"), _first_years),
     (0, re.compile(rf"ü\s?-?{_DIGIT}(?!\d)"), _from_plain),
     (0, re.compile(rf"(?<![\w+€]){_DIGIT}\s?\+(?![\d+])"), _from_plain),
     (

@@ -307,6 +307,26 @@ def _first(names: _Names, text: str, *, weak_ok: bool = True) -> tuple[_Name, st
     return None
 
 
+def _districts_named(names: _Names, text: str) -> set[District | None]:
+    """The districts of every (non-overlapping, longest first) name in ``text``."""
+    taken: list[tuple[int, int]] = []
+    districts: set[District | None] = set()
+    found = names.candidates_in(text)
+    if len(found) < 2:  # most locations: one name or none, nothing to compare
+        return districts
+    for name in found:
+        for m in name.pattern.finditer(text):
+            if not any(m.start() < b and a < m.end() for a, b in taken):
+                taken.append(m.span())
+                districts.add(name.district)
+    return districts
+
+
+# A location naming several venues ("Christuskirche und weitere Spielorte") spans districts.
+_SEVERAL = re.compile(
+    r"\b(?:und|sowie|&)\s+(?:weitere|andere|mehrere)\b|\b(?:verschiedene|mehrere|diverse)\s+(?:orte|spielorte|standorte|stadtteile)\b"
+)
+
 _CITY_PREFIX = re.compile(r"\bhannover\s*-\s*", re.IGNORECASE)
 
 
@@ -320,7 +340,20 @@ def _town(g: Gazetteer, location: Location) -> tuple[Municipality | None, str]:
     if city:
         folded = _place(city)
         hit = _first(g.stadtteile, folded, weak_ok=False)
+        town_hit: tuple[_Name, str] | None = None
         if hit:
+            town_hit = max(
+                (
+                    t
+                    for p in (folded, *(fold_place(p) for p in re.split(r"[-/,]", city)))
+                    if (t := _first(g.towns, p))
+                ),
+                key=lambda t: len(t[1]),
+                default=None,
+            )
+            # "Garbsen-Schloß Ricklingen": a longer town name beats the Stadtteil inside it
+            # ("Isernhagen-Süd" stays the Stadtteil: it is longer than the town "Isernhagen").
+        if hit and not (town_hit and len(town_hit[1]) > len(hit[1])):
             return Municipality.HANNOVER, f"municipality: Stadtteil «{city}» as town"
         # "Garbsen-Berenbostel": try the whole name, then each part.
         code = location.postal_code.strip()
@@ -384,6 +417,10 @@ def locate(location: Location, title: str = "") -> Place:
                 venue.district, venue.municipality, f"district: coordinates at «{venue.name}»"
             )
     location_text = f"{name_street} , {_place(location.city)}"
+    if _SEVERAL.search(name) or len(_districts_named(g.stadtteile, _place(location.name))) > 1:
+        # "Höfe in List und Oststadt": Stadtteile of two districts, the city only.
+        why = f"district: none, «{location.name}» spans districts"
+        return Place(municipality=Municipality.HANNOVER, reasons=(*reasons, why))
     hit = _first(g.stadtteile, location_text)
     if hit:
         return found(hit[0].district, Municipality.HANNOVER, f"district: Stadtteil «{hit[1]}»")
