@@ -2,7 +2,8 @@
 
 Contract:
 - Values are frozen, keyword-only dataclasses; stages return new values (``dataclasses.replace``).
-- Vocabularies are ``StrEnum``s whose values are the slugs of ``shared/spec/taxonomy.md``.
+- Vocabularies are ``StrEnum``s whose values are the slugs of ``shared/spec/taxonomy.md``;
+  they are declared in ``core.vocab`` and re-exported here.
 - Datetimes are timezone-aware everywhere past the spiders. A ``RawEvent`` keeps the
   time text as the source gave it (ISO 8601, naive, with offset, or a bare date) plus the
   time-zone name to read naive times in; ``pipeline.normalize`` turns it into an ``Event``.
@@ -22,106 +23,17 @@ from functools import cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from core.vocab import AgeGroup as AgeGroup
+from core.vocab import Audience as Audience
+from core.vocab import District as District
+from core.vocab import Health as Health
+from core.vocab import Municipality as Municipality
+from core.vocab import Registration as Registration
+from core.vocab import SourceType as SourceType
+from core.vocab import Status as Status
+from core.vocab import Topic as Topic
+
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-class SourceType(StrEnum):
-    HANNOVER_DE = "hannover_de"
-    ICS = "ics"
-    JSONLD = "jsonld"
-    TRIBE = "tribe"
-    WORDPRESS = "wordpress"
-    HTML = "html"
-
-
-class Status(StrEnum):
-    SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
-    POSTPONED = "postponed"
-
-
-class District(StrEnum):
-    MITTE = "mitte"
-    VAHRENWALD_LIST = "vahrenwald-list"
-    BOTHFELD_VAHRENHEIDE = "bothfeld-vahrenheide"
-    BUCHHOLZ_KLEEFELD = "buchholz-kleefeld"
-    MISBURG_ANDERTEN = "misburg-anderten"
-    KIRCHRODE_BEMERODE_WUELFERODE = "kirchrode-bemerode-wuelferode"
-    SUEDSTADT_BULT = "suedstadt-bult"
-    DOEHREN_WUELFEL = "doehren-wuelfel"
-    RICKLINGEN = "ricklingen"
-    LINDEN_LIMMER = "linden-limmer"
-    AHLEM_BADENSTEDT_DAVENSTEDT = "ahlem-badenstedt-davenstedt"
-    HERRENHAUSEN_STOECKEN = "herrenhausen-stoecken"
-    NORD = "nord"
-
-
-class Municipality(StrEnum):
-    HANNOVER = "hannover"
-    LANGENHAGEN = "langenhagen"
-    GARBSEN = "garbsen"
-    LAATZEN = "laatzen"
-    HEMMINGEN = "hemmingen"
-    RONNENBERG = "ronnenberg"
-    SEELZE = "seelze"
-    BARSINGHAUSEN = "barsinghausen"
-    BURGDORF = "burgdorf"
-    BURGWEDEL = "burgwedel"
-    GEHRDEN = "gehrden"
-    ISERNHAGEN = "isernhagen"
-    LEHRTE = "lehrte"
-    NEUSTADT_AM_RUEBENBERGE = "neustadt-am-ruebenberge"
-    PATTENSEN = "pattensen"
-    SEHNDE = "sehnde"
-    SPRINGE = "springe"
-    UETZE = "uetze"
-    WEDEMARK = "wedemark"
-    WENNIGSEN = "wennigsen"
-    WUNSTORF = "wunstorf"
-
-
-class AgeGroup(StrEnum):
-    BABY = "0-2"
-    KITA = "3-5"
-    GRUNDSCHULE = "6-9"
-    KIDS = "10-13"
-    TEENS = "14-17"
-
-    @property
-    def bounds(self) -> tuple[int, int]:
-        low, high = self.value.split("-")
-        return int(low), int(high)
-
-
-class Topic(StrEnum):
-    SPORT_BEWEGUNG = "sport-bewegung"
-    GESUNDHEIT = "gesundheit"
-    MEDIENKOMPETENZ = "medienkompetenz"
-    BILDUNG = "bildung"
-    KULTUR = "kultur"
-    NATUR = "natur"
-    FERIEN = "ferien"
-    BERATUNG = "beratung"
-    FESTE = "feste"
-
-
-class Audience(StrEnum):
-    ELTERN = "eltern"
-    ALLEINERZIEHENDE = "alleinerziehende"
-    MIGRATION = "migration"
-    INKLUSION = "inklusion"
-    JUGENDLICHE = "jugendliche"
-
-
-class Registration(StrEnum):
-    REQUIRED = "required"
-    NOT_REQUIRED = "not_required"
-
-
-class Health(StrEnum):
-    OK = "ok"
-    DEGRADED = "degraded"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True, kw_only=True)

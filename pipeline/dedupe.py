@@ -31,62 +31,32 @@ identities (or ``new_uid`` for a record never seen). Output:
 No step compares all pairs: events are blocked by local start day and, within a day, only
 events whose starts lie within the tolerance are compared (a sweep over the sorted starts).
 Thresholds and prefixes live in ``data/dedupe.toml``. Pure: no clock, no I/O beyond reading
-that file once.
+that file once. The comparisons of two events (config, title keys and similarity, place
+conflicts) are ``pipeline.dedupe_match``'s; ``DedupeConfig`` and ``title_key`` are
+re-exported here. This module blocks, judges pairs, groups, assigns UIDs and merges.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
-import re
-import tomllib
-import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from functools import cache, lru_cache
-from pathlib import Path
+from datetime import date, datetime
 from typing import Any
 
-from rapidfuzz import fuzz
-
-from core.model import BERLIN, Event, Location, SourceRef, evolve
-from core.paths import data_file
+from core.model import BERLIN, Event, SourceRef, evolve
+from pipeline.dedupe_match import DedupeConfig as DedupeConfig
+from pipeline.dedupe_match import (
+    Title,
+    default_config,
+    place_conflict,
+    place_evidence,
+    title_similarity,
+)
+from pipeline.dedupe_match import title_key as title_key
 
 DEFAULT_PRIORITY = 50
-
-
-@dataclass(frozen=True, kw_only=True)
-class DedupeConfig:
-    start_tolerance: timedelta = timedelta(minutes=15)
-    title_similarity: float = 0.85
-    near_miss_similarity: float = 0.6
-    containment_similarity: float = 0.9
-    containment_min_chars: int = 10
-    venue_similarity: float = 0.6
-    max_distance_km: float = 1.0
-    prefixes: tuple[str, ...] = ()
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> DedupeConfig:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-        return cls(
-            start_tolerance=timedelta(minutes=float(data.get("start_tolerance_minutes", 15))),
-            title_similarity=float(data.get("title_similarity", 0.85)),
-            near_miss_similarity=float(data.get("near_miss_similarity", 0.6)),
-            containment_similarity=float(data.get("containment_similarity", 0.9)),
-            containment_min_chars=int(data.get("containment_min_chars", 10)),
-            venue_similarity=float(data.get("venue_similarity", 0.6)),
-            max_distance_km=float(data.get("max_distance_km", 1.0)),
-            prefixes=tuple(str(p) for p in data.get("prefixes", ())),
-        )
-
-
-@cache
-def default_config() -> DedupeConfig:
-    return DedupeConfig.from_file(data_file("dedupe.toml"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,144 +72,6 @@ def new_uid(source_id: str, record_id: str) -> str:
     return f"{digest}@famcal-hannover"
 
 
-# --- comparing two events ---------------------------------------------------------------------
-
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
-_PARENS = re.compile(r"\([^)]*\)|\[[^]]*\]")
-_NON_WORD = re.compile(r"[\W_]+")
-_SEPARATOR = r"\s*(?::|!|\||–|—|-\s)\s*"
-
-
-@cache
-def _prefix_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not prefixes:
-        return None
-    names = sorted((_fold(p) for p in prefixes), key=len, reverse=True)
-    return re.compile(r"^\s*(?:" + "|".join(re.escape(n) for n in names) + ")" + _SEPARATOR)
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_UMLAUTS)
-    # Remaining accents (é, ñ) compare as their base letter: sources disagree on them.
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _words(text: str) -> str:
-    return " ".join(_NON_WORD.sub(" ", text).split())
-
-
-def title_key(title: str, prefixes: Sequence[str] | None = None) -> str:
-    """Comparable form: 'Kindertheater: Pippi – Langstrumpf!' → 'pippi langstrumpf'."""
-    return _title_key(title, tuple(default_config().prefixes if prefixes is None else prefixes))
-
-
-@lru_cache(maxsize=65536)
-def _title_key(title: str, prefixes: tuple[str, ...]) -> str:
-    # Cached: the occurrences of a series share their title.
-    text = _fold(title)
-    pattern = _prefix_pattern(prefixes)
-    if pattern is not None:
-        # Repeatedly: "Abgesagt: Kindertheater: Pippi".
-        while True:
-            stripped = pattern.sub("", text, count=1)
-            if stripped == text or not _words(stripped):
-                break
-            text = stripped
-    return _words(text)
-
-
-def _ratio(a: str, b: str, floor: float = 0.0) -> float:
-    """Normalized Indel similarity 2·LCS/(len a + len b) (difflib's ratio, computed by
-    rapidfuzz in C++: on 100,000 events difflib spent most of dedupe's time here); 0 when
-    below ``floor``."""
-    if a == b:
-        return 1.0
-    if not a or not b:
-        return 0.0
-    return float(fuzz.ratio(a, b, score_cutoff=floor * 100)) / 100
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Title:
-    key: str
-    bare: str  # without bracketed text: "(ab 6 Jahren)"
-    tokens: frozenset[str]
-
-    @classmethod
-    def of(cls, title: str, config: DedupeConfig) -> _Title:
-        key = title_key(title, config.prefixes)
-        bare = title_key(_PARENS.sub(" ", title), config.prefixes) or key
-        return cls(key=key, bare=bare, tokens=frozenset(key.split()))
-
-
-def title_similarity(a: _Title, b: _Title, config: DedupeConfig, floor: float = 0.0) -> float:
-    """0..1; a value below ``floor`` may be reported as 0 (cheap, and enough to say "no")."""
-    if a.key == b.key or a.bare == b.bare:
-        return 1.0
-    score = 0.0
-    short, long = sorted((a, b), key=lambda t: len(t.key))
-    if len(short.key) >= config.containment_min_chars and short.tokens <= long.tokens:
-        score = config.containment_similarity
-    floor = max(floor, score)
-    for x, y in ((a.key, b.key), (a.bare, b.bare)):
-        score = max(score, _ratio(x, y, floor))
-    return score
-
-
-@lru_cache(maxsize=65536)
-def _place_key(text: str) -> str:
-    # Venue names and streets repeat from event to event: fold each once.
-    return _words(_fold(text))
-
-
-def _venue_similar(a: str, b: str, config: DedupeConfig) -> bool:
-    ka, kb = _place_key(a), _place_key(b)
-    if not ka or not kb:
-        return True
-    if ka in kb or kb in ka:
-        return True
-    return _ratio(ka, kb) >= config.venue_similarity
-
-
-def _distance_km(a: Location, b: Location) -> float | None:
-    if None in (a.lat, a.lon, b.lat, b.lon):
-        return None
-    assert a.lat is not None and a.lon is not None and b.lat is not None and b.lon is not None
-    lat = math.radians((a.lat + b.lat) / 2)
-    dx = math.radians(b.lon - a.lon) * math.cos(lat)
-    dy = math.radians(b.lat - a.lat)
-    return 6371.0 * math.hypot(dx, dy)
-
-
-def place_conflict(a: Location, b: Location, config: DedupeConfig) -> str | None:
-    """Why two places cannot be the same one, or None when they are compatible.
-
-    Missing information never conflicts: a source that names no place may still describe
-    the same event. Same street (with number) settles it; otherwise venue names must agree.
-    """
-    if a.postal_code and b.postal_code and a.postal_code != b.postal_code:
-        return f"postal codes differ ({a.postal_code} ≠ {b.postal_code})"
-    distance = _distance_km(a, b)
-    if distance is not None and distance > config.max_distance_km:
-        return f"places {distance:.1f} km apart"
-    if a.street and b.street and _place_key(a.street) == _place_key(b.street):
-        return None
-    if a.name and b.name and not _venue_similar(a.name, b.name, config):
-        return f"venues differ ({a.name!r} ≠ {b.name!r})"
-    return None
-
-
-def _place_evidence(a: Location, b: Location) -> str:
-    if a.postal_code and a.postal_code == b.postal_code:
-        return f"same postal code {a.postal_code}"
-    if a.name and b.name:
-        return "similar venue"
-    if a.is_empty() or b.is_empty():
-        return "place missing on one side"
-    return "no conflicting place"
-
-
 # --- grouping ---------------------------------------------------------------------------------
 
 
@@ -250,7 +82,7 @@ class _Item:
     source: str
     record: str
     instant: datetime | None  # None for all-day events
-    title: _Title
+    title: Title
     rank: tuple[bool, int, int, str, str]
 
 
@@ -346,7 +178,7 @@ def _judge(a: _Item, b: _Item, gap: int, config: DedupeConfig) -> _Verdict:
         merge=True,
         similarity=similarity,
         reason=f"{minutes}, title {similarity:.2f} ({a.title.key!r} ~ {b.title.key!r}), "
-        f"{_place_evidence(a.event.location, b.event.location)}",
+        f"{place_evidence(a.event.location, b.event.location)}",
         log=False,
     )
 
@@ -376,7 +208,7 @@ def dedupe(
                 source=ref.id,
                 record=ref.record_id,
                 instant=event.start if isinstance(event.start, datetime) else None,
-                title=_Title.of(event.title, config),
+                title=Title.of(event.title, config),
                 rank=(
                     (ref.id, ref.record_id) in stale,
                     -priority.get(ref.id, DEFAULT_PRIORITY),

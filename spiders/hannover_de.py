@@ -8,7 +8,8 @@ Contract:
   ``RawEvent``: ``record_id`` ``<data-location-id>#<YYYY-MM-DD>`` (``T<HH:MM>`` added when a
   date has two times), naive local times with ``timezone="Europe/Berlin"`` or an all-day date
   with the exclusive next day as end, ``categories`` = the card labels of every listing the
-  event was seen in. Page parsing lives in ``spiders.hannover_de_parse`` (pure functions).
+  event was seen in. Page parsing lives in ``spiders.hannover_de_listing`` (listings) and
+  ``spiders.hannover_de_parse`` (detail pages), as pure functions.
 - An event listed in several categories is one event with all their labels. The crawl runs
   in three phases, each begun when the spider would otherwise go idle:
   1. listings and load-more pages: cards are collected per detail URL;
@@ -36,15 +37,12 @@ from scrapy.http import Response
 
 from core.model import SourceType
 from spiders.base import SourceSpider
+from spiders.hannover_de_listing import Card, LoadMoreError, parse_listing, parse_load_more
 from spiders.hannover_de_parse import (
-    Card,
     Detail,
-    LoadMoreError,
     event_fields,
     merge_details,
     parse_detail,
-    parse_listing,
-    parse_load_more,
     with_cards,
 )
 

@@ -1,14 +1,10 @@
 """hannover.de Veranstaltungskalender pages read into values, as pure functions (no Scrapy).
 
 Contract (the page structure is that of the captures in ``shared/corpora/hannover-de``):
-- ``parse_listing(html, url)`` → ``Listing``: the cards ``article.interesting-single
-  .line-view-content`` (detail URL, title, category label, summary, image, venue, first date)
-  and the load-more request named by ``button.more-items[data-tile_query]``, with the
-  button's identifier and sort attributes as the query (``identifiers``, ``sortField``,
-  ``sortOrder``). The view id in that URL changes over time, so it is read on every page.
-- ``parse_load_more(text, url, query)`` → ``Listing`` of one load-more API answer
-  (``items[]`` card HTML, ``isLast``; the next page is ``next`` when given, else the same
-  view with the offset advanced by the limit).
+- The listing pages and load-more answers (``parse_listing``, ``parse_load_more``, ``Card``,
+  ``Listing``, ``LoadMoreError``) and the text helpers ``clean`` and ``split_status`` are
+  ``spiders.hannover_de_listing``'s, re-exported here; this module reads the detail pages
+  and turns pages into events.
 - ``parse_detail(html, url)`` → ``Detail``: title (soft hyphens removed, an ``Abgesagt:`` /
   ``Verschoben:`` prefix turned into the status), plain-text summary, image, the
   ``data-location-id`` as the event id, the occurrences of the "Termine" cell (grammar in
@@ -22,17 +18,25 @@ Contract (the page structure is that of the captures in ``shared/corpora/hannove
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
-from core.model import Location, Status
+from core.model import Location
+from spiders.hannover_de_listing import Card as Card
+from spiders.hannover_de_listing import Listing as Listing
+from spiders.hannover_de_listing import LoadMoreError as LoadMoreError
+from spiders.hannover_de_listing import clean as clean
+from spiders.hannover_de_listing import load_more_query as load_more_query
+from spiders.hannover_de_listing import parse_listing as parse_listing
+from spiders.hannover_de_listing import parse_load_more as parse_load_more
+from spiders.hannover_de_listing import split_status as split_status
+from spiders.hannover_de_listing import text_of
 from spiders.termine import (
     Occurrence,
     parse_exclusions,
@@ -43,14 +47,8 @@ from spiders.termine import (
 
 FREE_ENTRY_SENTENCE = "Dies ist eine Veranstaltung mit freiem Eintritt"
 EXCLUSION_LABEL = "findet nicht statt am"
-_STATUS_PREFIX = re.compile(r"^\s*(Abgesagt|Verschoben)\s*[:!–-]\s*", re.IGNORECASE)
-_STATUS_WORDS = {"abgesagt": Status.CANCELLED.value, "verschoben": Status.POSTPONED.value}
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _STARTS_WITH_DATE = re.compile(r"^\s*\d{1,2}\.\d{1,2}\.\d{4}")
 _POSTAL_LINE = re.compile(r"^(\d{5})\s+(\S.*)$")
-_LOAD_MORE_PATH = re.compile(
-    r"^(?P<head>.*/api/v1/view/\d+/)(?P<offset>\d+)/(?P<limit>\d+)(?P<tail>/.*)?$"
-)
 _PRICE_LABELS = re.compile(r"^(Eintritt|Preis|Preise|Kosten|Teilnahmegebühr|Gebühr)\b", re.I)
 _AMOUNT = re.compile(
     r"(\d+)(?:[.,](\d{1,2}))?\s*(?:€|EUR|Euro)|(?:€|EUR)\s*(\d+)(?:[.,](\d{1,2}))?", re.I
@@ -58,150 +56,6 @@ _AMOUNT = re.compile(
 _FREE_WORDS = re.compile(
     r"^(frei|kostenlos|kostenfrei|gratis|eintritt frei|freier eintritt)\b", re.I
 )
-
-
-def clean(text: str | None) -> str:
-    """Text with soft hyphens and zero-width characters removed and whitespace collapsed."""
-    return " ".join((text or "").translate(_INVISIBLE).split())
-
-
-def split_status(title: str) -> tuple[str, str | None]:
-    """('K-Pop Forever', 'cancelled') from 'Abgesagt: K-Pop Forever'."""
-    title = clean(title)
-    match = _STATUS_PREFIX.match(title)
-    if match is None:
-        return title, None
-    return title[match.end() :].strip(), _STATUS_WORDS[match.group(1).lower()]
-
-
-def _text(selector: Any) -> str:
-    return clean(" ".join(selector.xpath(".//text()").getall()))
-
-
-# --- listings -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Card:
-    """One event card of a listing page."""
-
-    url: str
-    title: str = ""
-    category: str = ""
-    summary: str = ""
-    image: str | None = None
-    venue: str = ""
-    first_date: date | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Listing:
-    cards: tuple[Card, ...] = ()
-    next_url: str | None = None  # the next load-more request, query included
-
-
-def _cards(selector: Selector, base_url: str) -> list[Card]:
-    cards = []
-    for article in selector.css("article.interesting-single.line-view-content"):
-        href = (
-            article.css("a.content__read-more::attr(href)").get()
-            or article.css(".interesting-single__title a::attr(href), a[href]::attr(href)").get()
-        )
-        if not href:
-            continue
-        image = (
-            article.css("img::attr(data-large-image)").get() or article.css("img::attr(src)").get()
-        )
-        dates = re.findall(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", _text(article.css(".date__duration")))
-        first: date | None = None
-        if dates:
-            try:
-                first = date(int(dates[0][2]), int(dates[0][1]), int(dates[0][0]))
-            except ValueError:
-                first = None
-        cards.append(
-            Card(
-                url=urljoin(base_url, href.strip()),
-                title=_text(article.css(".interesting-single__title")),
-                category=_text(article.css(".interesting-single__category")),
-                summary=_text(article.css(".interesting-single__description > p")),
-                image=urljoin(base_url, image.strip()) if image else None,
-                venue=_text(article.css(".date__category")),
-                first_date=first,
-            )
-        )
-    return cards
-
-
-def load_more_query(button: Selector) -> dict[str, str]:
-    """The query the "mehr" button sends along with its ``data-tile_query`` URL."""
-    query = {}
-    identifiers = button.attrib.get("data-identi_query")
-    if identifiers:
-        query["identifiers"] = identifiers
-    sort_field, sort_order = (
-        button.attrib.get("data-sort_field"),
-        button.attrib.get("data-sort_order"),
-    )
-    if sort_field and sort_order:
-        query["sortField"] = sort_field
-        query["sortOrder"] = sort_order
-    return query
-
-
-def _with_query(url: str, query: dict[str, str]) -> str:
-    if not query:
-        return url
-    return url.split("?", 1)[0] + "?" + urlencode(query)
-
-
-def parse_listing(html: str, url: str) -> Listing:
-    """The cards of a category page and its first load-more request."""
-    selector = Selector(text=html)
-    next_url = None
-    button = selector.css("button.more-items[data-tile_query]")
-    if button:
-        tile_query = (button[0].attrib.get("data-tile_query") or "").strip()
-        if tile_query:
-            next_url = _with_query(urljoin(url, tile_query), load_more_query(button[0]))
-    return Listing(cards=tuple(_cards(selector, url)), next_url=next_url)
-
-
-class LoadMoreError(ValueError):
-    """A load-more answer that is not the API's JSON."""
-
-
-def parse_load_more(text: str, url: str) -> Listing:
-    """One load-more API answer; ``url`` is the request's URL (its query is kept)."""
-    try:
-        payload = json.loads(text)
-    except ValueError as exc:
-        raise LoadMoreError(f"load-more answer is not JSON: {exc}") from exc
-    if not isinstance(payload, dict) or payload.get("success") is False:
-        raise LoadMoreError("load-more answer is not a successful API object")
-    items = payload.get("items")
-    if not isinstance(items, list):
-        raise LoadMoreError("load-more answer has no items list")
-    html = "\n".join(item for item in items if isinstance(item, str))
-    cards = tuple(_cards(Selector(text=html or "<html></html>"), url))
-    if payload.get("isLast") is not False or not cards:
-        # isLast missing counts as last: never loop on an answer we do not understand.
-        return Listing(cards=cards, next_url=None)
-    query = urlsplit(url).query
-    raw_next = payload.get("next")
-    if isinstance(raw_next, str) and raw_next.strip():
-        next_url = urljoin(url, raw_next.strip())
-    else:
-        path = urlsplit(url).path
-        match = _LOAD_MORE_PATH.match(path)
-        if match is None:
-            return Listing(cards=cards, next_url=None)
-        offset, limit = int(match["offset"]), int(match["limit"])
-        next_path = f"{match['head']}{offset + limit}/{limit}{match['tail'] or ''}"
-        next_url = urljoin(url, next_path)
-    if query and "?" not in next_url:
-        next_url = f"{next_url}?{query}"
-    return Listing(cards=cards, next_url=next_url)
 
 
 # --- detail pages ---------------------------------------------------------------------------
@@ -239,7 +93,7 @@ def _rows(selector: Selector) -> list[tuple[str, Selector]]:
             "./div[contains(concat(' ', normalize-space(@class), ' '), ' detail-cell ')]"
         )
         if len(cells) >= 2:
-            rows.append((_text(cells[0]).rstrip(":").strip(), cells[1]))
+            rows.append((text_of(cells[0]).rstrip(":").strip(), cells[1]))
     return rows
 
 
@@ -270,8 +124,8 @@ def _lines(cell: Selector) -> list[tuple[str, bool]]:
                 flush()
             elif tag in ("p", "div", "li", "ul", "ol", "strong", "b", "h3", "h4"):
                 flush()
-                if tag in ("strong", "b") and EXCLUSION_LABEL in _text(child).lower():
-                    lines.append((_text(child), True))
+                if tag in ("strong", "b") and EXCLUSION_LABEL in text_of(child).lower():
+                    lines.append((text_of(child), True))
                 else:
                     walk(child)
                 flush()
@@ -317,7 +171,7 @@ def parse_ort(cell: Selector) -> Location:
     """
     block = cell.css("p") or [cell]
     first = block[0]
-    venue = _text(first.css("a")) if first.css("a") else ""
+    venue = text_of(first.css("a")) if first.css("a") else ""
     lines = [text for text, _ in _lines(first)]
     if venue:
         lines = [line for line in lines if line != venue]
@@ -359,12 +213,12 @@ def parse_prices(
     entries: list[tuple[str, str]] = []
     for table in selector.css("div.table.details-table"):
         for label, cell in _rows(table):
-            entries.append((label, _text(cell)))
+            entries.append((label, text_of(cell)))
     for label, cell in rows:
-        if _PRICE_LABELS.match(label) and (label, _text(cell)) not in entries:
-            entries.append((label, _text(cell)))
+        if _PRICE_LABELS.match(label) and (label, text_of(cell)) not in entries:
+            entries.append((label, text_of(cell)))
     entries = [(label, value) for label, value in entries if value]
-    page_text = _text(selector)
+    page_text = text_of(selector)
     free_sentence = FREE_ENTRY_SENTENCE.lower() in page_text.lower()
     price = "; ".join(f"{label}: {value}" if label else value for label, value in entries)
     if free_sentence:
@@ -383,16 +237,16 @@ def _summary(selector: Selector) -> str:
     block = selector.css(".content-detail__summary")
     if not block:
         return ""
-    parts = [_text(p) for p in block[0].css("p, li")]
+    parts = [text_of(p) for p in block[0].css("p, li")]
     parts = [p for p in parts if p]
-    return "\n\n".join(parts) if parts else _text(block[0])
+    return "\n\n".join(parts) if parts else text_of(block[0])
 
 
 def parse_detail(html: str, url: str) -> Detail:
     """Everything a detail page states about its event (see the module doc)."""
     selector = Selector(text=html)
     title, status = split_status(
-        _text(selector.css("h1.content-detail__title")) or _text(selector.css("h1"))
+        text_of(selector.css("h1.content-detail__title")) or text_of(selector.css("h1"))
     )
     rows = _rows(selector)
     termine = next((cell for label, cell in rows if label.lower() == "termine"), None)
