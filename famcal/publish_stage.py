@@ -2,9 +2,11 @@
 
 Contract: ``publish_stage(store, now=…, out_dir=…)`` writes every file of the published folder
 (staged, so a killed publish leaves the previous files). With ``reuse``, a publish whose
-inputs are those of the last one rewrites only health.json. Each shown event's serialized
-forms come from the last publish where neither the event nor the code that serializes it
-changed.
+inputs are those of the last one rewrites only health.json and aenderungen.json. Each shown
+event's serialized forms come from the last publish where neither the event nor the code that
+serializes it changed. ``aenderungen.json`` (always written, ``[]`` when none) lists the UIDs
+gone for good of the last ``GONE_DAYS`` (``pipeline.lifecycle.gone_for_good``, from the
+store), for the change feed: ``[{"id", "date_modified", "_replaced_by"}]``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from feeds.publish import (
     write_files,
     write_staged,
 )
+from pipeline.lifecycle import gone_for_good
 
 
 def publish_stage(
@@ -55,9 +58,12 @@ def publish_stage(
     processed = store.latest_processed()
     signature = _publish_signature(store, processed, now=now, base_url=base_url)
     health = json_bytes(health_document(store.all_source_health(), now=now))
+    # Small and dependent on "now" (its entries age out): written on every publish, and
+    # left untouched by the staging when its bytes are the same.
+    gone = _gone_bytes(store, now=now)
     if reuse and signature == store.meta("publish_signature") and _all_published(out_dir):
         report = PublishReport(feeds=json.loads(store.meta("publish_feeds") or "{}"))
-        write_files(out_dir, {"health.json": health}, report)
+        write_files(out_dir, {"health.json": health, GONE_FILE: gone}, report)
         return report
     if events is None:
         events = store.events(processed=processed) if processed is not None else []
@@ -71,6 +77,7 @@ def publish_stage(
         # health.json carries the run's time ("generated"), so it is the one file that
         # changes on every run; the feeds and index.html change only with the events.
         yield "health.json", health
+        yield GONE_FILE, gone
 
     write_staged(out_dir, files(), report)
     store.set_meta("publish_signature", signature)
@@ -99,6 +106,14 @@ def _serialized_forms(
     return forms
 
 
+GONE_FILE = "aenderungen.json"
+
+
+def _gone_bytes(store: Store, *, now: datetime) -> bytes:
+    gone = gone_for_good(store.cancelled_rows(), now=now)
+    return (json.dumps(gone, ensure_ascii=False, indent=1) + "\n").encode()
+
+
 def _publish_signature(
     store: Store, processed: int | None, *, now: datetime, base_url: str | None
 ) -> str:
@@ -119,4 +134,4 @@ def _publish_signature(
 
 def _all_published(out_dir: Path) -> bool:
     names = [f"{spec.path}.{ext}" for spec in feed_specs() for ext in ("ics", "json")]
-    return all((out_dir / name).is_file() for name in [*names, "index.html"])
+    return all((out_dir / name).is_file() for name in [*names, "index.html", GONE_FILE])

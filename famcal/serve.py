@@ -81,7 +81,8 @@ MEDIA_TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 # JSON files of the folder that are not JSON Feeds.
-PLAIN_JSON = frozenset({"health.json", "filters.json", "schema.json"})
+PLAIN_JSON = frozenset({"health.json", "filters.json", "schema.json", "aenderungen.json"})
+GONE_FILE = "aenderungen.json"  # the UIDs gone for good (famcal.publish_stage)
 CACHE_CONTROL = "public, max-age=300"
 STATIC = Path(__file__).parent / "static"  # embed.js: the partner sites' list (README)
 GZIP_MIN_BYTES = 1024  # below this, the gzip header costs more than it saves
@@ -120,6 +121,9 @@ class Published:
     @classmethod
     def load(cls, root: Path, stamp: tuple[int, ...], modified: datetime) -> Published:
         items = json.loads((root / "alle.json").read_bytes())["items"]
+        gone_file = root / GONE_FILE
+        # A folder published before the file existed: no tombstones, not an error.
+        gone = json.loads(gone_file.read_bytes()) if gone_file.is_file() else []
         calendar = icalendar.Calendar.from_ical((root / "alle.ics").read_bytes())
         vevents = {str(e["UID"]): e.to_ical() for e in calendar.events}
         return cls(
@@ -130,7 +134,7 @@ class Published:
                 for i in items
                 if i["id"] in vevents
             ],
-            changes=entries_of(items),
+            changes=entries_of(items, gone),
         )
 
 
@@ -149,6 +153,8 @@ class FeedSource:
     def get(self) -> Published:
         paths = [self.root / "alle.json", self.root / "alle.ics"]
         stats = [p.stat() for p in paths]
+        if (gone := self.root / GONE_FILE).is_file():
+            stats.append(gone.stat())
         stamp = tuple(v for s in stats for v in (s.st_mtime_ns, s.st_size))
         modified = datetime.fromtimestamp(int(max(s.st_mtime for s in stats)), tz=UTC)
         with self._lock:
