@@ -103,6 +103,12 @@ def test_gzip_only_when_asked(server: Server, path: str) -> None:
     status, headers, packed = get(server, path, Accept_Encoding="gzip, deflate")
     assert status == 200 and headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(packed) == plain and len(packed) < len(plain)
+    # Content-based ETags, one per representation; each answers its own If-None-Match.
+    etag = get(server, path)[1]["ETag"]
+    assert headers["ETag"] == etag[:-1] + '-gzip"' and "Accept-Encoding" in headers["Vary"]
+    assert get(server, path, Accept_Encoding="gzip", If_None_Match=headers["ETag"])[0] == 304
+    assert get(server, path, If_None_Match=headers["ETag"])[0] == 200
+    assert get(server, path, Accept_Encoding="gzip;q=0")[1].get("Content-Encoding") is None
     assert "Content-Encoding" not in get(server, path, Accept_Encoding="identity")[1]
 
 
