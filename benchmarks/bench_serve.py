@@ -179,20 +179,26 @@ async def memory(base: str, pid: int, *, total: int, clients: int = 50) -> list[
         f"/feed.json?since=2000-01-01T00:00:00Z&limit={n}" for n in range(1, 60)
     ]
     samples = [(0, rss_mib(pid))]
-    done = 0
+    done = failed = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         step = total // 10
 
         async def worker(start: int, count: int) -> None:
+            nonlocal failed
             for n in range(start, start + count):
-                await client.get(paths[n % len(paths)])
+                try:
+                    if (await client.get(paths[n % len(paths)])).status_code != 200:
+                        failed += 1
+                except httpx.HTTPError:
+                    failed += 1
 
         while done < total:
             share = step // clients
             await asyncio.gather(*(worker(done + i * share, share) for i in range(clients)))
             done += share * clients
             samples.append((done, rss_mib(pid)))
+    print(f"memory run: {failed} of {done} requests failed", flush=True)
     return samples
 
 
