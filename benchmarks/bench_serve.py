@@ -245,12 +245,20 @@ def main() -> int:
                             continue
                         for clients in CONCURRENCY:
                             total = args.requests if clients > 1 else args.requests // 5
-                            results[server, encoding, name, clients] = asyncio.run(
+                            r = asyncio.run(
                                 load(base, path, clients=clients, total=total, encoding=encoding)
                             )
+                            results[server, encoding, name, clients] = r
+                            print(  # as it goes: a long run shows its figures early
+                                f"  {server} {encoding} {name} c={clients}: {r['rps']:.0f}/s "
+                                f"p99 {r['p99_ms']:.1f} ms, {r['failed']:.0f} failed",
+                                flush=True,
+                            )
                 robust[server] = half_open(base, "/familie.ics")
+                print(f"  {server} half-open: {robust[server]}", flush=True)
                 if server == "famcal" and args.memory:
                     samples = asyncio.run(memory(base, pid, total=args.memory))
+                    print(f"  famcal RSS: {samples}", flush=True)
     print(
         f"{'server':12} {'enc':8} {'case':34} {'c':>4} {'req/s':>8} {'p50 ms':>8} "
         f"{'p99 ms':>8} {'failed':>6} {'÷http.s':>7} {'÷nginx':>7}"
