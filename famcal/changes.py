@@ -1,17 +1,18 @@
 """The change feed of contract.md ("Changes for apps"), over the published ``alle.json``.
 
 Contract:
-- ``entries_of(items)``: the items of ``alle.json`` as ``ChangeEntry`` ordered by
-  (``updated``, uid); items without ``updated`` are left out (they never changed after
-  anything). A UID gone for good is a tombstone entry ``{"id", "date_modified", "_deleted":
-  true, "_replaced_by"}``: a cancelled entry the merge kept for an absorbed UID (its reasons
-  name "merged into <uid>", which becomes ``_replaced_by``), or one every source stopped
-  listing ("no longer listed by", ``_replaced_by`` null). Other cancelled events stay items.
+- ``entries_of(items, gone)``: the items of ``alle.json`` and the UIDs gone for good of
+  ``aenderungen.json`` (written by the publish stage from the store, whether or not the UID
+  is still in ``alle.json``) as ``ChangeEntry`` ordered by (``updated``, uid); items without
+  ``updated`` are left out (they never changed after anything). A UID gone for good is one
+  tombstone entry ``{"id", "date_modified", "_deleted": true, "_replaced_by"}`` in place of
+  its item; other cancelled events stay items.
 - ``read_change_params(pairs)``: ``since`` (ISO 8601; without an offset it is UTC),
   ``after`` (the cursor's uid), ``limit`` (default 500, at most 5,000); ``BadRequest``
   (German) otherwise.
 - ``change_page(...)``: the JSON Feed of the entries later than the cursor that pass the
-  filters (all of ``alle`` without filters, family or not), oldest change first, at most
+  filters (all of ``alle`` without filters, family or not; tombstones always pass, since
+  an app may hold an event that matched before it went), oldest change first, at most
   ``limit``, with ``next_url`` (the last entry's ``updated`` and uid) when more remain.
 """
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,9 +32,6 @@ from feeds.jsonfeed import VERSION, dump_item
 CHANGE_PARAMS = ("since", "after", "limit")
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 5000
-# The reasons famcal.runner writes on the cancelled entries it keeps for gone UIDs.
-_MERGED = re.compile(r"^status: merged into (\S+)")
-_UNLISTED = "status: no longer listed by "
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +40,7 @@ class ChangeEntry:
     uid: str
     obj: Mapping[str, Any]  # the ``_event`` object, for the filters
     text: str  # the item (or tombstone) as JSON text
+    gone: bool = False  # a tombstone
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,30 +50,30 @@ class ChangeParams:
     limit: int
 
 
-def tombstone_of(obj: Mapping[str, Any]) -> dict[str, Any] | None:
-    if obj.get("status") != "cancelled":
-        return None
-    for reason in obj.get("reasons") or ():
-        if match := _MERGED.match(reason):
-            return {"_replaced_by": match.group(1)}
-        if reason.startswith(_UNLISTED):
-            return {"_replaced_by": None}
-    return None
-
-
-def entries_of(items: Iterable[Mapping[str, Any]]) -> list[ChangeEntry]:
+def entries_of(
+    items: Iterable[Mapping[str, Any]], gone: Iterable[Mapping[str, Any]] = ()
+) -> list[ChangeEntry]:
     out: list[ChangeEntry] = []
+    deleted: set[str] = set()
+    for entry in gone:
+        uid, stamp = str(entry["id"]), str(entry["date_modified"])
+        deleted.add(uid)
+        text = dump_item(
+            {
+                "id": uid,
+                "date_modified": stamp,
+                "_deleted": True,
+                "_replaced_by": entry.get("_replaced_by"),
+            }
+        )
+        out.append(ChangeEntry(updated=_instant(stamp), uid=uid, obj={}, text=text, gone=True))
     for item in items:
         obj = item["_event"]
-        stamp = obj.get("updated") or item.get("date_modified")
-        if not stamp:
+        changed = obj.get("updated") or item.get("date_modified")
+        if not changed or item["id"] in deleted:
             continue
-        gone = tombstone_of(obj)
-        if gone is None:
-            text = dump_item(dict(item))
-        else:
-            text = dump_item({"id": item["id"], "date_modified": stamp, "_deleted": True, **gone})
-        out.append(ChangeEntry(updated=_instant(stamp), uid=item["id"], obj=obj, text=text))
+        text = dump_item(dict(item))
+        out.append(ChangeEntry(updated=_instant(changed), uid=item["id"], obj=obj, text=text))
     out.sort(key=lambda e: (e.updated, e.uid))
     return out
 
@@ -130,7 +128,7 @@ def change_page(
     chosen: list[ChangeEntry] = []
     more = False
     for entry in entries[_start(entries, params) :]:
-        if not query.is_empty and not query.accepts(entry.obj, now=now):
+        if not entry.gone and not query.is_empty and not query.accepts(entry.obj, now=now):
             continue
         if len(chosen) == params.limit:
             more = True

@@ -3,10 +3,12 @@ and ``health.json`` from the processed events.
 
 Contract: ``publish_stage(store, now=…, out_dir=…)`` writes every file of the published folder
 (staged, so a killed publish leaves the previous files). With ``reuse``, a publish whose
-inputs are those of the last one rewrites only health.json. Each shown event's serialized
-forms come from the last publish where neither the event nor the code that serializes it
-changed. The reports compare with the history the last publish stored (meta
-``report_history``).
+inputs are those of the last one rewrites only health.json, health.html and aenderungen.json.
+Each shown event's serialized forms come from the last publish where neither the event nor the
+code that serializes it changed. The reports compare with the history the last publish stored
+(meta ``report_history``). ``aenderungen.json`` (always written, ``[]`` when none) lists the
+UIDs gone for good of the last ``GONE_DAYS`` (``pipeline.lifecycle.gone_for_good``, from the
+store), for the change feed: ``[{"id", "date_modified", "_replaced_by"}]``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from feeds.publish import (
 )
 from feeds.reports import REPORT_FILES, build_reports, report_files
 from feeds.site import PRUNED, health_html, site_files
+from pipeline.lifecycle import gone_for_good
 
 
 def publish_stage(
@@ -59,9 +62,12 @@ def publish_stage(
     signature = _publish_signature(store, processed, now=now, base_url=base_url)
     health_doc = health_document(store.all_source_health(), now=now)
     health = json_bytes(health_doc)
+    # Small and dependent on "now" (its entries age out): written on every publish, and
+    # left untouched by the staging when its bytes are the same.
+    gone = _gone_bytes(store, now=now)
     if reuse and signature == store.meta("publish_signature") and _all_published(out_dir):
         report = PublishReport(feeds=json.loads(store.meta("publish_feeds") or "{}"))
-        again = {"health.json": health, "health.html": health_html(health_doc)}
+        again = {"health.json": health, "health.html": health_html(health_doc), GONE_FILE: gone}
         write_files(out_dir, again, report)
         return report
     if events is None:
@@ -83,6 +89,7 @@ def publish_stage(
         # health.json carries the run's time ("generated"), so it is the one file that
         # changes on every run; the feeds and index.html change only with the events.
         yield "health.json", health
+        yield GONE_FILE, gone
 
     write_staged(out_dir, files(), report, prune=PRUNED)
     store.set_meta("publish_signature", signature)
@@ -110,6 +117,14 @@ def _serialized_forms(
     return forms
 
 
+GONE_FILE = "aenderungen.json"
+
+
+def _gone_bytes(store: Store, *, now: datetime) -> bytes:
+    gone = gone_for_good(store.cancelled_rows(), now=now)
+    return (json.dumps(gone, ensure_ascii=False, indent=1) + "\n").encode()
+
+
 def _publish_signature(
     store: Store, processed: int | None, *, now: datetime, base_url: str | None
 ) -> str:
@@ -133,4 +148,5 @@ def _publish_signature(
 
 def _all_published(out_dir: Path) -> bool:
     names = [f"{spec.path}.{ext}" for spec in feed_specs() for ext in ("ics", "json")]
-    return all((out_dir / name).is_file() for name in [*names, "index.html", *REPORT_FILES])
+    names = [*names, "index.html", *REPORT_FILES, GONE_FILE]
+    return all((out_dir / name).is_file() for name in names)

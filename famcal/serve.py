@@ -20,6 +20,10 @@ Contract:
   header, so a shared cache never keeps a copy without it); ``OPTIONS`` is answered (a CORS
   preflight by ``CORSMiddleware``, any other with 204 and ``Allow``). gzip only when the
   request's ``Accept-Encoding`` names it (some Outlook versions fail on unasked gzip).
+- ETags are content-based (a digest of the bytes), ``"<digest>"`` plain and
+  ``"<digest>-gzip"`` compressed, with ``Vary: Accept-Encoding``; each body is compressed
+  once per ETag and kept (``Encoded``, bounded), not on every request. Files over
+  ``CACHED_FILE_BYTES`` are streamed as they are, uncompressed.
 - ``/feed.ics`` and ``/feed.json``: the family events of ``alle`` that match every filter of
   ``feeds.filters`` (the one declaration; tracking parameters ignored, a wrong value a 400
   with a German message naming the allowed values), computed from the published
@@ -34,6 +38,7 @@ Contract:
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -54,11 +59,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from famcal.changes import CHANGE_PARAMS, ChangeEntry, change_page, entries_of, read_change_params
@@ -81,10 +85,100 @@ MEDIA_TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 # JSON files of the folder that are not JSON Feeds.
-PLAIN_JSON = frozenset({"health.json", "filters.json", "schema.json"})
+PLAIN_JSON = frozenset({"health.json", "filters.json", "schema.json", "aenderungen.json"})
+GONE_FILE = "aenderungen.json"  # the UIDs gone for good (famcal.publish_stage)
 CACHE_CONTROL = "public, max-age=300"
 STATIC = Path(__file__).parent / "static"  # embed.js: the partner sites' list (README)
 GZIP_MIN_BYTES = 1024  # below this, the gzip header costs more than it saves
+CACHED_FILE_BYTES = 16 << 20  # larger files are streamed, not held (nor compressed)
+CACHE_BUDGET = 96 << 20  # bytes of plain and compressed bodies kept in memory
+
+
+class Encoded:
+    """Bodies by key with their content digest, and their gzip by digest: each body is
+    read and digested once per change of its file, compressed once per digest (compressing
+    400 KB on every request is what failed requests at 100 clients). Least recently used
+    first out past ``budget`` bytes. Thread-safe (filtered feeds render in a thread pool)."""
+
+    def __init__(self, budget: int = CACHE_BUDGET) -> None:
+        self.budget = budget
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[object, tuple[bytes, str]] = OrderedDict()
+        self._size = 0
+
+    def _get(self, key: object) -> tuple[bytes, str] | None:
+        with self._lock:
+            if (found := self._kept.get(key)) is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def _put(self, key: object, value: tuple[bytes, str]) -> None:
+        with self._lock:
+            if key in self._kept:
+                return
+            self._kept[key] = value
+            self._size += len(value[0])
+            while self._size > self.budget and len(self._kept) > 1:
+                self._size -= len(self._kept.popitem(last=False)[1][0])
+
+    def file(self, path: Path, stat: os.stat_result) -> tuple[bytes, str]:
+        key = ("file", str(path), stat.st_mtime_ns, stat.st_size)
+        if (found := self._get(key)) is None:
+            data = path.read_bytes()
+            found = data, hashlib.sha256(data).hexdigest()[:32]
+            self._put(key, found)
+        return found
+
+    def digest(self, data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()[:32]
+
+    def gzipped(self, tag: str, data: bytes) -> bytes:
+        key = ("gzip", tag)
+        if (found := self._get(key)) is None:
+            found = gzip.compress(data, compresslevel=6, mtime=0), tag
+            self._put(key, found)
+        return found[0]
+
+
+def wants_gzip(request: Request) -> bool:
+    """True when ``Accept-Encoding`` names gzip (or ``*``) with a q above 0."""
+    for part in request.headers.get("accept-encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() not in ("gzip", "x-gzip", "*"):
+            continue
+        q = params.strip().removeprefix("q=") if params.strip().startswith("q=") else "1"
+        try:
+            return float(q) > 0
+        except ValueError:
+            return False
+    return False
+
+
+def encoded_response(
+    request: Request,
+    encoded: Encoded,
+    data: bytes,
+    tag: str,
+    *,
+    media: str,
+    modified: datetime,
+    status_code: int = 200,
+) -> Response:
+    """``data`` (or its gzip, when asked) with its content ETag, or a 304 for a match."""
+    packed = wants_gzip(request) and len(data) >= GZIP_MIN_BYTES
+    etag = f'"{tag}-gzip"' if packed else f'"{tag}"'
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(modified, usegmt=True),
+        "Cache-Control": CACHE_CONTROL,
+        "Vary": "Accept-Encoding",
+    }
+    if status_code == 200 and _not_modified(request, etag, modified):
+        return Response(status_code=304, headers=headers)
+    if packed:
+        headers["Content-Encoding"] = "gzip"
+        data = encoded.gzipped(tag, data)
+    return Response(data, status_code=status_code, headers=headers, media_type=media)
 
 
 def media_type(path: Path) -> str:
@@ -120,6 +214,9 @@ class Published:
     @classmethod
     def load(cls, root: Path, stamp: tuple[int, ...], modified: datetime) -> Published:
         items = json.loads((root / "alle.json").read_bytes())["items"]
+        gone_file = root / GONE_FILE
+        # A folder published before the file existed: no tombstones, not an error.
+        gone = json.loads(gone_file.read_bytes()) if gone_file.is_file() else []
         calendar = icalendar.Calendar.from_ical((root / "alle.ics").read_bytes())
         vevents = {str(e["UID"]): e.to_ical() for e in calendar.events}
         return cls(
@@ -130,7 +227,7 @@ class Published:
                 for i in items
                 if i["id"] in vevents
             ],
-            changes=entries_of(items),
+            changes=entries_of(items, gone),
         )
 
 
@@ -149,6 +246,8 @@ class FeedSource:
     def get(self) -> Published:
         paths = [self.root / "alle.json", self.root / "alle.ics"]
         stats = [p.stat() for p in paths]
+        if (gone := self.root / GONE_FILE).is_file():
+            stats.append(gone.stat())
         stamp = tuple(v for s in stats for v in (s.st_mtime_ns, s.st_size))
         modified = datetime.fromtimestamp(int(max(s.st_mtime for s in stats)), tz=UTC)
         with self._lock:
@@ -209,7 +308,12 @@ class FeedSource:
 
 
 class PublishedFiles(StaticFiles):
-    """Starlette's static files without hidden files and with the folder's media types."""
+    """Starlette's static files (lookup, traversal checks, ``index.html``) without hidden
+    files, with the folder's media types and the bodies of ``Encoded``."""
+
+    def __init__(self, *, directory: Path, encoded: Encoded, html: bool = False) -> None:
+        super().__init__(directory=directory, html=html)
+        self.encoded = encoded
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         if any(part.startswith(".") for part in path.split(os.sep) if part not in ("", ".")):
@@ -219,17 +323,30 @@ class PublishedFiles(StaticFiles):
     def file_response(
         self, full_path: Any, stat_result: os.stat_result, scope: Scope, status_code: int = 200
     ) -> Response:
-        response = FileResponse(
-            full_path,
-            status_code=status_code,
-            stat_result=stat_result,
-            media_type=media_type(Path(full_path)),
-            headers={"Cache-Control": CACHE_CONTROL},
-        )
+        path = Path(full_path)
         request = Request(scope)
-        if self.is_not_modified(response.headers, request.headers):
-            return NotModifiedResponse(response.headers)
-        return response
+        if stat_result.st_size > CACHED_FILE_BYTES:
+            response = FileResponse(
+                path,
+                status_code=status_code,
+                stat_result=stat_result,
+                media_type=media_type(path),
+                headers={"Cache-Control": CACHE_CONTROL},
+            )
+            if self.is_not_modified(response.headers, request.headers):
+                return Response(status_code=304, headers=dict(response.headers))
+            return response
+        data, tag = self.encoded.file(path, stat_result)
+        modified = datetime.fromtimestamp(int(stat_result.st_mtime), tz=UTC)
+        return encoded_response(
+            request,
+            self.encoded,
+            data,
+            tag,
+            media=media_type(path),
+            modified=modified,
+            status_code=status_code,
+        )
 
 
 def _not_modified(request: Request, etag: str, modified: datetime) -> bool:
@@ -246,19 +363,9 @@ def _not_modified(request: Request, etag: str, modified: datetime) -> bool:
     return False
 
 
-def _answer(request: Request, body: bytes, suffix: str, modified: datetime) -> Response:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {
-        "ETag": etag,
-        "Last-Modified": format_datetime(modified, usegmt=True),
-        "Cache-Control": CACHE_CONTROL,
-    }
-    if _not_modified(request, etag, modified):
-        return Response(status_code=304, headers=headers)
-    return Response(body, headers=headers, media_type=MEDIA_TYPES[suffix])
-
-
-def _filtered_endpoint(source: FeedSource, suffix: str) -> Callable[[Request], Awaitable[Response]]:
+def _filtered_endpoint(
+    source: FeedSource, suffix: str, encoded: Encoded
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         pairs = list(request.query_params.multi_items())
         wants_changes = any(name in CHANGE_PARAMS for name, _ in pairs)
@@ -277,7 +384,14 @@ def _filtered_endpoint(source: FeedSource, suffix: str) -> Callable[[Request], A
         except (OSError, ValueError, KeyError) as exc:
             # No published feeds yet, or a half-read folder: say so, do not crash.
             return PlainTextResponse(f"Keine veröffentlichten Kalender: {exc}\n", status_code=503)
-        return _answer(request, body, suffix, modified)
+        return encoded_response(
+            request,
+            encoded,
+            body,
+            encoded.digest(body),
+            media=MEDIA_TYPES[suffix],
+            modified=modified,
+        )
 
     return endpoint
 
@@ -320,7 +434,8 @@ class PublicHeaders:
 def make_app(root: Path, *, clock: Callable[[], datetime]) -> Starlette:
     root = root.resolve()
     source = FeedSource(root, clock=clock)
-    own = PublishedFiles(directory=STATIC)
+    encoded = Encoded()
+    own = PublishedFiles(directory=STATIC, encoded=encoded)
 
     async def embed(request: Request) -> Response:
         return await own.get_response("embed.js", request.scope)
@@ -328,9 +443,9 @@ def make_app(root: Path, *, clock: Callable[[], datetime]) -> Starlette:
     return Starlette(
         routes=[
             Route("/embed.js", embed, methods=["GET"]),
-            Route("/feed.ics", _filtered_endpoint(source, ".ics"), methods=["GET"]),
-            Route("/feed.json", _filtered_endpoint(source, ".json"), methods=["GET"]),
-            Mount("/", PublishedFiles(directory=root, html=True)),
+            Route("/feed.ics", _filtered_endpoint(source, ".ics", encoded), methods=["GET"]),
+            Route("/feed.json", _filtered_endpoint(source, ".json", encoded), methods=["GET"]),
+            Mount("/", PublishedFiles(directory=root, encoded=encoded, html=True)),
         ],
         middleware=[
             Middleware(PublicHeaders),
@@ -341,7 +456,6 @@ def make_app(root: Path, *, clock: Callable[[], datetime]) -> Starlette:
                 allow_headers=["*"],
                 max_age=86400,
             ),
-            Middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES),
         ],
     )
 

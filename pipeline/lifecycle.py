@@ -10,22 +10,28 @@ Contract (no store, no clock: ``now`` and the stored rows are passed in):
 - ``merge_tombstones(absorbed, stored_rows, produced, now=…, window_start=…, load=…)``: a
   cancelled entry, with a note and ``hints["merged_into"]``, for each published UID a merge
   absorbed; carried unchanged from run to run until ``TOMBSTONE_DAYS`` after its end.
+- ``gone_for_good(rows, now=…)``: the tombstones of the UIDs gone for good (contract.md,
+  "Changes for apps"): cancelled and merged into another UID (``_replaced_by`` it, followed
+  along later merges), or cancelled before their end with every record of the UID gone
+  (``_replaced_by`` null); those whose ``updated`` is at most ``GONE_DAYS`` old, oldest
+  first. ``rows``: ``Store.cancelled_rows``.
 - ``decisions_to_log(rows, identities, new_identities, grouped, latest)``: the merge decisions
   of this run that differ from the last logged for each record (merge-log diffing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.model import Event, Status, Tags, as_datetime
+from core.model import BERLIN, Event, Status, Tags, as_datetime
 from pipeline.tag import rule_tags, with_overrides
 
 MISSING_RUNS_TO_CANCEL = 2
 TOMBSTONE_DAYS = timedelta(days=30)  # a cancelled entry stays this long after its end
+GONE_DAYS = timedelta(days=90)  # a UID gone for good is reported this long
 MERGED_NOTE = (
     "Doppelter Eintrag: diese Veranstaltung steht jetzt unter einem anderen Eintrag "
     "im Kalender; dieser hier entfällt."
@@ -132,6 +138,39 @@ def merge_tombstones(
             continue
         if ends(event) + TOMBSTONE_DAYS >= now:
             out.append(event)
+    return out
+
+
+def gone_for_good(rows: Iterable[Mapping[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
+    """``{"id", "date_modified", "_replaced_by"}`` per UID gone for good, by (date_modified, id).
+
+    Read from the store's state, not from reason texts: a merge leaves ``merged_into`` in the
+    absorbed event's hints (and a split schedules it again, so it is no longer cancelled); an
+    event is out of every source when each record of its UID is gone (``is_gone``). One that
+    ended before it was cancelled simply took place: apps keep it as history, not a deletion.
+    """
+    rows = list(rows)
+    merged = {row["uid"]: row["merged_into"] for row in rows if row["merged_into"]}
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if not row["updated"]:
+            continue
+        stamp = datetime.fromisoformat(row["updated"])
+        if stamp + GONE_DAYS < now:
+            continue
+        if row["merged_into"]:
+            target, seen = row["merged_into"], {row["uid"]}
+            while target in merged and target not in seen:  # merged on again later
+                seen.add(target)
+                target = merged[target]
+            out.append({"id": row["uid"], "date_modified": row["updated"], "_replaced_by": target})
+            continue
+        ended = datetime.fromisoformat(row["end"] or row["start"])
+        if ended.tzinfo is None:  # an all-day event's end is a local date
+            ended = ended.replace(tzinfo=BERLIN)
+        if row["records"] and is_gone(row["least_missing"] or 0) and ended > stamp:
+            out.append({"id": row["uid"], "date_modified": row["updated"], "_replaced_by": None})
+    out.sort(key=lambda g: (datetime.fromisoformat(g["date_modified"]), g["id"]))
     return out
 
 

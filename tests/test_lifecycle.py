@@ -12,6 +12,7 @@ from pipeline.lifecycle import (
     MERGED_NOTE,
     cancel_if_unlisted,
     decisions_to_log,
+    gone_for_good,
     is_gone,
     keep_stated_cancellation,
     merge_tombstones,
@@ -113,4 +114,25 @@ def test_a_record_that_changed_uid_is_logged_as_merged_or_split() -> None:
     assert out == [
         decision("u9", "1", "merged", "now under u9 (was old1)"),
         decision("u8", "2", "split", "no longer grouped under old2"),
+    ]
+
+
+def test_gone_for_good_from_the_stores_rows() -> None:
+    def row(uid: str, updated: datetime, **more: Any) -> dict[str, Any]:
+        base = {"uid": uid, "start": "2026-12-03T16:00:00+00:00", "end": None, "records": 1}
+        base |= {"updated": updated.isoformat(), "merged_into": None, "least_missing": 0}
+        return base | more
+
+    rows = [
+        row("a", NOW - timedelta(days=1), merged_into="b", records=0),
+        row("b", NOW - timedelta(hours=1), merged_into="c", records=0),  # merged on again
+        row("gone", NOW - timedelta(hours=2), least_missing=2),
+        row("abgesagt", NOW, least_missing=0),  # cancelled by its source, still listed
+        row("old", NOW - timedelta(days=91), merged_into="c", records=0),
+        row("happened", NOW, least_missing=3, start="2026-11-01T10:00:00+00:00"),
+    ]
+    assert gone_for_good(rows, now=NOW) == [
+        {"id": "a", "date_modified": rows[0]["updated"], "_replaced_by": "c"},
+        {"id": "gone", "date_modified": rows[2]["updated"], "_replaced_by": None},
+        {"id": "b", "date_modified": rows[1]["updated"], "_replaced_by": "c"},
     ]

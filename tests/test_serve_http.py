@@ -24,7 +24,7 @@ Server = tuple[str, int, Path]
 
 def changed_events() -> list:  # type: ignore[type-arg]
     """The samples with distinct ``updated`` stamps (two share one, for the cursor's uid), one
-    cancelled by its source, one absorbed by a merge, one no source lists any more."""
+    cancelled by its source, and two cancelled that ``GONE`` lists as gone for good."""
     events = []
     for n, event in enumerate(sample_events()):
         stamp = NOW - timedelta(hours=40 - n // 2 * 2)  # pairs share a stamp
@@ -33,14 +33,29 @@ def changed_events() -> list:  # type: ignore[type-arg]
             tags = replace(
                 tags, status=Status.CANCELLED, reasons=(*tags.reasons, "status: abgesagt")
             )
-        if n == 5:
-            reason = "status: merged into ev001@famcal-hannover"
-            tags = replace(tags, status=Status.CANCELLED, reasons=(*tags.reasons, reason))
-        if n == 7:
-            reason = "status: no longer listed by hannover_de for 2 runs"
-            tags = replace(tags, status=Status.CANCELLED, reasons=(*tags.reasons, reason))
+        if n in (5, 7):
+            tags = replace(tags, status=Status.CANCELLED)
         events.append(replace(event, updated=stamp, tags=tags))
     return events
+
+
+def gone() -> list[dict[str, object]]:
+    """aenderungen.json as the publish stage writes it: two UIDs still in alle.json (their
+    tombstones replace their items) and one that has left it."""
+    stamp = {n: (NOW - timedelta(hours=40 - n // 2 * 2)).isoformat() for n in (5, 7)}
+    return [
+        {
+            "id": "merged-long-ago@famcal-hannover",
+            "date_modified": (NOW - timedelta(hours=38, minutes=30)).isoformat(),
+            "_replaced_by": "ev002@famcal-hannover",
+        },
+        {
+            "id": "ev005@famcal-hannover",
+            "date_modified": stamp[5],
+            "_replaced_by": "ev001@famcal-hannover",
+        },
+        {"id": "ev007@famcal-hannover", "date_modified": stamp[7], "_replaced_by": None},
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +65,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     write_files(out, rendered.files, rendered.report)
     (out / "index.html").write_text("<!doctype html><title>x</title>" + "x" * 2000)
     (out / "health.json").write_text('{"status": "ok"}')
+    (out / "aenderungen.json").write_text(json.dumps(gone()))
     for name in ("site.js", "site.css", "logo.svg", "wochenende.txt", "bericht.csv"):
         (out / name).write_text("x\n")
     with RunningServer(out, clock=lambda: NOW) as running:
@@ -87,6 +103,12 @@ def test_gzip_only_when_asked(server: Server, path: str) -> None:
     status, headers, packed = get(server, path, Accept_Encoding="gzip, deflate")
     assert status == 200 and headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(packed) == plain and len(packed) < len(plain)
+    # Content-based ETags, one per representation; each answers its own If-None-Match.
+    etag = get(server, path)[1]["ETag"]
+    assert headers["ETag"] == etag[:-1] + '-gzip"' and "Accept-Encoding" in headers["Vary"]
+    assert get(server, path, Accept_Encoding="gzip", If_None_Match=headers["ETag"])[0] == 304
+    assert get(server, path, If_None_Match=headers["ETag"])[0] == 200
+    assert get(server, path, Accept_Encoding="gzip;q=0")[1].get("Content-Encoding") is None
     assert "Content-Encoding" not in get(server, path, Accept_Encoding="identity")[1]
 
 
@@ -162,8 +184,17 @@ def test_change_feed_page_by_page(server: Server) -> None:
     alle = json.loads((server[2] / "alle.json").read_text())["items"]
     since = NOW - timedelta(hours=39)
     want = sorted(
-        (i for i in alle if datetime.fromisoformat(i["_event"]["updated"]) > since),
-        key=lambda i: (i["_event"]["updated"], i["id"]),
+        [
+            *((i["_event"]["updated"], i["id"]) for i in alle),
+            *(
+                (g["date_modified"], g["id"])
+                for g in gone()
+                if g["id"] not in {i["id"] for i in alle}
+            ),
+        ]
+    )
+    want = sorted(
+        (datetime.fromisoformat(t), u) for t, u in want if datetime.fromisoformat(t) > since
     )
     assert len(want) > 8
     pages = read_changes(
@@ -172,7 +203,7 @@ def test_change_feed_page_by_page(server: Server) -> None:
     # limit 3 ends pages between two events of one stamp: the cursor holds the uid too
     assert [len(p) for p in pages[:-1]] == [3] * (len(pages) - 1) and 1 <= len(pages[-1]) <= 3
     items = [item for page in pages for item in page]
-    assert [i["id"] for i in items] == [i["id"] for i in want]  # oldest first, none twice
+    assert [i["id"] for i in items] == [uid for _, uid in want]  # oldest first, none twice
     by_id = {i["id"]: i for i in items}
     assert by_id["ev003@famcal-hannover"]["_event"]["status"] == "cancelled"  # still an item
     assert by_id["ev005@famcal-hannover"] == {
@@ -183,6 +214,8 @@ def test_change_feed_page_by_page(server: Server) -> None:
     }
     assert by_id["ev007@famcal-hannover"]["_deleted"] is True
     assert by_id["ev007@famcal-hannover"]["_replaced_by"] is None
+    # A UID gone from alle.json altogether is still reported, from aenderungen.json.
+    assert by_id["merged-long-ago@famcal-hannover"]["_replaced_by"] == "ev002@famcal-hannover"
     # Caught up: the last date_modified gives an empty page without next_url.
     last = items[-1]["date_modified"].replace("+", "%2B")
     assert read_changes(server, f"/feed.json?since={last}") == [[]]
@@ -192,11 +225,12 @@ def test_change_feed_with_filters(server: Server) -> None:
     pages = read_changes(server, "/feed.json?since=2000-01-01T00:00:00Z&thema=kultur&limit=2")
     items = [item for page in pages for item in page]
     assert items and all(i.get("_deleted") or "kultur" in i["_event"]["topics"] for i in items)
+    gone_ids = {g["id"] for g in gone()}
     expected = [
         i["id"]
         for i in json.loads((server[2] / "alle.json").read_text())["items"]
-        if i["_event"]["family"] and "kultur" in i["_event"]["topics"]
-    ]
+        if i["_event"]["family"] and "kultur" in i["_event"]["topics"] and i["id"] not in gone_ids
+    ] + sorted(gone_ids)  # tombstones pass every filter: an app may hold the event
     assert sorted(i["id"] for i in items) == sorted(expected)
 
 

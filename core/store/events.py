@@ -125,6 +125,21 @@ class EventsPart:
             )
         }
 
+    def cancelled_rows(self) -> list[dict[str, Any]]:
+        """The cancelled events (uid, start, end, updated, ``merged_into`` from their hints)
+        with how many source records their UID holds and the fewest runs any of them has been
+        missing (None without records): what ``pipeline.lifecycle.gone_for_good`` reads."""
+        rows = self.db.execute(
+            "select e.uid, e.start, e.end, e.updated, "
+            "json_extract(e.data, '$.hints.merged_into'), count(r.record_id), "
+            "min(r.missing_runs) from events e "
+            "left join identities i on i.uid = e.uid "
+            "left join records r on r.source_id = i.source_id and r.record_id = i.record_id "
+            "where e.status = 'cancelled' group by e.uid"
+        ).fetchall()
+        names = ("uid", "start", "end", "updated", "merged_into", "records", "least_missing")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
     def event_data(self, uid: str) -> dict[str, Any] | None:
         row = self.db.execute("select data from events where uid = ?", [uid]).fetchone()
         return json.loads(row[0]) if row else None
