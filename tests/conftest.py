@@ -214,6 +214,22 @@ def famcal(
 
 
 @pytest.fixture(scope="session")
+def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The feeds of the sample calendar (``tests.feed_samples``), rendered once for the
+    readers' tests (they only read it)."""
+    from feeds.publish import render, write_files
+    from tests.feed_samples import NOW as SAMPLE_NOW
+    from tests.feed_samples import sample_events
+
+    out = tmp_path_factory.mktemp("sample") / "out"
+    rendered = render(
+        sample_events(), now=SAMPLE_NOW, base_url="https://familie.example.de/kalender"
+    )
+    write_files(out, rendered.files, rendered.report)
+    return out
+
+
+@pytest.fixture(scope="session")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The published folder of one ``famcal demo`` run, shared by the readers' tests."""
     work = tmp_path_factory.mktemp("demo")

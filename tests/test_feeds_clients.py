@@ -51,17 +51,6 @@ def out(request: pytest.FixtureRequest) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from feeds.publish import render, write_files
-    from tests.feed_samples import NOW, sample_events
-
-    out = tmp_path_factory.mktemp("clients") / "out"
-    rendered = render(sample_events(), now=NOW, base_url="https://familie.example.de/kalender")
-    write_files(out, rendered.files, rendered.report)
-    return out
-
-
 def libical(paths: list[Path]) -> dict[str, Any]:
     """libical's reading; skips (saying why) where Debian's bindings are not installed."""
     if not SYSTEM_PYTHON.exists():

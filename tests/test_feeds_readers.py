@@ -21,10 +21,8 @@ import pytest
 
 from core.model import AgeGroup, Audience, District, Municipality, Status, Topic
 from feeds import ics
-from feeds.publish import render, write_files
 from feeds.schema import event_schema
 from tests.conftest import ROOT
-from tests.feed_samples import NOW, sample_events
 
 JS = ROOT / "tests" / "js"
 SCHEMA = event_schema()
@@ -57,14 +55,6 @@ def ical_js(paths: list[Path]) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     parsed: dict[str, Any] = json.loads(result.stdout)
     return parsed
-
-
-@pytest.fixture(scope="module")
-def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sample") / "out"
-    rendered = render(sample_events(), now=NOW, base_url="https://familie.example.de/kalender")
-    write_files(out, rendered.files, rendered.report)
-    return out
 
 
 @pytest.fixture(params=["demo", "sample"])
