@@ -4,6 +4,7 @@ the shared corpora folder (tests skip when it is absent), and a fixed "now"."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import struct
 import subprocess
@@ -12,8 +13,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,3 +238,47 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = famcal("demo", "--db", str(work / "demo.db"), "--out", str(work / "out"))
     assert result.returncode == 0, result.stderr
     return work / "out"
+
+
+# --- the published demo in a real browser (pip playwright driving the machine's chromium) ---
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+TEST_OUTPUT = ROOT / "test-output"
+# Without the background-networking flags chromium keeps dialling out on this closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def served(demo_out: Path) -> Iterator[str]:
+    """The demo's published folder on a static server on 127.0.0.1 (its base URL)."""
+    handler = functools.partial(_QuietFiles, directory=str(demo_out))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless /usr/bin/chromium through playwright; skips (saying why) without either."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -6,10 +6,7 @@ violation, no request leaves the site, screenshots go to test-output/."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -21,51 +18,14 @@ import pytest
 
 from core.model import BERLIN
 from feeds.filters import end_instant, parse_query
-from tests.conftest import ROOT
+from tests.conftest import AXE
+from tests.conftest import TEST_OUTPUT as OUTPUT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
-OUTPUT = ROOT / "test-output"
 # A Saturday morning three days after the demo's --now: "wochenende" is today and tomorrow,
 # and the events that ended before it are hidden.
 CLOCK = datetime(2026, 11, 28, 10, 0, tzinfo=BERLIN)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def served(demo_out: Path) -> Iterator[str]:
-    handler = functools.partial(Quiet, directory=str(demo_out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
