@@ -34,16 +34,22 @@ def _flat() -> dict[str, str]:
 CATEGORY_LABELS: dict[str, str] = _flat()
 
 
+def _upto(age: int) -> str:
+    # "bis 1 Jahr", "bis 3 Jahre": the singular for one year, as parents say it.
+    return "bis 1 Jahr" if age == 1 else f"bis {age} Jahre"
+
+
 def ages_text(event: Event) -> str:
     tags = event.tags
     if not tags:
         return ""
-    if tags.age_min is not None and tags.age_max is not None:
-        return f"{tags.age_min} bis {tags.age_max} Jahre"
-    if tags.age_min is not None:
-        return f"ab {tags.age_min} Jahren"
-    if tags.age_max is not None:
-        return f"bis {tags.age_max} Jahre"
+    lo, hi = tags.age_min, tags.age_max
+    if lo is not None and hi is not None and lo > 0:
+        return f"{lo} bis {hi} Jahre"
+    if hi is not None:  # "0 bis 1 Jahre" reads oddly: from birth is "bis 1 Jahr"
+        return _upto(hi)
+    if lo is not None:
+        return f"ab {lo} Jahren"
     return ""
 
 
@@ -78,12 +84,13 @@ def why_listed(event: Event) -> str:
     tags = event.tags
     if not tags or not tags.family:
         return ""
-    if tags.age_min is not None and tags.age_max is not None:
-        return f"Für Kinder von {tags.age_min} bis {tags.age_max} Jahren."
-    if tags.age_min is not None:
-        return f"Für Kinder ab {tags.age_min} Jahren."
-    if tags.age_max is not None:
-        return f"Für Kinder bis {tags.age_max} Jahre."
+    lo, hi = tags.age_min, tags.age_max
+    if lo is not None and hi is not None and lo > 0:
+        return f"Für Kinder von {lo} bis {hi} Jahren."
+    if hi is not None:
+        return f"Für Kinder {_upto(hi)}."
+    if lo is not None:
+        return f"Für Kinder ab {lo} Jahren."
     return "Familienangebot."
 
 
