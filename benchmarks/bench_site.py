@@ -5,7 +5,8 @@ For the demo (``famcal demo`` into a temporary folder) and for N synthetic event
 it prints
 - the gzipped bytes a visitor's first load transfers: ``index.html``, ``site/famcal.js``,
   ``site/site.css``, ``site/index.json`` (gzip -6, what a web server's compression does),
-  and what a search adds (``site/words.json``);
+  what a search adds (``site/words.json``) and the month files (``site/index-YYYY-MM.json``,
+  fetched when a query's days reach them or the visitor asks for more);
 - for N events: the seconds the site's files take to render (``feeds.site.site_files``) next
   to the feeds' (``feeds.publish.iter_rendered``), the seconds to write them into an empty
   folder and into a folder that already holds them (nothing changed), and how many files.
@@ -54,10 +55,13 @@ def weights(folder: Path) -> str:
         total += packed
         parts.append(f"{name} {len(data) / 1024:.0f} KiB → {packed / 1024:.1f} KiB")
     words = (folder / "site" / "words.json").read_bytes()
+    months = [len(gzip.compress(p.read_bytes(), 6)) for p in (folder / "site").glob("index-*.json")]
     return (
         "; ".join(parts)
         + f"; first load gzipped {total / 1024:.1f} KiB"
-        + f" (a search adds site/words.json: {len(gzip.compress(words, 6)) / 1024:.1f} KiB)"
+        + f" (a search adds site/words.json: {len(gzip.compress(words, 6)) / 1024:.1f} KiB;"
+        + f" later months: {len(months)} files, {sum(months) / 1024:.1f} KiB gzipped in all,"
+        + f" at most {max(months, default=0) / 1024:.1f} KiB each, with their words)"
     )
 
 

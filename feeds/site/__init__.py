@@ -5,10 +5,16 @@ Contract: ``site_files(events, report, now=…, base_url=…, health=…, vevent
 catalogues and static files; the caller writes them with ``feeds.publish.write_staged``
 (``prune=PRUNED``: pages of events that left the window are removed).
 - ``index.html`` (German) and ``<lang>/index.html`` (``feeds.site.i18n.LANGUAGES``);
-- ``site/index.json``: ``{"declaration": feeds.filters.site_declaration(), "events": [...]}``
-  — the family events of the window (``feeds.site.entries.index_entry``), which the page's
-  script filters by the declaration; ``site/words.json``: their search words, in the same
-  order, loaded by the script only for a search; ``site/famcal.js``, ``site/site.css``;
+- ``site/index.json`` (the first load): ``{"declaration": feeds.filters.site_declaration(),
+  "events": [...], "until": "YYYY-MM-DD", "months": [{"m": "YYYY-MM", "n": count}, ...]}`` —
+  the family events of the window that have not ended at ``now`` and whose first local day
+  is at most ``until`` (``NEAR_DAYS`` after ``now``) as ``feeds.site.entries.index_entry``,
+  which the page's script filters by the declaration; ``site/words.json``: their search words,
+  in the same order, loaded by the script only for a search; the later events, by the month
+  of their first day, in ``site/index-YYYY-MM.json`` (``{"events": [...], "words": [...]}``,
+  one per entry of ``months``), which the script fetches only when a query's days reach them
+  or the visitor asks for more. Each event is in exactly one of these files, in feed order;
+  ``site/famcal.js``, ``site/site.css``;
 - ``bezirk/<district>.html`` and ``alter/<group>.html``: the events of one facet value at
   ``now`` (the pages the index links to for visitors without JavaScript);
 - ``termine/<key>.html`` and ``termine/<key>.ics`` (one VEVENT, the feeds' bytes from
@@ -24,10 +30,10 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from core.model import Event
+from core.model import BERLIN, Event
 from core.parallel import map_chunks
 from core.paths import data_file
 from feeds import ics
@@ -39,13 +45,17 @@ from feeds.site.entries import card, event_key, index_entry, search_words, serie
 from feeds.site.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
 from feeds.site.pages import DirectoryFeed, event_page, health_page, index_page, list_page
 
-PRUNED = ("termine",)
+# Folders the site owns whole: event pages and month files that left the window are removed.
+PRUNED = ("termine", "site")
 STATIC = ("famcal.js", "site.css")
 # Cards in the page itself (the script shows the rest from the index): a first screen and
 # some more for a visitor without JavaScript, who has the district and age pages for all.
 STATIC_CARDS = 40
 # A district's or age group's page lists its next events up to this many (the feeds hold all).
 LIST_CARDS = 300
+# The first load's horizon: the days of "heute" to "woche" (contract.md "Days") for a visitor
+# up to a week after the publish; 20,000 events a year put some 800 into it.
+NEAR_DAYS = 14
 BATCH = 8000  # event pages rendered together (over every core, core.parallel)
 # Facets with a page per value, linked from the index for visitors without JavaScript.
 LIST_PAGES = ("bezirk", "alter")
@@ -71,14 +81,30 @@ def _directory(
     return list(groups.items())
 
 
-def index_document(family: Sequence[Event], objects: Sequence[Mapping[str, Any]]) -> bytes:
-    entries = [index_entry(e, obj) for e, obj in zip(family, objects, strict=True)]
-    return _compact({"declaration": site_declaration(), "events": entries})
-
-
-def words_document(objects: Sequence[Mapping[str, Any]]) -> bytes:
-    """The search words of each event of ``index.json``, in its order."""
-    return _compact({"words": [search_words(obj) for obj in objects]})
+def index_files(
+    family: Sequence[Event], objects: Sequence[Mapping[str, Any]], *, now: datetime
+) -> Iterator[tuple[str, bytes]]:
+    """``site/index.json``, ``site/words.json`` and the month files (the module's contract)."""
+    until = (now.astimezone(BERLIN).date() + timedelta(days=NEAR_DAYS)).isoformat()
+    near: tuple[list[dict[str, Any]], list[str]] = ([], [])
+    months: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+    for event, obj in zip(family, objects, strict=True):
+        if end_instant(obj) <= now:
+            continue  # ended before the publish: no visitor's list shows it
+        entry = index_entry(event, obj)
+        part = near if entry["d0"] <= until else months.setdefault(entry["d0"][:7], ([], []))
+        part[0].append(entry)
+        part[1].append(search_words(obj))
+    order = sorted(months)
+    yield "site/index.json", _compact({
+        "declaration": site_declaration(),
+        "events": near[0],
+        "until": until,
+        "months": [{"m": m, "n": len(months[m][0])} for m in order],
+    })  # fmt: skip
+    yield "site/words.json", _compact({"words": near[1]})
+    for m in order:
+        yield f"site/index-{m}.json", _compact({"events": months[m][0], "words": months[m][1]})
 
 
 def _compact(document: Mapping[str, Any]) -> bytes:
@@ -99,8 +125,7 @@ def site_files(
     for name in STATIC:
         yield f"site/{name}", data_file("site", "static", name).read_bytes()
     objects = [event_object(e) for e in family]
-    yield "site/index.json", index_document(family, objects)
-    yield "site/words.json", words_document(objects)
+    yield from index_files(family, objects, now=now)
     upcoming = [e for e, obj in zip(family, objects, strict=True) if end_instant(obj) > now]
     views = [e.tags.to_dict() if e.tags else {} for e in upcoming]
     for lang in LANGUAGES:

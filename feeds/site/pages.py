@@ -38,7 +38,8 @@ from feeds.site.i18n import LANGUAGES, SOURCE_LANGUAGE, environment, translation
 SCRIPT_TEXTS = (
     "ganztägig", "kostenlos", "AktivPass", "abgesagt", "verschoben", "%(lo)s bis %(hi)s Jahre",
     "ab %(lo)s Jahren", "bis %(hi)s Jahre", "Keine passenden Termine.", "Mehr anzeigen",
-    "%(n)s Termine", "1 Termin", "Termine laden …", "ausgebucht",
+    "%(n)s Termine", "1 Termin", "Termine laden …", "ausgebucht", "+ Kalender",
+    "mindestens %(n)s Termine", "alle Familientermine",
 )  # fmt: skip
 DAY_LABELS = {"heute": "heute", "morgen": "morgen", "wochenende": "am Wochenende",
               "woche": "diese Woche"}  # fmt: skip

@@ -39,7 +39,6 @@
     return [weekday >= 5 ? today : addDays(sunday, -1), sunday];  // wochenende
   }
   function servesAge(age, ev, decl) {  // core.ages.serves_age
-    if (ev.b) tags.appendChild(el("span", "tag cx", T["ausgebucht"]));
     var lo = ev.age_min, hi = ev.age_max;
     if (lo != null || hi != null) {
       var low = lo == null ? 0 : lo;
@@ -147,9 +146,15 @@
     if (ev.free) tags.appendChild(el("span", "tag free", T["kostenlos"]));
     if (ev.aktivpass) tags.appendChild(el("span", "tag ap", T["AktivPass"]));
     li.appendChild(tags);
+    // One tap into one's own calendar: the event's one-event file (termine/<key>.ics).
+    var add = el("a", "add", T["+ Kalender"]);
+    add.href = root + "termine/" + ev.k + ".ics";
+    add.setAttribute("download", "");
+    add.appendChild(el("span", "vh", ": " + ev.t));
+    li.appendChild(add);
     return li;
   }
-  function show(events, today, limit) {
+  function show(events, today, limit, complete) {
     list.textContent = "";
     var shown = events.slice(0, limit), section = null, ul = null, current = null;
     shown.forEach(function (ev) {
@@ -157,6 +162,7 @@
       if (day !== current) {
         current = day;
         section = el("section", "day");
+        section.setAttribute("data-day", day);
         section.appendChild(el("h3", null, dayFormat.format(new Date(day + "T12:00:00Z"))));
         ul = el("ul", "cards");
         section.appendChild(ul);
@@ -165,13 +171,10 @@
       ul.appendChild(card(ev));
     });
     if (!events.length) list.appendChild(el("p", "none", T["Keine passenden Termine."]));
-    count.textContent = events.length === 1 ? T["1 Termin"] : fmt(T["%(n)s Termine"], {n: events.length});
-    if (events.length > limit) {
-      var more = el("button", "more", T["Mehr anzeigen"]);
-      more.type = "button";
-      more.addEventListener("click", function () { show(events, today, limit + PAGE); });
-      list.appendChild(more);
-    }
+    var n = events.length;
+    count.textContent = !complete ? fmt(T["mindestens %(n)s Termine"], {n: n})
+      : n === 1 ? T["1 Termin"] : fmt(T["%(n)s Termine"], {n: n});
+    return events.length > limit || !complete;
   }
 
   function setControls(params) {
@@ -194,16 +197,24 @@
   }
 
   // "Kalender abonnieren": the feed a family wants, as absolute links from this page's address.
+  // The bar above the list ("Diese Auswahl abonnieren") offers the same feed: it follows the
+  // filter's district and age (an exact age: the group that holds it).
   function subscription() {
-    var d = document.getElementById("abo-bezirk").value, g = document.getElementById("abo-alter").value;
+    var bezirk = document.getElementById("abo-bezirk"), alter = document.getElementById("abo-alter");
+    var d = bezirk.value, g = alter.value;
     var path = d && g ? "bezirk/" + d + "/" + g : d ? "bezirk/" + d : g ? "alter/" + g : "familie";
     var base = document.querySelector(".abo-links").getAttribute("data-base");
     var https = base ? base.replace(/\/$/, "") + "/" + path + ".ics" : new URL(root + path + ".ics", location.href).href;
     var webcal = "webcal://" + https.replace(/^https?:\/\//, "");
+    var google = "https://calendar.google.com/calendar/render?cid=" + encodeURIComponent(webcal);
     document.getElementById("abo-webcal").href = webcal;
-    document.getElementById("abo-google").href = "https://calendar.google.com/calendar/render?cid=" + encodeURIComponent(webcal);
+    document.getElementById("abo-google").href = google;
     document.getElementById("abo-https").href = https;
     document.getElementById("abo-url").value = https;
+    document.getElementById("now-webcal").href = webcal;
+    document.getElementById("now-google").href = google;
+    var what = [d && bezirk.selectedOptions[0].textContent, g && alter.selectedOptions[0].textContent];
+    document.getElementById("now-what").textContent = what.filter(Boolean).join(" · ") || T["alle Familientermine"];
   }
   ["abo-bezirk", "abo-alter"].forEach(function (id) {
     document.getElementById(id).addEventListener("change", subscription);
@@ -212,7 +223,8 @@
   function followFilter(params) {  // the builder starts from the filter's district and age
     var d = values(params, "bezirk")[0], a = values(params, "alter")[0];
     var bezirk = document.getElementById("abo-bezirk"), alter = document.getElementById("abo-alter");
-    if (d && Array.prototype.some.call(bezirk.options, function (o) { return o.value === d; })) bezirk.value = d;
+    bezirk.value = d && Array.prototype.some.call(bezirk.options, function (o) { return o.value === d; }) ? d : "";
+    alter.value = "";
     Array.prototype.forEach.call(alter.options, function (o) {
       var b = o.value.split("-");  // a group slug names its bounds: "3-5"
       if (a && (o.value === a || (/^\d+$/.test(a) && b.length === 2 && +b[0] <= +a && +a <= +b[1]))) alter.value = o.value;
@@ -222,22 +234,82 @@
   var params = new URLSearchParams(location.search);
   setControls(params);
   followFilter(params);
+  var submit = form.querySelector("button[type=submit]");
+  if (submit) submit.hidden = true;  // the list follows every control as it changes
 
   fetch(root + "site/index.json").then(function (r) { return r.json(); }).then(function (index) {
-    var decl = index.declaration, words = null;
-    function apply(params) {
+    var decl = index.declaration, events = index.events, words = null;
+    // The later events come by month (site/index-YYYY-MM.json), in order: "until" is the last
+    // day whose events are all here. Loads run one after another, each at most once.
+    var months = index.months || [], loaded = 0, until = index.until, queue = Promise.resolve();
+    function lastDay(month) {
+      var d = new Date(month + "-01T12:00:00Z");
+      d.setUTCMonth(d.getUTCMonth() + 1, 0);
+      return d.toISOString().slice(0, 10);
+    }
+    function loadMonths(upto) {  // the months before index upto, fetched side by side
+      queue = queue.then(function () {
+        var wanted = months.slice(loaded, upto);
+        if (!wanted.length) return null;
+        return Promise.all(wanted.map(function (m) {
+          return fetch(root + "site/index-" + m.m + ".json").then(function (r) { return r.json(); });
+        })).then(function (parts) {
+          parts.forEach(function (part) {
+            part.events.forEach(function (ev, i) { ev.w = part.words[i]; events.push(ev); });
+          });
+          loaded += wanted.length;
+          until = lastDay(wanted[wanted.length - 1].m);
+        });
+      });
+      return queue;
+    }
+    function monthsThrough(day) {  // how many months hold events starting by that day
+      var n = loaded;
+      while (n < months.length && months[n].m <= day.slice(0, 7)) n++;
+      return n;
+    }
+    function lastQueryDay(q, today) {  // the last day the query can show, null: no end
+      var ends = q.days.map(function (w) { return daySpan(w, today)[1]; });
+      if (q.since || q.until) ends.push(q.until || null);
+      if (!ends.length || ends.indexOf(null) >= 0) return null;
+      return ends.sort()[ends.length - 1];
+    }
+    var shownQuery = null, limit = PAGE, turn = 0;
+    function apply(params, more) {
       var now = Date.now(), today = berlinDate(new Date(now)), q = readQuery(params, decl);
-      if (q.words.length && !words) {  // a search: its words first, once
+      var mine = ++turn;
+      limit = more ? limit + PAGE : PAGE;
+      list.setAttribute("aria-busy", "true");
+      var steps = loadMonths(monthsThrough(today));  // a late visitor: today's events first
+      if (q.words.length && !words) {  // a search: the first load's words, once
         words = fetch(root + "site/words.json").then(function (r) { return r.json(); }).then(function (w) {
           w.words.forEach(function (text, i) { index.events[i].w = text; });
         });
       }
-      if (q.words.length) words.then(function () { show(found(q, now, today), today, PAGE); ready(); });
-      else { show(found(q, now, today), today, PAGE); ready(); }
+      if (q.words.length) steps = Promise.all([steps, words]);
+      var end = lastQueryDay(q, today);
+      if (end) steps = steps.then(function () { return loadMonths(monthsThrough(end)); });
+      function enough() {  // no end: months one by one until the page is full
+        var hits = found(q, now, today);
+        if (hits.length > limit || loaded === months.length) return hits;
+        return loadMonths(loaded + 1).then(enough);
+      }
+      steps.then(function () { return end ? found(q, now, today) : enough(); }).then(function (hits) {
+        if (mine !== turn) return;  // a later change has its own turn
+        var complete = loaded === months.length || (end !== null && end <= until);
+        if (show(hits, today, limit, complete)) {
+          var button = el("button", "more", T["Mehr anzeigen"]);
+          button.type = "button";
+          button.addEventListener("click", function () { apply(shownQuery, true); });
+          list.appendChild(button);
+        }
+        shownQuery = params;
+        list.setAttribute("aria-busy", "false");
+        doc.setAttribute("data-ready", "1");
+      });
     }
-    function ready() { doc.setAttribute("data-ready", "1"); }
     function found(q, now, today) {
-      var hits = index.events.filter(function (ev) { return accepts(q, ev, decl, now, today); });
+      var hits = events.filter(function (ev) { return accepts(q, ev, decl, now, today); });
       hits.sort(function (a, b) {
         var da = a.d0 < today ? today : a.d0, db = b.d0 < today ? today : b.d0;
         return da < db ? -1 : da > db ? 1 : 0;  // stable: feed order within a day
@@ -248,12 +320,12 @@
       var p = formParams(), text = p.toString();
       history.replaceState(null, "", text ? "?" + text : location.pathname);
       followFilter(p);
-      apply(p);
+      apply(p, false);
     }
     form.addEventListener("change", update);
     form.addEventListener("submit", function (e) { e.preventDefault(); update(); });
     var typing = null;
     form.elements.q.addEventListener("input", function () { clearTimeout(typing); typing = setTimeout(update, 250); });
-    apply(params);
+    apply(params, false);
   });
 })();
