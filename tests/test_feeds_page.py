@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import icalendar
 
-from core.model import Health, SourceRef, Status, Tags
+from core.model import BERLIN, Health, SourceRef, Status, Tags
 from feeds.filters import FACETS, site_declaration
-from feeds.publish import PublishReport, render, write_staged
+from feeds.publish import PublishReport, render, window_events, write_staged
 from feeds.site import PRUNED, site_files
 from feeds.site.entries import event_key
 from tests.feed_samples import HOSTILE, NOW, event, sample_events
@@ -105,6 +106,38 @@ def test_index_json_carries_the_declaration_and_family_events() -> None:
     first = index["events"][0]
     assert first["k"] == event_key(first["u"]) and first["d0"] <= first["d1"]
     assert f"termine/{first['k']}.html" in files
+
+
+def test_index_is_a_first_load_and_month_files(tmp_path: Path) -> None:
+    ended = event(90, start=NOW - timedelta(days=3), tags=Tags(family=True))
+    later = event(91, start=datetime(2027, 2, 3, 10, tzinfo=BERLIN), tags=Tags(family=True))
+    events = [ended, *sample_events(), later]
+    files = site(events)
+    index = json.loads(files["site/index.json"])
+    assert index["until"] == "2026-12-09"  # NEAR_DAYS after --now
+    names = [m["m"] for m in index["months"]]
+    assert names == sorted(set(names)) and names[0] == "2026-12" and "2027-02" in names
+    assert all(e["d0"] <= index["until"] for e in index["events"])
+    words = json.loads(files["site/words.json"])["words"]
+    assert len(words) == len(index["events"]) and "termin" in words[0]
+    uids = [e["u"] for e in index["events"]]
+    for month in index["months"]:
+        part = json.loads(files[f"site/index-{month['m']}.json"])
+        assert len(part["events"]) == len(part["words"]) == month["n"]
+        assert all(e["d0"][:7] == month["m"] and e["d0"] > index["until"] for e in part["events"])
+        uids += [e["u"] for e in part["events"]]
+    # Every family event that has not ended is in one file, in feed order.
+    family = [e.uid for e in window_events(events, NOW) if e.tags and e.tags.family]
+    assert uids == [u for u in family if u != ended.uid]
+    # A month that empties leaves with its file.
+    report = render(events, now=NOW).report
+    write_staged(tmp_path, iter(files.items()), PublishReport(), prune=PRUNED)
+    again = PublishReport()
+    rest = [e for e in events if e.start_datetime() < datetime(2027, 2, 1, tzinfo=BERLIN)]
+    write_staged(tmp_path, site_files(rest, report, now=NOW, base_url=BASE, health=HEALTH), again,
+                 prune=PRUNED)  # fmt: skip
+    assert "site/index-2027-02.json" in again.removed
+    assert (tmp_path / "site" / "famcal.js").is_file()
 
 
 def test_static_cards_are_the_next_family_events() -> None:

@@ -110,6 +110,7 @@ def test_script_shows_what_the_filters_declare(
     want = expected(demo_out, query)
     assert want, f"the demo has no event for {query!r}: a weak check"
     assert sorted(shown(page, served, query)) == sorted(want)
+    assert page.inner_text("#count") == (f"{len(want)} Termine" if len(want) > 1 else "1 Termin")
 
 
 def test_controls_write_a_shareable_address(page: Any, served: str, demo_out: Path) -> None:

@@ -106,7 +106,8 @@ def test_three_taps_to_saturday_for_a_four_year_old_in_linden(
 
     # The list is the filter's, by day; Saturday's events are on the first screen.
     listed = tab.eval_on_selector_all("#list [data-uid]", "els => els.map(e => e.dataset.uid)")
-    assert sorted(listed) == sorted(e["uid"] for e in expected(demo_out, "alter=4&bezirk=linden-limmer"))
+    chosen = expected(demo_out, "alter=4&bezirk=linden-limmer")
+    assert sorted(listed) == sorted(e["uid"] for e in chosen)
     saturday = expected(demo_out, f"alter=4&bezirk=linden-limmer&von={SATURDAY}&bis={SATURDAY}")
     assert saturday, "the demo has no Saturday event for a 4-year-old in Linden-Limmer"
     section = tab.locator(f"#list section[data-day='{SATURDAY}']")
@@ -119,7 +120,9 @@ def test_three_taps_to_saturday_for_a_four_year_old_in_linden(
 
     # The bar above the list subscribes to what is chosen: Linden-Limmer × 3-5.
     host = served.split("://", 1)[1]
-    assert tab.get_attribute("#now-webcal", "href") == f"webcal://{host}/bezirk/linden-limmer/3-5.ics"
+    assert (
+        tab.get_attribute("#now-webcal", "href") == f"webcal://{host}/bezirk/linden-limmer/3-5.ics"
+    )
     assert "3 bis 5 Jahre" in tab.inner_text("#now-webcal")
     assert (demo_out / "bezirk" / "linden-limmer" / "3-5.ics").is_file()
 
@@ -208,3 +211,13 @@ def test_reduced_motion_means_no_transitions(context: Any, served: str) -> None:
     assert open_tab(context(viewport=DESKTOP), url).evaluate(moving)  # a check that can fail
     calm = open_tab(context(viewport=DESKTOP, reduced_motion="reduce"), url)
     assert calm.evaluate(moving) == []
+
+
+def test_first_screen_counts_every_event_before_the_months_arrive(
+    context: Any, served: str, demo_out: Path
+) -> None:
+    tab = open_tab(context(viewport=PHONE), f"{served}/index.html")
+    index = json.loads((demo_out / "site" / "index.json").read_text())
+    assert index["months"], "the demo's later events are in month files"
+    assert tab.inner_text("#count") == f"{len(expected(demo_out, ''))} Termine"
+    assert tab.locator("#list button.more").count() == 1

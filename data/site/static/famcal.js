@@ -154,7 +154,7 @@
     li.appendChild(add);
     return li;
   }
-  function show(events, today, limit, complete) {
+  function show(events, today, limit, total) {  // total: null when not known yet
     list.textContent = "";
     var shown = events.slice(0, limit), section = null, ul = null, current = null;
     shown.forEach(function (ev) {
@@ -171,10 +171,10 @@
       ul.appendChild(card(ev));
     });
     if (!events.length) list.appendChild(el("p", "none", T["Keine passenden Termine."]));
-    var n = events.length;
-    count.textContent = !complete ? fmt(T["mindestens %(n)s Termine"], {n: n})
+    var n = total === null ? events.length : total;
+    count.textContent = total === null ? fmt(T["mindestens %(n)s Termine"], {n: n})
       : n === 1 ? T["1 Termin"] : fmt(T["%(n)s Termine"], {n: n});
-    return events.length > limit || !complete;
+    return n > limit || total === null;
   }
 
   function setControls(params) {
@@ -296,8 +296,12 @@
       }
       steps.then(function () { return end ? found(q, now, today) : enough(); }).then(function (hits) {
         if (mine !== turn) return;  // a later change has its own turn
-        var complete = loaded === months.length || (end !== null && end <= until);
-        if (show(hits, today, limit, complete)) {
+        var total = loaded === months.length || (end !== null && end <= until) ? hits.length : null;
+        var plain = !q.facets.length && !q.words.length && !q.days.length && !q.since && !q.until;
+        if (plain && total === null) {  // every later event is shown: the months' counts add up
+          total = months.slice(loaded).reduce(function (sum, m) { return sum + m.n; }, hits.length);
+        }
+        if (show(hits, today, limit, total)) {
           var button = el("button", "more", T["Mehr anzeigen"]);
           button.type = "button";
           button.addEventListener("click", function () { apply(shownQuery, true); });
