@@ -10,16 +10,9 @@ Contract:
 - Each event is serialized once per format (VEVENT bytes, JSON item text, JSON-LD text) and
   that text is reused by every feed that holds the event: the feed matrix costs joins, not
   serializations.
-- ``write_staged(out_dir, files, report)``: the one way files are written. Each (path, bytes)
-  is staged beside its target as it comes (temporary file) and only when its bytes
-  change, so a run with no changes rewrites nothing; all are flushed to disk together (one
-  ``os.sync``: a per-file fsync costs ~5 ms, 200 s for the site's 40,000 event files) and
-  then renamed into place.
-  Memory holds one feed at a time; a failure while the files are produced leaves every
-  previous file in place, a failed rename (disk full) leaves each file old or new, never
-  partial, and no temporary file stays behind. ``write_files`` does it for a dict of files.
-  ``prune`` names folders the run owns whole (the site's ``termine``): their files that the
-  run did not produce are removed after the renames.
+- ``write_staged(out_dir, files, report)`` (``feeds.staging``): the one way files are
+  written — staged, only when their bytes change, renamed into place together; memory holds
+  one feed at a time. ``write_files`` does it for a dict of files.
 - ``iter_rendered(...)``: the feed files one at a time; ``publish(...)`` renders and writes.
 """
 
@@ -28,8 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -43,6 +34,7 @@ from core.window import WINDOW_AFTER, WINDOW_BEFORE  # the feed window
 from feeds import ics, jsonfeed, jsonld
 from feeds.filters import FACETS, Facet, Match
 from feeds.labels import labels
+from feeds.staging import write_staged as write_staged  # the one way files are written
 
 # A published file's content: its bytes, or its bytes in pieces (streamed to disk).
 Content = bytes | Iterable[bytes]
@@ -294,140 +286,6 @@ def render(
 
 def as_bytes(data: Content) -> bytes:
     return data if isinstance(data, bytes) else b"".join(data)
-
-
-class Staging:
-    """Files staged beside their targets and renamed into place together by ``commit``.
-
-    Each file is written to a temporary file in its target's folder as soon as it is
-    rendered (so a large publish never holds every feed in memory), and only when its bytes
-    differ from the published ones. Nothing is renamed before every file is staged: a
-    publish that fails part-way leaves all previous files in place (``discard``).
-    """
-
-    def __init__(self, out_dir: Path, report: PublishReport) -> None:
-        self.out_dir = out_dir
-        self.report = report
-        self.staged: list[tuple[Path, Path, str]] = []
-        self.seen: set[str] = set()  # every name put, staged or unchanged
-        self.remove_leftovers()
-
-    def remove_leftovers(self) -> int:
-        """Delete staging files a killed publish left behind (the caller holds the run lock,
-        so no other publish is staging now)."""
-        removed = 0
-        if self.out_dir.is_dir():
-            for leftover in self.out_dir.rglob(".*.tmp"):
-                leftover.unlink(missing_ok=True)
-                removed += 1
-        return removed
-
-    def put(self, name: str, data: Content) -> None:
-        """Stage ``data`` (bytes, or pieces of bytes written as they come) for ``name``,
-        unless the published file already holds exactly these bytes."""
-        target = self.out_dir / name
-        self.seen.add(name)
-        if isinstance(data, bytes):
-            # Whole bytes at hand: compared before any staging file is written.
-            if _same_file(target, len(data), hashlib.sha256(data).hexdigest()):
-                self.report.unchanged += 1
-                return
-            data = (data,)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            digest, size = hashlib.sha256(), 0
-            with os.fdopen(fd, "wb") as handle:
-                for piece in _batched(data):
-                    digest.update(piece)
-                    size += len(piece)
-                    handle.write(piece)
-                if _same_file(target, size, digest.hexdigest()):
-                    # Unchanged: the published file stays untouched (not even its mtime).
-                    handle.close()
-                    Path(tmp).unlink()
-                    self.report.unchanged += 1
-                    return
-            os.chmod(tmp, 0o644)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        self.staged.append((Path(tmp), target, name))
-
-    def commit(self) -> None:
-        if self.staged:
-            os.sync()  # every staged file's bytes on disk before any rename
-        try:
-            for tmp, target, name in self.staged:
-                os.replace(tmp, target)
-                self.report.written.append(name)
-        finally:
-            # A failed rename (disk full) leaves each file old or new, and no staging file.
-            self.discard()
-
-    def prune(self, folders: Iterable[str]) -> list[str]:
-        """Remove the files under ``folders`` that this run did not put (after ``commit``)."""
-        removed = []
-        for folder in folders:
-            base = self.out_dir / folder
-            if not base.is_dir():
-                continue
-            for path in sorted(base.rglob("*")):
-                name = path.relative_to(self.out_dir).as_posix()
-                if path.is_file() and name not in self.seen:
-                    path.unlink()
-                    removed.append(name)
-        return removed
-
-    def discard(self) -> None:
-        for tmp, _, _ in self.staged:
-            tmp.unlink(missing_ok=True)
-        self.staged = []
-
-
-def _batched(pieces: Iterable[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    """Small pieces joined to about ``size`` bytes: fewer writes and digest updates."""
-    batch: list[bytes] = []
-    held = 0
-    for piece in pieces:
-        batch.append(piece)
-        held += len(piece)
-        if held >= size:
-            yield b"".join(batch)
-            batch, held = [], 0
-    if batch:
-        yield b"".join(batch)
-
-
-def _same_file(path: Path, size: int, digest: str) -> bool:
-    try:
-        if path.stat().st_size != size:
-            return False
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest() == digest
-    except OSError:
-        return False
-
-
-def write_staged(
-    out_dir: Path,
-    files: Iterable[tuple[str, Content]],
-    report: PublishReport,
-    *,
-    prune: Iterable[str] = (),
-) -> None:
-    """Stage each (path, bytes) as it comes, then rename them all; a failure while the files
-    are produced or staged leaves every previously published file in place. Then remove the
-    files under ``prune`` that this run did not produce (``report.removed``)."""
-    staging = Staging(out_dir, report)
-    try:
-        for name, data in files:
-            staging.put(name, data)
-    except BaseException:
-        staging.discard()
-        raise
-    staging.commit()
-    report.removed.extend(staging.prune(prune))
 
 
 def write_files(out_dir: Path, files: dict[str, bytes], report: PublishReport) -> None:

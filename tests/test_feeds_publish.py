@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from core.model import AgeGroup, District, Event, Tags, Topic
-from feeds import ics, jsonfeed, jsonld, publish
+from feeds import ics, jsonfeed, jsonld, publish, staging
 from tests.feed_samples import HOSTILE, NOW, event, sample_events
 
 # alle, familie, kostenlos, the facets' feeds and district × age group (the site's builder).
@@ -150,7 +150,7 @@ def test_failed_write_leaves_whole_files(tmp_path: Path, monkeypatch: pytest.Mon
     before = snapshot(tmp_path)
     newer = publish.render([event(300, title="Neu")], now=NOW)
     replaced: list[int] = []
-    real_replace = publish.os.replace
+    real_replace = staging.os.replace
 
     def flaky(src: Any, dst: Any) -> None:
         replaced.append(1)
@@ -158,7 +158,7 @@ def test_failed_write_leaves_whole_files(tmp_path: Path, monkeypatch: pytest.Mon
             raise OSError("disk full")
         real_replace(src, dst)
 
-    monkeypatch.setattr(publish.os, "replace", flaky)
+    monkeypatch.setattr(staging.os, "replace", flaky)
     with pytest.raises(OSError):
         publish.write_files(tmp_path, newer.files, newer.report)
     after = snapshot(tmp_path)
@@ -185,13 +185,14 @@ def test_staged_publish_is_all_or_nothing(tmp_path: Path, monkeypatch: pytest.Mo
             out_dir=tmp_path, now=NOW, events=[event(300 + n, title=f"Neu {n}") for n in range(5)]
         )
     assert snapshot(tmp_path) == before
-    assert not list(tmp_path.rglob(".*.tmp"))
+    assert not (tmp_path / staging.STAGING).exists()
 
     # A publish killed before its renames leaves staging files: the next one removes them.
     monkeypatch.undo()
-    (tmp_path / "bezirk" / ".nord.ics.killed.tmp").write_bytes(b"BEGIN:VCAL")
+    (tmp_path / staging.STAGING).mkdir()
+    (tmp_path / staging.STAGING / "0").write_bytes(b"BEGIN:VCAL")
     publish.publish(out_dir=tmp_path, now=NOW, events=sample_events())
-    assert not list(tmp_path.rglob(".*.tmp"))
+    assert not (tmp_path / staging.STAGING).exists()
     assert snapshot(tmp_path) == before
 
 

@@ -1,0 +1,183 @@
+"""Staged writes of the published folder: every file old or new, never partial.
+
+Contract:
+- ``write_staged(out_dir, files, report, prune=…, kept=…)``: the one way published files are
+  written. Each (path, content) is compared with the published file (size, then SHA-256)
+  and, only when its bytes differ, written as it comes into the run's staging folder
+  ``<out_dir>/.staging/`` (hidden: ``famcal serve`` and most web servers do not list dot
+  folders). When every file is produced the folders they need are made (once each) and the
+  staged files are renamed into place: first those under ``prune`` (the event pages, which
+  the index and list pages link to), then the rest in the order produced, so a visitor
+  never follows a new link to a page not yet there. ``report.written`` lists the renamed
+  files in that order, ``report.unchanged`` counts the others.
+- A failure while the files are produced leaves every published file in place; a failed
+  rename (disk full) leaves each file old or new; the staging folder never outlives a
+  publish, and a killed publish's is removed by the next one.
+- No flush to disk (no ``fsync``, no ``os.sync``): a killed or failed publish — the
+  failures a publish meets — is covered by the renames alone, since every process sees
+  the page cache. On a power loss within the kernel's writeback delay (seconds) a file
+  renamed into place may still be empty or short on disk; each later publish compares the
+  bytes and rewrites it, and the event pages a publish does not render are checked by size
+  (``famcal.publish_stage``). A per-file fsync costs ~5 ms (minutes for the site's 20,000
+  event files) and ``os.sync`` flushes every disk of the machine, other programs' too.
+- ``prune`` names folders the run owns whole (the site's ``termine``): after the renames
+  their files that the run neither wrote nor found unchanged nor named in ``kept`` (files
+  the producer knew to be current without producing them; read after the last file) are
+  removed (``report.removed``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from feeds.publish import Content, PublishReport
+
+STAGING = ".staging"
+
+
+class Staging:
+    """Files staged in the run's staging folder and renamed into place by ``commit``."""
+
+    def __init__(self, out_dir: Path, report: PublishReport) -> None:
+        self.out_dir = out_dir
+        self.report = report
+        self.folder = out_dir / STAGING
+        self.staged: list[tuple[Path, str]] = []
+        self.seen: set[str] = set()  # every name put, staged or unchanged
+        self.remove_leftovers()
+
+    def remove_leftovers(self) -> None:
+        """Delete the staging folder a killed publish left behind (the caller holds the run
+        lock, so no other publish is staging now)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def put(self, name: str, data: Content) -> None:
+        """Stage ``data`` (bytes, or pieces of bytes written as they come) for ``name``,
+        unless the published file already holds exactly these bytes."""
+        target = self.out_dir / name
+        self.seen.add(name)
+        if isinstance(data, bytes):
+            # Whole bytes at hand: compared before any staging file is written.
+            if _same_file(target, len(data), data):
+                self.report.unchanged += 1
+                return
+            data = (data,)
+        if not self.staged:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        # The run lock makes the folder ours: a counter names the file, no random names.
+        tmp = self.folder / str(len(self.staged))
+        try:
+            digest, size = hashlib.sha256(), 0
+            with open(tmp, "wb") as handle:
+                for piece in _batched(data):
+                    digest.update(piece)
+                    size += len(piece)
+                    handle.write(piece)
+            if _same_digest(target, size, digest):
+                # Unchanged: the published file stays untouched (not even its mtime).
+                tmp.unlink()
+                self.report.unchanged += 1
+                return
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self.staged.append((tmp, name))
+
+    def commit(self, first: Iterable[str] = ()) -> None:
+        """Rename every staged file into place, those under the folders ``first`` first."""
+        leading = tuple(f"{folder.rstrip('/')}/" for folder in first)
+        order = [s for s in self.staged if s[1].startswith(leading)]
+        order += [s for s in self.staged if not s[1].startswith(leading)]
+        try:
+            made: set[str] = set()
+            for _, name in order:
+                parent = name.rpartition("/")[0]
+                if parent and parent not in made:
+                    (self.out_dir / parent).mkdir(parents=True, exist_ok=True)
+                    made.add(parent)
+            for tmp, name in order:
+                os.replace(tmp, self.out_dir / name)
+                self.report.written.append(name)
+        finally:
+            # A failed rename (disk full) leaves each file old or new, and no staging file.
+            self.discard()
+
+    def prune(self, folders: Iterable[str], kept: Collection[str] = ()) -> list[str]:
+        """Remove the files under ``folders`` that this run did not put (after ``commit``)."""
+        removed = []
+        for folder in folders:
+            for dirpath, _, names in os.walk(self.out_dir / folder):
+                prefix = Path(dirpath).relative_to(self.out_dir).as_posix() + "/"
+                for file_name in sorted(names):
+                    name = prefix + file_name
+                    if name not in self.seen and name not in kept:
+                        os.unlink(os.path.join(dirpath, file_name))
+                        removed.append(name)
+        return sorted(removed)
+
+    def discard(self) -> None:
+        self.staged = []
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _batched(pieces: Iterable[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    """Small pieces joined to about ``size`` bytes: fewer writes and digest updates."""
+    batch: list[bytes] = []
+    held = 0
+    for piece in pieces:
+        batch.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield b"".join(batch)
+            batch, held = [], 0
+    if batch:
+        yield b"".join(batch)
+
+
+def _same_file(path: Path, size: int, data: bytes) -> bool:
+    """Whether the file at ``path`` holds exactly ``data`` (no file: no)."""
+    try:
+        if path.stat().st_size != size:
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _same_digest(path: Path, size: int, digest: hashlib._Hash) -> bool:
+    try:
+        if path.stat().st_size != size:
+            return False
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").digest() == digest.digest()
+    except OSError:
+        return False
+
+
+def write_staged(
+    out_dir: Path,
+    files: Iterable[tuple[str, Content]],
+    report: PublishReport,
+    *,
+    prune: Iterable[str] = (),
+    kept: Collection[str] = (),
+) -> None:
+    """Stage each (path, content) as it comes, then rename them all; a failure while the
+    files are produced or staged leaves every previously published file in place. Then
+    remove the files under ``prune`` that this run did not produce nor name in ``kept``."""
+    prune = tuple(prune)
+    staging = Staging(out_dir, report)
+    try:
+        for name, data in files:
+            staging.put(name, data)
+    except BaseException:
+        staging.discard()
+        raise
+    staging.commit(first=prune)
+    report.removed.extend(staging.prune(prune, kept))
