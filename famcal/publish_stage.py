@@ -5,16 +5,21 @@ Contract: ``publish_stage(store, now=…, out_dir=…)`` writes every file of th
 (staged, so a killed publish leaves the previous files). With ``reuse``, a publish whose
 inputs are those of the last one rewrites only health.json, health.html and aenderungen.json.
 Each shown event's serialized forms come from the last publish where neither the event nor the
-code that serializes it changed. The reports compare with the history the last publish stored
-(meta ``report_history``). ``aenderungen.json`` (always written, ``[]`` when none) lists the
-UIDs gone for good of the last ``GONE_DAYS`` (``pipeline.lifecycle.gone_for_good``, from the
-store), for the change feed: ``[{"id", "date_modified", "_replaced_by"}]``.
+code that serializes it changed; an event page is rendered only when its inputs changed since
+the page the folder holds (``feeds.site.pagekeys``), so a publish after one event changed
+rewrites that event's two files and the feeds, lists and index that show it. The render
+and page caches are saved after the renames. The reports compare with the history the last
+publish stored (meta ``report_history``). ``aenderungen.json`` (always written, ``[]`` when
+none) lists the UIDs gone for good of the last ``GONE_DAYS``
+(``pipeline.lifecycle.gone_for_good``, from the store), for the change feed:
+``[{"id", "date_modified", "_replaced_by"}]``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +46,8 @@ from feeds.publish import (
 )
 from feeds.reports import REPORT_FILES, build_reports, report_files
 from feeds.site import PRUNED, health_html, site_files
+from feeds.site.entries import event_key
+from feeds.site.pagekeys import EventPages, PageMark
 from pipeline.lifecycle import gone_for_good
 
 
@@ -73,9 +80,14 @@ def publish_stage(
     if events is None:
         events = store.events(processed=processed) if processed is not None else []
     report = PublishReport()
-    known = _serialized_forms(store, events, now=now, stored_digests=stored_digests or {})
+    known, keys, made = _serialized_forms(
+        store, events, now=now, stored_digests=stored_digests or {}
+    )
     reports = build_reports(
         window_events(events, now), now=now, history=store.meta("report_history")
+    )
+    pages = EventPages(
+        keys=keys, published=_published_pages(store, out_dir), salt=str(out_dir.resolve())
     )
 
     def files() -> Iterator[tuple[str, Content]]:
@@ -83,7 +95,13 @@ def publish_stage(
         # After the feeds: the site shows their counts.
         vevents = {uid: form.vevent for uid, form in known.items()}
         yield from site_files(
-            events, report, now=now, base_url=base_url, health=health_doc, vevents=vevents
+            events,
+            report,
+            now=now,
+            base_url=base_url,
+            health=health_doc,
+            vevents=vevents,
+            pages=pages,
         )
         yield from report_files(reports, base_url=base_url)
         # health.json carries the run's time ("generated"), so it is the one file that
@@ -91,7 +109,11 @@ def publish_stage(
         yield "health.json", health
         yield GONE_FILE, gone
 
-    write_staged(out_dir, files(), report, prune=PRUNED)
+    write_staged(out_dir, files(), report, prune=PRUNED, kept=pages.kept)
+    # The caches after the renames: the folder is complete before they cost anything, and
+    # a page is recorded as published only once it is.
+    store.save_pages(pages.made)
+    store.save_forms({uid: (keys[uid], f.forms()) for uid, f in made.items()}, keep=keys)
     store.set_meta("publish_signature", signature)
     store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
     store.set_meta("report_history", reports.history_json())
@@ -100,10 +122,11 @@ def publish_stage(
 
 def _serialized_forms(
     store: Store, events: Sequence[Event], *, now: datetime, stored_digests: Mapping[str, str]
-) -> dict[str, Serialized]:
-    """Each shown event's serialized forms: from the last publish where the event (and the
-    code and labels that serialize it) did not change, freshly made over every core for the
-    rest, which are stored for the next publish."""
+) -> tuple[dict[str, Serialized], dict[str, str], dict[str, Serialized]]:
+    """Each shown event's serialized forms, its render key and the forms made now: from the
+    last publish where the event (and the code and labels that serialize it) did not
+    change, freshly made over every core for the rest (stored by the caller for the next
+    publish)."""
     shown = window_events(events, now)
     keys = {event.uid: render_key(event, stored_digests.get(event.uid)) for event in shown}
     forms: dict[str, Serialized] = {}
@@ -113,8 +136,24 @@ def _serialized_forms(
     todo = [event for event in shown if event.uid not in forms]
     made = dict(zip((e.uid for e in todo), map_chunks(serialize, todo), strict=True))
     forms.update(made)
-    store.save_forms({uid: (keys[uid], f.forms()) for uid, f in made.items()}, keep=keys)
-    return forms
+    return forms, keys, made
+
+
+def _published_pages(store: Store, out_dir: Path) -> dict[str, PageMark]:
+    """The event pages of the last publish that the folder holds as written (both files
+    there, of the sizes written: one listing of the folder, no stat per page)."""
+    folder = out_dir / PRUNED[0]
+    try:
+        with os.scandir(folder) as listing:
+            sizes = {entry.name: entry.stat().st_size for entry in listing if entry.is_file()}
+    except OSError:
+        return {}
+    return {
+        uid: mark
+        for uid, mark in store.published_pages().items()
+        if sizes.get(f"{event_key(uid)}.html") == mark[1]
+        and sizes.get(f"{event_key(uid)}.ics") == mark[2]
+    }
 
 
 GONE_FILE = "aenderungen.json"

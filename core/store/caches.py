@@ -1,6 +1,6 @@
 """The caches that spare a run work it did before: ``tag_cache`` (a listing text's rule
-tags, by ``pipeline.tag.rule_key``) and ``render_cache`` (each published event's serialized
-forms).
+tags, by ``pipeline.tag.rule_key``), ``render_cache`` (each published event's serialized
+forms) and ``page_cache`` (the site's event pages as last published).
 
 Contract:
 - Both are caches: losing them costs time, never correctness; each save keeps exactly the
@@ -9,6 +9,9 @@ Contract:
   forms) and the form as bytes or text, returned as stored. The store knows no format
   names, so a new output format needs no schema change. All rows of a uid share its key:
   ``save_forms`` replaces a changed uid's rows whole.
+- ``page_cache`` holds one row per uid: the digest of its event page's inputs
+  (``feeds.site.pagekeys``) and the sizes of the two files written; ``save_pages`` keeps
+  exactly the given uids and writes only the rows that changed.
 """
 
 from __future__ import annotations
@@ -85,6 +88,32 @@ class CachesPart:
                     for name, form in forms.items()
                     if form is not None
                 ),
+            )
+
+
+    def published_pages(self) -> dict[str, tuple[str, int, int]]:
+        """uid -> (page digest, bytes of the page, bytes of its .ics) of the last publish."""
+        return {
+            uid: (key, html, ics)
+            for uid, key, html, ics in self.db.execute("select uid, key, html, ics from page_cache")
+        }
+
+    def save_pages(self, pages: Mapping[str, tuple[str, int, int]]) -> None:
+        """Keep exactly ``pages`` (uid -> digest and sizes): the rows that changed are written,
+        those of other uids deleted."""
+        with self.db.atomic():
+            stored = self.published_pages()
+            stale = sorted(stored.keys() - pages.keys())
+            for chunk in _chunks(stale, 500):
+                self.db.table("page_cache").delete_where(
+                    f"uid in ({','.join('?' for _ in chunk)})", chunk
+                )
+            upsert_rows(
+                self.db,
+                "page_cache",
+                pk=("uid",),
+                columns=("uid", "key", "html", "ics"),
+                rows=((uid, *mark) for uid, mark in pages.items() if stored.get(uid) != mark),
             )
 
 

@@ -163,8 +163,15 @@ def m003_render_cache_by_format(db: sqlite_utils.Database) -> None:
     db.rename_table("render_forms", "render_cache")
 
 
+@MIGRATIONS()
+def m004_page_cache(db: sqlite_utils.Database) -> None:
+    """The site's event pages as last published (issue #20): per UID the digest of the
+    page's inputs and the bytes of its two files, so a publish renders only changed pages."""
+    db.table("page_cache").create({"uid": str, "key": str, "html": int, "ics": int}, pk="uid")
+
+
 # In order; each registered under its function's name.
-STEPS = (m001_initial, m002_source_problems, m003_render_cache_by_format)
+STEPS = (m001_initial, m002_source_problems, m003_render_cache_by_format, m004_page_cache)
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:

@@ -18,7 +18,9 @@ catalogues and static files; the caller writes them with ``feeds.publish.write_s
 - ``bezirk/<district>.html`` and ``alter/<group>.html``: the events of one facet value at
   ``now`` (the pages the index links to for visitors without JavaScript);
 - ``termine/<key>.html`` and ``termine/<key>.ics`` (one VEVENT, the feeds' bytes from
-  ``vevents`` where given) for every family event of the window;
+  ``vevents`` where given) for every family event of the window — with ``pages``
+  (``feeds.site.pagekeys.EventPages``) only for those whose page inputs changed since the
+  pages the folder holds (the others are named in ``pages.kept``);
 - ``health.html`` from the ``health.json`` document.
 Only the list pages and the index depend on ``now``; an event page changes only with its
 event, its series or the templates.
@@ -43,6 +45,7 @@ from feeds.labels import labels
 from feeds.publish import PublishReport, feed_specs, window_events
 from feeds.site.entries import card, event_key, index_entry, search_words, series_key
 from feeds.site.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
+from feeds.site.pagekeys import EventPages, page_digest, series_digest
 from feeds.site.pages import DirectoryFeed, event_page, health_page, index_page, list_page
 
 # Folders the site owns whole: event pages and month files that left the window are removed.
@@ -120,6 +123,7 @@ def site_files(
     base_url: str | None,
     health: Mapping[str, Any],
     vevents: Mapping[str, bytes] | None = None,
+    pages: EventPages | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     family = [e for e in window_events(events, now) if e.tags and e.tags.family]
     for name in STATIC:
@@ -153,16 +157,52 @@ def site_files(
     for e in family:
         series[series_key(e)].append(e)
     names = {sid: str(s.get("name") or sid) for sid, s in health.get("sources", {}).items()}
+    digests = _page_digests(family, series, names, pages) if pages is not None else {}
+    todo = family
+    if pages is not None:
+        todo = [e for e in family if not _kept(e, digests.get(e.uid), pages)]
     _one_event_frame()  # made before the workers fork
     render = functools.partial(_event_files, series=series, names=names, vevents=vevents or {})
     # In batches over every core: memory holds one batch of pages, not 20,000.
-    for begin in range(0, len(family), BATCH):
-        batch = family[begin : begin + BATCH]
+    for begin in range(0, len(todo), BATCH):
+        batch = todo[begin : begin + BATCH]
         for e, (page, calendar) in zip(batch, map_chunks(render, batch), strict=True):
             key = event_key(e.uid)
             yield f"termine/{key}.html", page
             yield f"termine/{key}.ics", calendar
+            if pages is not None and (digest := digests.get(e.uid)):
+                pages.made[e.uid] = (digest, len(page), len(calendar))
     yield "health.html", health_html(health)
+
+
+def _page_digests(
+    family: Sequence[Event],
+    series: Mapping[str, Sequence[Event]],
+    names: Mapping[str, str],
+    pages: EventPages,
+) -> dict[str, str]:
+    """uid -> page digest, for the events whose render key the caller gave."""
+    dates = {sid: series_digest(members) for sid, members in series.items()}
+    return {
+        e.uid: page_digest(
+            key,
+            dates[series_key(e)],
+            [names.get(ref.id, ref.id) for ref in e.sources],
+            salt=pages.salt,
+        )
+        for e in family
+        if (key := pages.keys.get(e.uid))
+    }
+
+
+def _kept(event: Event, digest: str | None, pages: EventPages) -> bool:
+    """Whether the folder holds the event's current pages (then noted as kept)."""
+    if not pages.current(event.uid, digest):
+        return False
+    key = event_key(event.uid)
+    pages.kept.extend((f"termine/{key}.html", f"termine/{key}.ics"))
+    pages.made[event.uid] = pages.published[event.uid]
+    return True
 
 
 def _event_files(
