@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -47,6 +48,9 @@ class FeedSpec:
     description: str
     group: str
     accepts: Callable[[Mapping[str, Any]], bool]  # on the event's tags (``_tag_view``)
+    # The same test for a facet feed as data: family events that each facet accepts for its
+    # chosen values (``Facet.accepts``), so ``memberships`` asks each facet once per event.
+    terms: tuple[tuple[Facet, frozenset[str]], ...] = ()
 
 
 @dataclass(kw_only=True)
@@ -109,6 +113,7 @@ def feed_specs() -> list[FeedSpec]:
                 group=facet.feeds.group,
                 description=facet.feeds.description,
                 accepts=functools.partial(_faceted, facet, frozenset(facet.values)),
+                terms=((facet, frozenset(facet.values)),),
             )
         )
     for facet in others:
@@ -122,6 +127,7 @@ def feed_specs() -> list[FeedSpec]:
                     group=facet.feeds.group,
                     description=facet.feeds.description.format(label=label),
                     accepts=functools.partial(_faceted, facet, frozenset((value,))),
+                    terms=((facet, frozenset((value,))),),
                 )
             )
     specs.extend(_combined_specs())
@@ -152,6 +158,7 @@ def _combined_specs() -> list[FeedSpec]:
                         accepts=functools.partial(
                             _both, first, frozenset((one,)), second, frozenset((two,))
                         ),
+                        terms=((first, frozenset((one,))), (second, frozenset((two,)))),
                     )
                 )
     return specs
@@ -165,6 +172,39 @@ def _both(
     view: Mapping[str, Any],
 ) -> bool:
     return _faceted(first, one, view) and second.accepts(view, two)
+
+
+def memberships(specs: Sequence[FeedSpec], views: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    """For each spec, the indexes of the views it accepts — ``spec.accepts`` of each, but a
+    facet feed's members found from which of its values each family event's facets accept
+    (≈ 30 facet tests per event instead of one call per feed: the matrix has 95 feeds)."""
+    members: list[list[int]] = [[] for _ in specs]
+    plain = [(i, spec.accepts) for i, spec in enumerate(specs) if not spec.terms]
+    # By the facets a feed combines: the chosen values of each -> the feed's index.
+    shapes: dict[tuple[Facet, ...], dict[tuple[frozenset[str], ...], int]] = {}
+    choices: dict[Facet, list[frozenset[str]]] = {}
+    for i, spec in enumerate(specs):
+        if spec.terms:
+            shape = tuple(facet for facet, _ in spec.terms)
+            shapes.setdefault(shape, {})[tuple(chosen for _, chosen in spec.terms)] = i
+            for facet, chosen in spec.terms:
+                if chosen not in choices.setdefault(facet, []):
+                    choices[facet].append(chosen)
+    for n, view in enumerate(views):
+        for i, accepts in plain:
+            if accepts(view):
+                members[i].append(n)
+        if not view.get("family"):
+            continue
+        accepted = {
+            facet: [chosen for chosen in options if facet.accepts(view, chosen)]
+            for facet, options in choices.items()
+        }
+        for shape, index in shapes.items():
+            for combination in itertools.product(*(accepted[facet] for facet in shape)):
+                if (found := index.get(combination)) is not None:
+                    members[found].append(n)
+    return members  # each in the views' order, as ``spec.accepts`` over them gives
 
 
 def in_window(event: Event, now: datetime) -> bool:
@@ -244,8 +284,9 @@ def iter_rendered(
     items = {e.uid: form.item for e, form in zip(shown, forms, strict=True)}
     base = base_url.rstrip("/") if base_url else None
     views = [_tag_view(e) for e in shown]
-    for spec in feed_specs():
-        members = [e.uid for e, view in zip(shown, views, strict=True) if spec.accepts(view)]
+    specs = feed_specs()
+    for spec, indexes in zip(specs, memberships(specs, views), strict=True):
+        members = [shown[n].uid for n in indexes]
         report.feeds[spec.path] = len(members)
         # In pieces: the consumer streams them to disk, so no whole feed is held in memory.
         yield (

@@ -111,6 +111,7 @@ class Staging:
     def prune(self, folders: Iterable[str], kept: Collection[str] = ()) -> list[str]:
         """Remove the files under ``folders`` that this run did not put (after ``commit``)."""
         removed = []
+        kept = set(kept)  # a list would make this quadratic
         for folder in folders:
             for dirpath, _, names in os.walk(self.out_dir / folder):
                 prefix = Path(dirpath).relative_to(self.out_dir).as_posix() + "/"
