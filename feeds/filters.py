@@ -17,7 +17,9 @@ Contract:
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -338,7 +340,16 @@ def _when(text: str) -> date | datetime:
 def fold_words(text: str) -> str:
     """Case- and accent-insensitive text for ``q`` (ß → ss, ä → a)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ß", "ss"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if decomposed.isascii():
+        return decomposed
+    return decomposed.translate(_combining())
+
+
+@functools.cache
+def _combining() -> dict[int, None]:
+    """Every combining character, to drop with ``str.translate`` (a per-character test in
+    Python cost seconds for the site's 20,000 search texts)."""
+    return {c: None for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))}
 
 
 def site_declaration() -> dict[str, Any]:
