@@ -60,6 +60,9 @@ def environment(lang: str = SOURCE_LANGUAGE) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        # The templates do not change while a publish runs: no stat of each template file
+        # for every page (three per event page).
+        auto_reload=False,
     )
     catalogue = translations(lang)
 
