@@ -142,7 +142,7 @@ def _serialized_forms(
 def _published_pages(store: Store, out_dir: Path) -> dict[str, PageMark]:
     """The event pages of the last publish that the folder holds as written (both files
     there, of the sizes written: one listing of the folder, no stat per page)."""
-    folder = out_dir / PRUNED[0]
+    folder = out_dir / "termine"  # where feeds.site puts the event pages
     try:
         with os.scandir(folder) as listing:
             sizes = {entry.name: entry.stat().st_size for entry in listing if entry.is_file()}
