@@ -46,7 +46,7 @@ Outcome = tuple[dict[str, dict[str, Any]], Counter[str]] | str
 def outcome(body: bytes, **kwargs: Any) -> Outcome:
     """The records by id (asserted distinct) and the skip counts, or NotACalendar's text."""
     try:
-        found = list(parse_ics(body, **kwargs))
+        found = list(parse_ics(body, plain=False, **kwargs))
     except NotACalendar as exc:
         return f"NotACalendar: {exc}"
     items = [f for f in found if isinstance(f, dict)]
@@ -352,8 +352,8 @@ def test_uid_written_unusually_in_two_parts(caplog: pytest.LogCaptureFixture) ->
 def test_small_files_and_one_worker_read_whole(caplog: pytest.LogCaptureFixture) -> None:
     body = calendar(fillers("a"))
     with caplog.at_level(logging.DEBUG, logger="spiders.ics_parse"):
-        list(parse_ics(body, workers=2, **WINDOW))
-        list(parse_ics(body, workers=1, parallel_from=1, **WINDOW))  # one core: no cutting
+        list(parse_ics(body, workers=2, plain=False, **WINDOW))
+        list(parse_ics(body, workers=1, parallel_from=1, plain=False, **WINDOW))  # one core: no cutting
     said = [r.getMessage() for r in caplog.records if r.name == "spiders.ics_parse"]
     assert said == [f"{WHOLE}: 12 VEVENTs"]
 
@@ -449,7 +449,7 @@ def test_a_failing_or_dying_worker_is_reported() -> None:
 
 
 def test_workers_end_when_the_reader_stops_early() -> None:
-    items = parse_ics(ics_calendar(3000), workers=2, parallel_from=1, **YEAR)
+    items = parse_ics(ics_calendar(3000), workers=2, parallel_from=1, plain=False, **YEAR)
     next(items)
     # The first part's worker at least is still at work: nobody reads its next batches.
     running = multiprocessing.active_children()
