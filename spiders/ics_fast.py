@@ -10,7 +10,8 @@ Contract:
   ``spiders.ics_chunks`` cuts parts), which the caller reads with the reference.
 - The whole file goes to the reference (``None``) when its structure is not plainly clean
   (``spiders.ics_chunks.event_blocks`` raises ``Unsplittable``), when it names
-  X-WR-TIMEZONE anywhere, or when a UID line holds a backslash.
+  X-WR-TIMEZONE anywhere, or when a VEVENT has no UID line of the plain form ``UID:…`` (it
+  could be written so that icalendar reads a plain VEVENT's UID in it).
 - A VEVENT is plain only when all of this holds; otherwise its UID's VEVENTs all go to the
   rest: its UID is the only VEVENT with that UID; no component inside it; every line splits
   as ``NAME[;PARAM=value…]:value`` with plain parameter values (else icalendar's own line
@@ -20,8 +21,8 @@ Contract:
   icalendar reads as the zoneinfo zone of that name), both of the same kind, the end not
   before the start, the start's year within 1900–2199; no DURATION, RDATE, EXDATE, EXRULE
   or RECURRENCE-ID; at most one RRULE, and only ``FREQ=DAILY|WEEKLY`` with ``COUNT`` (≤
-  ``MAX_COUNT``) and optionally ``INTERVAL``; a series with more occurrences in the window
-  than ``max_series``.
+  ``MAX_COUNT``) and optionally ``INTERVAL``; no more occurrences in the window than
+  ``max_series``. The UID's value is compared as icalendar reads it (unescaped, stripped).
 - The window test is recurring-ical-events' own (``time_span_contains_event``); the dict is
   built by ``spiders.ics_expand``'s own ``_occurrence`` from the values icalendar's value
   types read, as recurring-ical-events would hand them over (DTEND always set, the
@@ -53,8 +54,6 @@ _SIMPLE = re.compile(r"([A-Za-z0-9-]+)((?:;[A-Za-z0-9-]+=[^\";:,^\\\s]+)*):")
 _DATE_TIME = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)")
 _DATE = re.compile(r"(\d{4})(\d\d)(\d\d)")
 _RULE = re.compile(r"(?:FREQ=(?:DAILY|WEEKLY)|COUNT=[1-9][0-9]{0,3}|INTERVAL=[1-9][0-9]{0,2})")
-_X_WR_TIMEZONE = re.compile(r"(?i)X-WR-TIMEZONE")
-_UID_ESCAPE = re.compile(r"(?im)^UID[;:][^\n]*\\")
 _NOT_PLAIN = frozenset(
     {"DURATION", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "BEGIN", "END", "FREEBUSY"}
 )
@@ -231,7 +230,7 @@ def _event(
             factory = reader.factory(name, params.get("VALUE"))
             value = unescape_backslash(raw)
             if factory is vText:
-                _add(values, name, vText(value))
+                _add(values, name, value)  # read as str(vText(value)): the text itself
             else:
                 try:
                     _add(values, name, factory(factory.from_ical(value)))
@@ -294,18 +293,22 @@ def read_plain(
     default_timezone: str,
     max_series: int | None,
 ) -> tuple[list[dict[str, Any]], str] | None:
-    if _X_WR_TIMEZONE.search(text) or _UID_ESCAPE.search(text):
+    if "X-WR-TIMEZONE" in text.upper():
         return None
     try:
         blocks = event_blocks(text)
     except Unsplittable:
+        return None
+    if any(key[0] != "uid" for _, _, key, _ in blocks):
+        # A UID the scanner did not see (none, or written oddly) could be a plain one's:
+        # the reference would join them in one series.
         return None
     keys = Counter(key for _, _, key, _ in blocks)
     reader = _Reader()
     items: list[dict[str, Any]] = []
     rest: list[int] = []
     for number, (_, _, key, lines) in enumerate(blocks):
-        if key[0] != "uid" or keys[key] != 1:
+        if keys[key] != 1:
             rest.append(number)
             continue
         try:

@@ -353,7 +353,8 @@ def test_small_files_and_one_worker_read_whole(caplog: pytest.LogCaptureFixture)
     body = calendar(fillers("a"))
     with caplog.at_level(logging.DEBUG, logger="spiders.ics_parse"):
         list(parse_ics(body, workers=2, plain=False, **WINDOW))
-        list(parse_ics(body, workers=1, parallel_from=1, plain=False, **WINDOW))  # one core: no cutting
+        # one core: no cutting
+        list(parse_ics(body, workers=1, parallel_from=1, plain=False, **WINDOW))
     said = [r.getMessage() for r in caplog.records if r.name == "spiders.ics_parse"]
     assert said == [f"{WHOLE}: 12 VEVENTs"]
 
