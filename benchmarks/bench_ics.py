@@ -1,7 +1,9 @@
 """The ICS crawl on every core (issue #9): ``parse_ics`` serial vs parallel, and the crawl.
 
-For each size N (``--sizes``, default 2,000 and 20,000 occurrences of ``benchmarks/synth.py``)
-it prints, as medians of ``--repeat`` runs (default 3) with their spread:
+For each size N (``--sizes``, default 2,000 and 20,000 occurrences of ``benchmarks/synth.py``;
+with ``--case realistic`` the largest source of ``benchmarks/synth_real.py`` at that N, about
+half of its occurrences, every text distinct) it prints, as medians of ``--repeat`` runs
+(default 3) with their spread:
 - ``parse_ics`` seconds, serial (``workers=1``) and parallel (every usable core), in this
   process — the two results are compared item for item, so the figure is for the same work;
 - the crawl alone (``spiders.crawl.crawl`` of one source served on 127.0.0.1: Scrapy's
@@ -16,6 +18,7 @@ For the whole run (crawl, process, publish stages) use
 ``python benchmarks/run_all.py --sizes 20000 --repeat 1``, which prints per-stage timings.
 
 Usage: python benchmarks/bench_ics.py [--sizes 2000,20000] [--repeat 3] [--no-crawl]
+       [--case repeated|realistic]
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.synth import ics_calendar  # noqa: E402
+from benchmarks.synth_real import realistic_sources  # noqa: E402
 from core.config import SourceConfig  # noqa: E402
 from core.model import BERLIN, SourceType  # noqa: E402
 
@@ -183,6 +187,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="2000,20000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-crawl", action="store_true", help="only parse_ics")
+    parser.add_argument("--case", choices=("repeated", "realistic"), default="repeated")
     args = parser.parse_args()
     from spiders.ics_chunks import usable_cores
 
@@ -191,7 +196,11 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="famcal-bench-ics-"))
     try:
         for n in (int(s) for s in args.sizes.split(",")):
-            body = ics_calendar(n)
+            body = (
+                realistic_sources(n, start=NOW)["stadt"]
+                if args.case == "realistic"
+                else ics_calendar(n)
+            )
             serial, parallel = [], []
             for _ in range(args.repeat):
                 seconds, expected = parse_seconds(body, workers=1)

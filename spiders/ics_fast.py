@@ -19,7 +19,8 @@ Contract:
   without error by icalendar's own value type for that property; exactly one DTSTART and
   at most one DTEND, each a DATE or a DATE-TIME (floating, UTC, or with a TZID that
   icalendar reads as the zoneinfo zone of that name), both of the same kind, the end not
-  before the start, the start's year within 1900–2199; no DURATION, RDATE, EXDATE, EXRULE
+  before the start, or else a DURATION of whole days (of any length for a DATE-TIME), not
+  negative, the start's year within 1900–2199; no RDATE, EXDATE, EXRULE
   or RECURRENCE-ID; at most one RRULE, and only ``FREQ=DAILY|WEEKLY`` with ``COUNT`` (≤
   ``MAX_COUNT``) and optionally ``INTERVAL``; no more occurrences in the window than
   ``max_series``. The UID's value is compared as icalendar reads it (unescaped, stripped).
@@ -54,10 +55,8 @@ _SIMPLE = re.compile(r"([A-Za-z0-9-]+)((?:;[A-Za-z0-9-]+=[^\";:,^\\\s]+)*):")
 _DATE_TIME = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)")
 _DATE = re.compile(r"(\d{4})(\d\d)(\d\d)")
 _RULE = re.compile(r"(?:FREQ=(?:DAILY|WEEKLY)|COUNT=[1-9][0-9]{0,3}|INTERVAL=[1-9][0-9]{0,2})")
-_NOT_PLAIN = frozenset(
-    {"DURATION", "RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "BEGIN", "END", "FREEBUSY"}
-)
-_OWN = frozenset({"DTSTART", "DTEND", "RRULE", "CATEGORIES"}) | _NOT_PLAIN
+_NOT_PLAIN = frozenset({"RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "BEGIN", "END", "FREEBUSY"})
+_OWN = frozenset({"DTSTART", "DTEND", "DURATION", "RRULE", "CATEGORIES"}) | _NOT_PLAIN
 _USED = frozenset({"UID", "SUMMARY", "DESCRIPTION", "LOCATION", "STATUS", "URL", "GEO"})
 _TYPES = icalendar.Event.types_factory
 _STAMPS = frozenset({"DTSTAMP", "CREATED", "LAST-MODIFIED"})
@@ -206,6 +205,7 @@ def _event(
     values: dict[str, Any] = {}
     times: dict[str, date] = {}
     rule: tuple[int, timedelta] | None = None
+    length: timedelta | None = None
     for line in lines:
         split = _split(line)
         if split is None:
@@ -218,6 +218,12 @@ def _event(
             if name in times:
                 raise _NotPlain(f"several {name}")
             times[name] = reader.when(name, params, raw)
+        elif name == "DURATION":
+            if length is not None or params:
+                raise _NotPlain("several or unusual DURATION")
+            length = reader.factory(name, None).from_ical(raw)
+            if not isinstance(length, timedelta) or length < timedelta(0):
+                raise _NotPlain("DURATION value")
         elif name == "RRULE":
             if rule is not None:
                 raise _NotPlain("several RRULE")
@@ -256,6 +262,13 @@ def _event(
             raise _NotPlain("DTSTART and DTEND of different kinds")
         if end < start:
             raise _NotPlain("end before start")
+        if length is not None:
+            raise _NotPlain("DTEND and DURATION")
+    elif length is not None:
+        # recurring-ical-events makes a date with a duration of hours a datetime.
+        if not timed and length % timedelta(days=1):
+            raise _NotPlain("DURATION of hours to a date")
+        end = start + length
     else:
         end = start if timed else start + timedelta(days=1)
     if isinstance(values.get("UID"), list):

@@ -124,7 +124,9 @@ def taken(text: str) -> set[str]:
 @pytest.mark.parametrize(
     "lines",
     [
-        ["DURATION:PT1H"],
+        ["DURATION:PT1H"],  # hours to a date: a datetime in recurring-ical-events
+        ["DURATION:-P1D"],
+        ["DURATION:P1D", "DTEND;TZID=Europe/Berlin:20261203T110000"],
         ["RDATE;TZID=Europe/Berlin:20261210T100000"],
         ["RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE;TZID=Europe/Berlin:20261210T100000"],
         ["RECURRENCE-ID;TZID=Europe/Berlin:20261203T100000"],
@@ -142,7 +144,9 @@ def taken(text: str) -> set[str]:
     ],
 )
 def test_what_the_fast_reader_leaves_to_the_reference(lines: list[str]) -> None:
-    text = calendar(event("odd@test", *lines), event("plain@test"))
+    start = "DTSTART;VALUE=DATE:20261203" if lines == ["DURATION:PT1H"] else None
+    odd = event("odd@test", *lines) if start is None else event("odd@test", *lines, start=start)
+    text = calendar(odd, event("plain@test"))
     assert taken(text) == {"plain@test"}
     assert outcome(text.encode(), True, **WINDOW) == outcome(text.encode(), False, **WINDOW)
 
@@ -156,6 +160,7 @@ def test_what_the_fast_reader_leaves_to_the_reference(lines: list[str]) -> None:
         ["CATEGORIES:Kinder\\,Familie,Musik", "CATEGORIES:Draußen"],
         ["DTEND;TZID=America/New_York:20261203T100000"],  # another zone, not earlier
         ["RRULE:INTERVAL=2;COUNT=3;FREQ=WEEKLY", "TRANSP:OPAQUE", "SEQUENCE:2"],
+        ["DURATION:PT1H30M", "RRULE:FREQ=DAILY;COUNT=3"],
     ],
 )
 def test_what_the_fast_reader_takes(lines: list[str]) -> None:
@@ -253,8 +258,12 @@ def generated(draw: st.DrawFn) -> str:
             fmt = "%Y%m%dT%H%M%S" + ("Z" if kind == "utc" else "")
             prefix = f";TZID={zone}:" if kind == "zone" else ":"
         lines = [f"DTSTART{prefix}{begins.strftime(fmt)}"]
-        if draw(st.booleans()):
+        ending = draw(st.sampled_from(["none", "dtend", "duration"]))
+        if ending == "dtend":
             lines.append(f"DTEND{prefix}{(begins + length).strftime(fmt)}")
+        elif ending == "duration":
+            lengths = ["PT0S", "PT45M", "PT3H", "P1D", "P2DT1H", "P1W"]
+            lines.append(f"DURATION:{draw(st.sampled_from(lengths))}")
         if draw(st.booleans()):
             freq = draw(st.sampled_from(["DAILY", "WEEKLY"]))
             interval = draw(st.sampled_from(["", ";INTERVAL=2", ";INTERVAL=3"]))
