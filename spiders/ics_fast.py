@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from icalendar.parser import Contentline
 from icalendar.parser.property import split_on_unescaped_comma, unescape_backslash
-from icalendar.prop import vText
+from icalendar.prop import vText, vUri
 from icalendar.timezone import tzp
 from recurring_ical_events.util import time_span_contains_event
 
@@ -235,8 +235,9 @@ def _event(
         elif name in _USED:
             factory = reader.factory(name, params.get("VALUE"))
             value = unescape_backslash(raw)
-            if factory is vText:
-                _add(values, name, value)  # read as str(vText(value)): the text itself
+            if factory is vText or (factory is vUri and "\r" not in value and "\n" not in value):
+                # Read as str(vText(value)) / str(vUri(value)) read it: the text itself.
+                _add(values, name, value)
             else:
                 try:
                     _add(values, name, factory(factory.from_ical(value)))

@@ -37,6 +37,12 @@ Contract:
   or no workers can be started, the file is read whole, as is every smaller, broken or
   truncated file. How a large file was read is logged (INFO). A worker that dies once the
   parts' items flow (killed, out of memory) ends the reading with ``WorkerDied``.
+- Plain events first (issue #20): with ``plain=True`` (the default) a well-formed file's plain
+  VEVENTs are read by ``spiders.ics_fast`` (the same dicts the reference gives them) and
+  only the rest of the file — kept whole when that is all of it — goes the way above (in
+  parts when the rest is large). The rest must read cleanly as a calendar of its own, else
+  the whole file is read as before. The plain items come first; ``plain=False`` reads
+  every file with icalendar + recurring-ical-events only (the reference).
 - This module reads the file (decoding, salvage, the parts); expanding a read calendar into
   occurrences and the fields of one occurrence are ``spiders.ics_expand``'s
   (``SERIES_BUDGET`` and ``BAD_X_WR_TIMEZONE`` are re-exported here).

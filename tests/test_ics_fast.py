@@ -141,6 +141,7 @@ def taken(text: str) -> set[str]:
         ["DTSTAMP:20261301T000000Z"],  # a second, broken DTSTAMP
         ["SEQUENCE:one"],
         ['LOCATION;ALTREP="http://example.com/":Saal'],
+        ["URL:https://a.example/x\\nb"],  # no line break in a URI (icalendar's vUri)
     ],
 )
 def test_what_the_fast_reader_leaves_to_the_reference(lines: list[str]) -> None:
