@@ -178,7 +178,15 @@ def _plain_first(
     plain, rest = found
     if not plain:
         return None  # nothing gained
-    log.debug("iCalendar file: %d plain occurrences read directly", len(plain))
+    # As the parts are: how a large file was read is told at INFO.
+    left = rest.count("BEGIN:VEVENT")
+    level = logging.INFO if len(plain) + left >= parallel_from else logging.DEBUG
+    log.log(
+        level,
+        "iCalendar file: %d plain occurrences read directly, %d VEVENTs by the reference",
+        len(plain),
+        left,
+    )
     rest_items = None
     if count > 1 and not multiprocessing.current_process().daemon:
         rest_items = running.enter_context(_in_parts(rest, count, parallel_from, *window))
