@@ -1,9 +1,12 @@
 """The ICS crawl on every core (issue #9): ``parse_ics`` serial vs parallel, and the crawl.
 
-For each size N (``--sizes``, default 2,000 and 20,000 occurrences of ``benchmarks/synth.py``)
-it prints, as medians of ``--repeat`` runs (default 3) with their spread:
-- ``parse_ics`` seconds, serial (``workers=1``) and parallel (every usable core), in this
-  process — the two results are compared item for item, so the figure is for the same work;
+For each size N (``--sizes``, default 2,000 and 20,000 occurrences of ``benchmarks/synth.py``;
+with ``--case realistic`` the largest source of ``benchmarks/synth_real.py`` at that N, about
+half of its occurrences, every text distinct) it prints, as medians of ``--repeat`` runs
+(default 3) with their spread:
+- ``parse_ics`` seconds, serial (``workers=1``, wall and CPU) and parallel (every usable
+  core, wall), in this process — the two results are compared item for item, so the
+  figure is for the same work;
 - the crawl alone (``spiders.crawl.crawl`` of one source served on 127.0.0.1: Scrapy's
   start, download, parse, items written), wall seconds and the CPU seconds of the crawl's
   processes, with the peak RSS of the crawl child and the largest peak RSS among its children
@@ -16,6 +19,7 @@ For the whole run (crawl, process, publish stages) use
 ``python benchmarks/run_all.py --sizes 20000 --repeat 1``, which prints per-stage timings.
 
 Usage: python benchmarks/bench_ics.py [--sizes 2000,20000] [--repeat 3] [--no-crawl]
+       [--case repeated|realistic]
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.synth import ics_calendar  # noqa: E402
+from benchmarks.synth_real import realistic_sources  # noqa: E402
 from core.config import SourceConfig  # noqa: E402
 from core.model import BERLIN, SourceType  # noqa: E402
 
@@ -51,12 +56,13 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):6.2f} ({min(values):.2f}–{max(values):.2f})"
 
 
-def parse_seconds(body: bytes, workers: int | None) -> tuple[float, list[Any]]:
+def parse_seconds(body: bytes, workers: int | None) -> tuple[float, float, list[Any]]:
+    """Wall and CPU seconds of this process (the parallel parse's workers not counted)."""
     from spiders.ics_parse import parse_ics
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     items = list(parse_ics(body, workers=workers, window_start=START, window_end=END))
-    return time.perf_counter() - started, items
+    return time.perf_counter() - started, time.process_time() - cpu, items
 
 
 class Sampler:
@@ -183,6 +189,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="2000,20000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-crawl", action="store_true", help="only parse_ics")
+    parser.add_argument("--case", choices=("repeated", "realistic"), default="repeated")
     args = parser.parse_args()
     from spiders.ics_chunks import usable_cores
 
@@ -191,18 +198,24 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="famcal-bench-ics-"))
     try:
         for n in (int(s) for s in args.sizes.split(",")):
-            body = ics_calendar(n)
-            serial, parallel = [], []
+            body = (
+                realistic_sources(n, start=NOW)["stadt"]
+                if args.case == "realistic"
+                else ics_calendar(n)
+            )
+            serial, serial_cpu, parallel = [], [], []
             for _ in range(args.repeat):
-                seconds, expected = parse_seconds(body, workers=1)
+                seconds, cpu, expected = parse_seconds(body, workers=1)
                 serial.append(seconds)
-                seconds, found = parse_seconds(body, workers=None)
+                serial_cpu.append(cpu)
+                seconds, _, found = parse_seconds(body, workers=None)
                 parallel.append(seconds)
                 if found != expected:
                     raise SystemExit(f"N={n}: the parallel parse differs from the serial one")
             events = sum(1 for item in expected if isinstance(item, dict))
             print(
-                f"N={n:>6} ({events} occurrences): parse_ics serial {spread(serial)} s, "
+                f"N={n:>6} ({events} occurrences): parse_ics serial {spread(serial)} s "
+                f"(CPU {spread(serial_cpu)} s), "
                 f"parallel {spread(parallel)} s, "
                 f"speed-up {statistics.median(serial) / statistics.median(parallel):.2f}×"
             )

@@ -112,12 +112,21 @@ def _name(line: str) -> str:
 def _blocks(text: str) -> list[tuple[int, int, tuple[str, str]]]:
     """The top-level VEVENT blocks as (start offset, end offset, group key); raises
     ``Unsplittable`` when the structure is not plainly clean (see the module's contract)."""
+    return [(start, end, key) for start, end, key, _ in event_blocks(text, keep_lines=False)]
+
+
+def event_blocks(
+    text: str, *, keep_lines: bool = True
+) -> list[tuple[int, int, tuple[str, str], list[str]]]:
+    """``_blocks`` with, for each VEVENT, its unfolded content lines between BEGIN:VEVENT and
+    END:VEVENT (nested components' lines included; empty with ``keep_lines=False``)."""
     stack: list[str] = []
     closed = False
-    blocks: list[tuple[int, int, tuple[str, str]]] = []
+    blocks: list[tuple[int, int, tuple[str, str], list[str]]] = []
     event_start = -1
     uid: str | None = None
     dtstart: str | None = None
+    lines: list[str] = []
     for start, end, line in _logical_lines(text):
         if closed:
             raise Unsplittable("content after END:VCALENDAR")
@@ -137,19 +146,27 @@ def _blocks(text: str) -> list[tuple[int, int, tuple[str, str]]]:
                 if component == "VEVENT":
                     if len(stack) != 1:
                         raise Unsplittable("a VEVENT inside another component")
-                    event_start, uid, dtstart = start, None, None
+                    event_start, uid, dtstart, lines = start, None, None, []
+                elif keep_lines and len(stack) > 1 and stack[1] == "VEVENT":
+                    lines.append(line)  # a component inside the VEVENT (VALARM)
                 stack.append(component)
                 continue
             if not stack or stack.pop() != component:
                 raise Unsplittable(f"unbalanced BEGIN/END at END:{component}")
             if component == "VEVENT":
                 key = ("uid", uid) if uid is not None else ("dtstart", dtstart or "")
-                blocks.append((event_start, end, key))
+                blocks.append((event_start, end, key, lines))
+            elif keep_lines and len(stack) > 1 and stack[1] == "VEVENT":
+                lines.append(line)
             closed = not stack
             continue
         if not stack:
             raise Unsplittable("a property outside the VCALENDAR")
-        if len(stack) != 2 or stack[1] != "VEVENT":
+        if len(stack) < 2 or stack[1] != "VEVENT":
+            continue
+        if keep_lines:
+            lines.append(line)
+        if len(stack) != 2:
             continue
         # The group keys need not be exact: parse_ics checks that no UID ended up in two
         # parts. Exact here means fewer files read in one piece.

@@ -37,6 +37,12 @@ Contract:
   or no workers can be started, the file is read whole, as is every smaller, broken or
   truncated file. How a large file was read is logged (INFO). A worker that dies once the
   parts' items flow (killed, out of memory) ends the reading with ``WorkerDied``.
+- Plain events first (issue #20): with ``plain=True`` (the default) a well-formed file's plain
+  VEVENTs are read by ``spiders.ics_fast`` (the same dicts the reference gives them) and
+  only the rest of the file — kept whole when that is all of it — goes the way above (in
+  parts when the rest is large). The rest must read cleanly as a calendar of its own, else
+  the whole file is read as before. The plain items come first; ``plain=False`` reads
+  every file with icalendar + recurring-ical-events only (the reference).
 - This module reads the file (decoding, salvage, the parts); expanding a read calendar into
   occurrences and the fields of one occurrence are ``spiders.ics_expand``'s
   (``SERIES_BUDGET`` and ``BAD_X_WR_TIMEZONE`` are re-exported here).
@@ -45,6 +51,7 @@ Contract:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import re
@@ -73,6 +80,7 @@ from spiders.ics_expand import (
     text_of,
     with_components,
 )
+from spiders.ics_fast import read_plain
 
 TRUNCATED = "truncated file"
 # From this many VEVENTs a file is read on every core (below, starting workers and cutting
@@ -106,6 +114,7 @@ def parse_ics(
     workers: int | None = None,
     parallel_from: int = PARALLEL_FROM,
     max_series: int | None = None,
+    plain: bool = True,
 ) -> Iterator[dict[str, Any] | Skip]:
     text = decode(body)
     if "begin:vcalendar" not in text[:65536].lower():
@@ -120,8 +129,10 @@ def parse_ics(
     window = (window_start, window_end, default_timezone, max_series)
     seen: set[str] = set()
     with contextlib.ExitStack() as running:
-        items = None
-        if closed and count > 1 and not multiprocessing.current_process().daemon:
+        items: Iterator[dict[str, Any] | Skip] | None = None
+        if closed and plain:
+            items = _plain_first(text, count, parallel_from, running, *window)
+        if items is None and closed and count > 1 and not multiprocessing.current_process().daemon:
             items = running.enter_context(_in_parts(text, count, parallel_from, *window))
         if items is None:
             items = _whole_file(text, *window)
@@ -145,10 +156,60 @@ def _whole_file(
     calendars, problems = _read_calendars(text)
     yield from problems
     for calendar in calendars:
-        yield from _component_notes(calendar)
-        yield from calendar_occurrences(
-            calendar, window_start, window_end, default_timezone, max_series
-        )
+        yield from _calendar_items(calendar, window_start, window_end, default_timezone, max_series)
+
+
+def _plain_first(
+    text: str,
+    count: int,
+    parallel_from: int,
+    running: contextlib.ExitStack,
+    window_start: datetime,
+    window_end: datetime,
+    default_timezone: str,
+    max_series: int | None,
+) -> Iterator[dict[str, Any] | Skip] | None:
+    """The plain VEVENTs read by ``spiders.ics_fast``, then the rest of the file by the
+    reference; None when the whole file is the reference's."""
+    window = (window_start, window_end, default_timezone, max_series)
+    found = read_plain(text, *window)
+    if found is None:
+        return None
+    plain, rest = found
+    if not plain:
+        return None  # nothing gained
+    # As the parts are: how a large file was read is told at INFO.
+    left = rest.count("BEGIN:VEVENT")
+    level = logging.INFO if len(plain) + left >= parallel_from else logging.DEBUG
+    log.log(
+        level,
+        "iCalendar file: %d plain occurrences read directly, %d VEVENTs by the reference",
+        len(plain),
+        left,
+    )
+    rest_items = None
+    if count > 1 and not multiprocessing.current_process().daemon:
+        rest_items = running.enter_context(_in_parts(rest, count, parallel_from, *window))
+    if rest_items is None:
+        calendars, problems = _read_calendars(rest)
+        if problems or len(calendars) != 1:
+            # The rest alone does not read cleanly: the whole file's salvage decides.
+            return None
+        rest_items = _calendar_items(calendars[0], *window)
+    return itertools.chain(plain, rest_items)
+
+
+def _calendar_items(
+    calendar: icalendar.Calendar,
+    window_start: datetime,
+    window_end: datetime,
+    default_timezone: str,
+    max_series: int | None,
+) -> Iterator[dict[str, Any] | Skip]:
+    yield from _component_notes(calendar)
+    yield from calendar_occurrences(
+        calendar, window_start, window_end, default_timezone, max_series
+    )
 
 
 # --- a large file on every core ----------------------------------------------------------
@@ -209,8 +270,6 @@ def _pieces(calendar: icalendar.Calendar) -> Iterator[icalendar.Calendar]:
             events = []
     if events:
         yield with_components(calendar, others + events)
-
-
 
 
 @contextlib.contextmanager

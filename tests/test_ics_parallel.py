@@ -46,7 +46,7 @@ Outcome = tuple[dict[str, dict[str, Any]], Counter[str]] | str
 def outcome(body: bytes, **kwargs: Any) -> Outcome:
     """The records by id (asserted distinct) and the skip counts, or NotACalendar's text."""
     try:
-        found = list(parse_ics(body, **kwargs))
+        found = list(parse_ics(body, plain=False, **kwargs))
     except NotACalendar as exc:
         return f"NotACalendar: {exc}"
     items = [f for f in found if isinstance(f, dict)]
@@ -352,8 +352,9 @@ def test_uid_written_unusually_in_two_parts(caplog: pytest.LogCaptureFixture) ->
 def test_small_files_and_one_worker_read_whole(caplog: pytest.LogCaptureFixture) -> None:
     body = calendar(fillers("a"))
     with caplog.at_level(logging.DEBUG, logger="spiders.ics_parse"):
-        list(parse_ics(body, workers=2, **WINDOW))
-        list(parse_ics(body, workers=1, parallel_from=1, **WINDOW))  # one core: no cutting
+        list(parse_ics(body, workers=2, plain=False, **WINDOW))
+        # one core: no cutting
+        list(parse_ics(body, workers=1, parallel_from=1, plain=False, **WINDOW))
     said = [r.getMessage() for r in caplog.records if r.name == "spiders.ics_parse"]
     assert said == [f"{WHOLE}: 12 VEVENTs"]
 
@@ -449,7 +450,7 @@ def test_a_failing_or_dying_worker_is_reported() -> None:
 
 
 def test_workers_end_when_the_reader_stops_early() -> None:
-    items = parse_ics(ics_calendar(3000), workers=2, parallel_from=1, **YEAR)
+    items = parse_ics(ics_calendar(3000), workers=2, parallel_from=1, plain=False, **YEAR)
     next(items)
     # The first part's worker at least is still at work: nobody reads its next batches.
     running = multiprocessing.active_children()
@@ -502,7 +503,9 @@ def test_workers_do_not_outlive_a_killed_reader(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_crawl_reads_a_large_file_in_parts(site: LocalSite, tmp_path: Path) -> None:
-    body = ics_calendar(2700)
+    # With an alarm in every event, none is plain (spiders.ics_fast): the file is cut.
+    alarm = b"BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nDESCRIPTION:x\r\nEND:VALARM\r\n"
+    body = ics_calendar(2700).replace(b"END:VEVENT", alarm + b"END:VEVENT")
     assert body.count(b"BEGIN:VEVENT") >= PARALLEL_FROM
     url = site.put("/gross.ics", body)
     source = SourceConfig(

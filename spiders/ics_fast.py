@@ -1,0 +1,343 @@
+"""A fast reader for the plain VEVENTs of an iCalendar file (issue #20); everything else is
+left to the reference reader (icalendar + recurring-ical-events, ``spiders.ics_expand``).
+
+Contract:
+- ``read_plain(text, window_start, window_end, default_timezone, max_series)`` returns
+  ``None`` (read the whole file with the reference) or ``(items, rest)``: ``items`` are the
+  occurrence dicts of the file's *plain* VEVENTs inside the window — exactly the dicts the
+  reference path gives for them, field for field, under the same record ids — and ``rest``
+  is the file without those VEVENTs' lines (a byte-for-byte subsequence of its lines, as
+  ``spiders.ics_chunks`` cuts parts), which the caller reads with the reference.
+- The whole file goes to the reference (``None``) when its structure is not plainly clean
+  (``spiders.ics_chunks.event_blocks`` raises ``Unsplittable``), when it names
+  X-WR-TIMEZONE anywhere, or when a VEVENT has no UID line of the plain form ``UID:…`` (it
+  could be written so that icalendar reads a plain VEVENT's UID in it).
+- A VEVENT is plain only when all of this holds; otherwise its UID's VEVENTs all go to the
+  rest: its UID is the only VEVENT with that UID; no component inside it; every line splits
+  as ``NAME[;PARAM=value…]:value`` with plain parameter values (else icalendar's own line
+  parser is asked, and only for properties this reader does not use) and every value reads
+  without error by icalendar's own value type for that property; exactly one DTSTART and
+  at most one DTEND, each a DATE or a DATE-TIME (floating, UTC, or with a TZID that
+  icalendar reads as the zoneinfo zone of that name), both of the same kind, the end not
+  before the start, or else a DURATION of whole days (of any length for a DATE-TIME), not
+  negative, the start's year within 1900–2199; no RDATE, EXDATE, EXRULE
+  or RECURRENCE-ID; at most one RRULE, and only ``FREQ=DAILY|WEEKLY`` with ``COUNT`` (≤
+  ``MAX_COUNT``) and optionally ``INTERVAL``; no more occurrences in the window than
+  ``max_series``. The UID's value is compared as icalendar reads it (unescaped, stripped).
+- The window test is recurring-ical-events' own (``time_span_contains_event``); the dict is
+  built by ``spiders.ics_expand``'s own ``_occurrence`` from the values icalendar's value
+  types read, as recurring-ical-events would hand them over (DTEND always set, the
+  occurrence's start as its RECURRENCE-ID).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+from icalendar.parser import Contentline
+from icalendar.parser.property import split_on_unescaped_comma, unescape_backslash
+from icalendar.prop import vText, vUri
+from icalendar.timezone import tzp
+from recurring_ical_events.util import time_span_contains_event
+
+from spiders.ics_chunks import Unsplittable, event_blocks
+from spiders.ics_expand import _occurrence
+
+MAX_COUNT = 1000  # longer series (years of weekly dates) are left to the reference
+# A content line without quotes, escapes, whitespace, commas or RFC 6868 carets in its
+# parameters: icalendar's line parser reads it as name, parameters and value split here.
+_SIMPLE = re.compile(r"([A-Za-z0-9-]+)((?:;[A-Za-z0-9-]+=[^\";:,^\\\s]+)*):")
+_DATE_TIME = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)")
+_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)")
+_RULE = re.compile(r"(?:FREQ=(?:DAILY|WEEKLY)|COUNT=[1-9][0-9]{0,3}|INTERVAL=[1-9][0-9]{0,2})")
+_NOT_PLAIN = frozenset({"RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "BEGIN", "END", "FREEBUSY"})
+_OWN = frozenset({"DTSTART", "DTEND", "DURATION", "RRULE", "CATEGORIES"}) | _NOT_PLAIN
+_USED = frozenset({"UID", "SUMMARY", "DESCRIPTION", "LOCATION", "STATUS", "URL", "GEO"})
+_TYPES = icalendar.Event.types_factory
+_STAMPS = frozenset({"DTSTAMP", "CREATED", "LAST-MODIFIED"})
+
+
+class _NotPlain(Exception):
+    """This VEVENT is for the reference reader."""
+
+
+class _Values(dict[str, Any]):
+    """One occurrence as ``_occurrence`` reads a component: ``get``/``in`` for the property
+    values, ``decoded`` for DTSTART, DTEND and RECURRENCE-ID."""
+
+    def __init__(self, values: dict[str, Any], times: dict[str, date]) -> None:
+        super().__init__(values)
+        self.update(times)
+        self._times = times
+
+    def decoded(self, name: str) -> date:
+        return self._times[name]
+
+
+class _Reader:
+    """The per-file caches: value types by (name, VALUE), zones by TZID."""
+
+    def __init__(self) -> None:
+        self._factories: dict[tuple[str, str | None], Any] = {}
+        self._zones: dict[str, tzinfo | None] = {}
+
+    def factory(self, name: str, value_type: str | None) -> Any:
+        key = (name, value_type)
+        found = self._factories.get(key)
+        if found is None:
+            found = self._factories[key] = _TYPES.for_property(name, value_type)
+        return found
+
+    def zone(self, tzid: str) -> tzinfo:
+        if tzid not in self._zones:
+            found = tzp.timezone(tzid)
+            plain = isinstance(found, ZoneInfo) and found.key == tzid
+            self._zones[tzid] = found if plain else None
+        zone = self._zones[tzid]
+        if zone is None:
+            raise _NotPlain(f"TZID {tzid}")
+        return zone
+
+    def when(self, name: str, params: dict[str, str], raw: str) -> date:
+        """DTSTART/DTEND/DTSTAMP… as icalendar's value type reads them (the common forms
+        parsed here the same way; anything else asked of icalendar itself)."""
+        value_type = params.get("VALUE")
+        tzid = params.get("TZID")
+        if set(params) - {"VALUE", "TZID"} or value_type not in (None, "DATE", "DATE-TIME"):
+            raise _NotPlain(f"{name} parameters")
+        match = _DATE_TIME.fullmatch(raw)
+        if match is not None and value_type != "DATE":
+            y, mo, d, h, mi, s, utc = match.groups()
+            # A floating time stays naive, as icalendar reads it.
+            naive = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s))  # noqa: DTZ001
+            if tzid is not None:
+                if utc:
+                    raise _NotPlain(f"{name} with TZID and Z")
+                aware: datetime = tzp.localize(naive, self.zone(tzid))
+                return aware
+            return tzp.localize_utc(naive) if utc else naive
+        match = _DATE.fullmatch(raw)
+        if match is not None and value_type != "DATE-TIME" and tzid is None:
+            y, mo, d = match.groups()
+            return date(int(y), int(mo), int(d))
+        raise _NotPlain(f"{name} value form")
+
+
+def _line(line: str) -> Contentline:
+    return Contentline(line)  # type: ignore[no-untyped-call]
+
+
+def _split(line: str) -> tuple[str, dict[str, str], str] | None:
+    """(NAME, {PARAM: value}, raw value) of a simple line, else None."""
+    match = _SIMPLE.match(line)
+    if match is None:
+        return None
+    params: dict[str, str] = {}
+    if match.group(2):
+        for item in match.group(2)[1:].split(";"):
+            key, _, value = item.partition("=")
+            key = key.upper()
+            if key in params:
+                return None
+            params[key] = value
+    return match.group(1).upper(), params, line[match.end() :]
+
+
+def _unusual(reader: _Reader, line: str) -> None:
+    """A line that is not simple: icalendar's own line parser splits it; only a property
+    this reader does not use may stand in such a line."""
+    try:
+        name, params, value = _line(line).parts()
+    except ValueError as exc:  # icalendar notes a bad line, which the reference reports
+        raise _NotPlain(f"line {line[:30]!r}") from exc
+    name = name.upper()
+    if name in _OWN or name in _USED:
+        raise _NotPlain(f"{name} in an unusual line")
+    _check(reader, line, name, dict(params), value)
+
+
+def _check(reader: _Reader, line: str, name: str, params: dict[str, Any], value: str) -> None:
+    """A property this reader does not use must read without error by icalendar's value type
+    for it, as icalendar reads it (else icalendar notes a bad line, which the reference
+    reports as a skip)."""
+    if "TZID" in params:
+        raise _NotPlain(f"{name} with TZID")
+    factory = reader.factory(name, params.get("VALUE"))
+    getter = getattr(factory, "get_value_from_content_line", None)
+    try:
+        factory.from_ical(getter(_line(line)) if getter is not None else value)
+    except Exception as exc:  # whatever icalendar makes of it, the reference decides
+        raise _NotPlain(f"{name}: {exc}") from exc
+
+
+def _rule(raw: str) -> tuple[int, timedelta]:
+    parts = raw.split(";")
+    names = [p.partition("=")[0] for p in parts]
+    if (
+        not all(_RULE.fullmatch(p) for p in parts)
+        or len(set(names)) != len(names)
+        or "FREQ" not in names
+        or "COUNT" not in names
+    ):
+        raise _NotPlain(f"RRULE {raw}")
+    rule = dict(p.partition("=")[::2] for p in parts)
+    count = int(rule["COUNT"])
+    if count > MAX_COUNT:
+        raise _NotPlain(f"RRULE COUNT {count}")
+    days = int(rule.get("INTERVAL", "1")) * (7 if rule["FREQ"] == "WEEKLY" else 1)
+    return count, timedelta(days=days)
+
+
+def _event(
+    reader: _Reader,
+    lines: list[str],
+    window_start: datetime,
+    window_end: datetime,
+    default_timezone: str,
+    max_series: int | None,
+) -> list[dict[str, Any]]:
+    """The occurrence dicts of one VEVENT (its lines without BEGIN/END), or ``_NotPlain``."""
+    values: dict[str, Any] = {}
+    times: dict[str, date] = {}
+    rule: tuple[int, timedelta] | None = None
+    length: timedelta | None = None
+    for line in lines:
+        split = _split(line)
+        if split is None:
+            _unusual(reader, line)
+            continue
+        name, params, raw = split
+        if name in _NOT_PLAIN:
+            raise _NotPlain(name)
+        if name in ("DTSTART", "DTEND"):
+            if name in times:
+                raise _NotPlain(f"several {name}")
+            times[name] = reader.when(name, params, raw)
+        elif name == "DURATION":
+            if length is not None or params:
+                raise _NotPlain("several or unusual DURATION")
+            length = reader.factory(name, None).from_ical(raw)
+            if not isinstance(length, timedelta) or length < timedelta(0):
+                raise _NotPlain("DURATION value")
+        elif name == "RRULE":
+            if rule is not None:
+                raise _NotPlain("several RRULE")
+            reader.factory(name, params.get("VALUE")).from_ical(raw)  # as icalendar checks
+            rule = _rule(raw)
+        elif name == "CATEGORIES":
+            factory = reader.factory(name, params.get("VALUE"))
+            _add(values, name, factory(split_on_unescaped_comma(raw)))
+        elif name in _USED:
+            factory = reader.factory(name, params.get("VALUE"))
+            value = unescape_backslash(raw)
+            if factory is vText or (factory is vUri and "\r" not in value and "\n" not in value):
+                # Read as str(vText(value)) / str(vUri(value)) read it: the text itself.
+                _add(values, name, value)
+            else:
+                try:
+                    _add(values, name, factory(factory.from_ical(value)))
+                except (ValueError, TypeError) as exc:
+                    raise _NotPlain(f"{name}: {exc}") from exc
+        elif name in _STAMPS and not params and _DATE_TIME.fullmatch(raw):
+            reader.when(name, params, raw)  # the common case, without icalendar's parser
+        else:
+            _check(reader, line, name, params, unescape_backslash(raw))
+    if "DTSTART" not in times:
+        raise _NotPlain("no DTSTART")
+    start = times["DTSTART"]
+    if not 1900 <= start.year <= 2199:
+        raise _NotPlain("date out of range")
+    timed = isinstance(start, datetime)
+    if "DTEND" in times:
+        end = times["DTEND"]
+        if isinstance(end, datetime) != timed or (
+            isinstance(start, datetime)
+            and isinstance(end, datetime)
+            and (start.tzinfo is None) != (end.tzinfo is None)
+        ):
+            raise _NotPlain("DTSTART and DTEND of different kinds")
+        if end < start:
+            raise _NotPlain("end before start")
+        if length is not None:
+            raise _NotPlain("DTEND and DURATION")
+    elif length is not None:
+        # recurring-ical-events makes a date with a duration of hours a datetime.
+        if not timed and length % timedelta(days=1):
+            raise _NotPlain("DURATION of hours to a date")
+        end = start + length
+    else:
+        end = start if timed else start + timedelta(days=1)
+    if isinstance(values.get("UID"), list):
+        raise _NotPlain("several UIDs")
+    count, step = rule if rule is not None else (1, timedelta(0))
+    duration = end - start
+    found: list[dict[str, Any]] = []
+    series = {str(values["UID"]).strip()} if rule is not None else set()
+    for number in range(count):
+        begins = start + step * number
+        ends = begins + duration
+        if not time_span_contains_event(window_start, window_end, begins, ends):
+            continue
+        if max_series is not None and len(found) >= max_series:
+            raise _NotPlain("series budget")
+        occurrence = _Values(values, {"DTSTART": begins, "DTEND": ends, "RECURRENCE-ID": begins})
+        found.append(_occurrence(occurrence, series, default_timezone))  # type: ignore[arg-type]
+    return found
+
+
+def _add(values: dict[str, Any], name: str, value: Any) -> None:
+    # As icalendar's Component.add: a second value of a name makes the value a list.
+    if name not in values:
+        values[name] = value
+    elif isinstance(values[name], list):
+        values[name].append(value)
+    else:
+        values[name] = [values[name], value]
+
+
+def read_plain(
+    text: str,
+    window_start: datetime,
+    window_end: datetime,
+    default_timezone: str,
+    max_series: int | None,
+) -> tuple[list[dict[str, Any]], str] | None:
+    if "X-WR-TIMEZONE" in text.upper():
+        return None
+    try:
+        blocks = event_blocks(text)
+    except Unsplittable:
+        return None
+    if any(key[0] != "uid" for _, _, key, _ in blocks):
+        # A UID the scanner did not see (none, or written oddly) could be a plain one's:
+        # the reference would join them in one series.
+        return None
+    keys = Counter(key for _, _, key, _ in blocks)
+    reader = _Reader()
+    items: list[dict[str, Any]] = []
+    rest: list[int] = []
+    for number, (_, _, key, lines) in enumerate(blocks):
+        if keys[key] != 1:
+            rest.append(number)
+            continue
+        try:
+            items.extend(
+                _event(reader, lines, window_start, window_end, default_timezone, max_series)
+            )
+        except Exception:  # _NotPlain, or any value this reader cannot take: the reference's
+            rest.append(number)
+    keep = set(rest)
+    pieces = []
+    position = 0
+    for number, (start, end, _, _) in enumerate(blocks):
+        pieces.append(text[position:start])
+        if number in keep:
+            pieces.append(text[start:end])
+        position = end
+    pieces.append(text[position:])
+    return items, "".join(pieces)
