@@ -38,7 +38,7 @@ from pipeline.lifecycle import (
     retag_merged,
 )
 from pipeline.normalize import Rejected, normalize
-from pipeline.tag import rule_key, rule_tags, with_overrides
+from pipeline.tag import recurring_records, rule_key, rule_tags, with_overrides
 from pipeline.track import track
 
 log = logging.getLogger("famcal")
@@ -99,7 +99,8 @@ def process_stage(
             report.repaired_by_source[raw.source_id][str(repaired)] += 1
         missing[key] = stored.missing_runs
         normalized.append(event)
-    normalized, known_tags = _tag_all(store, normalized, run_id=run_id)
+    recurring = recurring_records(normalized)  # a source's own recurrences: a series key
+    normalized, known_tags = _tag_all(store, normalized, run_id=run_id, recurring=recurring)
     merged_tags: dict[str, Tags] = {}
 
     def cached_rule_tags(event: Event) -> Tags:
@@ -123,7 +124,9 @@ def process_stage(
     new_identities: dict[tuple[str, str], str] = {}
     for event in merged.events:
         if len(event.sources) > 1:
-            event = retag_merged(event, by_record, rule_tags_of=cached_rule_tags)
+            event = retag_merged(
+                event, by_record, rule_tags_of=cached_rule_tags, recurring=recurring
+            )
         for ref in event.sources:
             key = (ref.id, ref.record_id)
             if identities.get(key) != event.uid:
@@ -172,7 +175,7 @@ def process_stage(
 
 
 def _tag_all(
-    store: Store, events: list[Event], *, run_id: int
+    store: Store, events: list[Event], *, run_id: int, recurring: frozenset[tuple[str, str]]
 ) -> tuple[list[Event], dict[str, Tags]]:
     """Tag every event. Tagging is the costliest pure step, so the rules run once per
     distinct input (a series' occurrences share theirs), not again for inputs an earlier run
@@ -189,7 +192,7 @@ def _tag_all(
     used = {key: known[key] for key in keys}
     store.save_tag_cache(used, run_id=run_id)
     tagged = [
-        evolve(event, tags=with_overrides(event, used[key]))
+        evolve(event, tags=with_overrides(event, used[key], recurring=recurring))
         for key, event in zip(keys, events, strict=True)
     ]
     return tagged, known

@@ -14,7 +14,11 @@ Contract:
 - ``series``: when the text says the date is one of a course or regular group ("jeden
   Dienstag", "Kurs an 6 Terminen"; ``pipeline.practical``), the key is ``series_key`` of the
   folded title; ``with_overrides`` adds the event's first source id, so the dates of one course
-  of one source share a key and two sources' courses of the same name do not.
+  of one source share a key and two sources' courses of the same name do not. The source's own
+  recurrence counts too (taxonomy.md: "the occurrences of one recurring source event"): an
+  event whose source record is one of several occurrences of that source's record (record ids
+  ``<record>#<date…>`` sharing ``<record>``, ``recurring_records``) gets the same key when the
+  text says nothing.
 - ``rule_tags``/``with_overrides``/``rule_key``: the two halves of ``tag_event`` and a key
   that identifies the first half's input, so callers can reuse tags of unchanged listings.
 - ``reasons_line(tags)`` is the short one-line summary of the reasons for an ICS description.
@@ -29,7 +33,8 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from core.model import Event, Location, Tags, evolve
@@ -140,11 +145,44 @@ def series_key(folded_title: str, source_id: str = "") -> str:
     return "s-" + digest[:16]
 
 
-def with_overrides(event: Event, tags: Tags) -> Tags:
-    """The event's own half: the series key of its source, then the manual overrides."""
-    if tags.series is not None and event.sources:
-        key = series_key(fold(html.unescape(event.title)), event.sources[0].id)
-        tags = evolve(tags, series=key)
+# An occurrence's record id: the source's record, "#", the occurrence's date (ICS UID plus
+# RECURRENCE-ID, hannover.de id plus day, a page link plus start).
+_OCCURRENCE = re.compile(r"^(.+)#(\d{4}-\d{2}-\d{2}\S*)$")
+
+
+def _record_base(record_id: str) -> str | None:
+    m = _OCCURRENCE.match(record_id)
+    return m.group(1) if m else None
+
+
+def recurring_records(events: Iterable[Event]) -> frozenset[tuple[str, str]]:
+    """(source id, record) pairs of which the events hold two or more dated occurrences:
+    the source itself says these dates are one recurring event."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for event in events:
+        for ref in event.sources[:1]:
+            if (base := _record_base(ref.record_id)) is not None:
+                counts[(ref.id, base)] += 1
+    return frozenset(key for key, n in counts.items() if n > 1)
+
+
+def with_overrides(
+    event: Event, tags: Tags, *, recurring: Collection[tuple[str, str]] = frozenset()
+) -> Tags:
+    """The event's own half: the series key of its source (from the text's cue, or from the
+    source's recurrence when its first record is in ``recurring``), then the manual overrides."""
+    if event.sources:
+        first = event.sources[0]
+        base = _record_base(first.record_id) if tags.series is None and recurring else None
+        if tags.series is not None or (base is not None and (first.id, base) in recurring):
+            key = series_key(fold(html.unescape(event.title)), first.id)
+            reasons = tags.reasons
+            if tags.series is None:
+                reasons = (
+                    *reasons,
+                    f"series: one of several dates of the source's record «{base}»",
+                )
+            tags = evolve(tags, series=key, reasons=reasons)
     record_ids = [s.record_id for s in event.sources if s.record_id]
     return apply_overrides(tags, uid=event.uid, record_ids=record_ids)
 
@@ -230,4 +268,11 @@ def reasons_line(tags: Tags, *, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-__all__ = ["reasons_line", "tag_event", "tag_fields", "tag_record"]
+__all__ = [
+    "reasons_line",
+    "recurring_records",
+    "tag_event",
+    "tag_fields",
+    "tag_record",
+    "with_overrides",
+]
