@@ -16,7 +16,9 @@ Contract:
   Grundschulkinder, Jugendliche, "3. Klasse") for listings without numbers.
 - ``decide_ages(folded_text, hint, rules)`` puts it together: the text's ages, else the
   source's typicalAgeRange (``hint``, "6-12", "6+", "8"); groups from the numbers whenever a
-  number is given (so "ab 16" gives 14-17 even on an adult event), else from words.
+  number is given (so "ab 16" gives 14-17 even on an adult event), else from words for all
+  ages (every group, beating a single group word beside them), else from group words; the
+  phrases of ``not_group_words`` (prices, exemptions) are blanked before the words.
   Returns (finding, groups, word_groups, reasons).
 Each pattern runs only on texts that hold the literals it requires and a match of its fast
 gate (``pipeline.rules.prefilter``): the same findings as running every pattern, for less.
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 
 from core.ages import served_range
 from core.model import AgeGroup
-from pipeline.rules import AgeRules, candidates, keys_in, prefilter
+from pipeline.rules import AgeRules, candidates, keys_in, mask, prefilter
 from pipeline.text import phrase
 
 _WORDS = {
@@ -356,12 +358,16 @@ def decide_ages(
         if groups:
             reasons.append(f"age_groups: from the ages {_span(ages.min, ages.max)}")
         return ages, groups, (), tuple(reasons)
-    word_groups, phrases = groups_from_words(text, rules)
+    # Who pays what or is exempt from a rule is not the audience ("Kinder und Jugendliche bis
+    # 18 frei", "Jugendliche zahlen 9 Euro"): such phrases give no group words.
+    words = mask(text, rules.not_group_words) if rules.not_group_words else text
+    for rule in candidates(rules.all_ages, words):
+        if m := rule.pattern.search(words):
+            # Words for all ages serve every group, whatever single group a word names beside
+            # them ("für Groß und Klein … Jugendliche"); they are no age-group evidence for the
+            # family decision (the family rules weigh these phrases themselves).
+            return None, tuple(AgeGroup), (), (f"age_groups: all ages «{phrase(words, m)}»",)
+    word_groups, phrases = groups_from_words(words, rules)
     if word_groups:
         return None, word_groups, word_groups, (f"age_groups: words «{', '.join(phrases)}»",)
-    for rule in candidates(rules.all_ages, text):
-        if m := rule.pattern.search(text):
-            # Words for all ages serve every group; they are no age-group evidence for the
-            # family decision (the family rules weigh these phrases themselves).
-            return None, tuple(AgeGroup), (), (f"age_groups: all ages «{phrase(text, m)}»",)
     return None, (), (), ()

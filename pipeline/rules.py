@@ -278,6 +278,7 @@ class StatusRules:
 class AgeRules:
     word_groups: Mapping[AgeGroup, tuple[Rule, ...]]
     all_ages: tuple[Rule, ...]  # "für die ganze Familie": every group (taxonomy.md)
+    not_group_words: tuple[Rule, ...] = ()  # blanked before the words: prices, exemptions
     not_age_after: re.Pattern[str]
     not_age_before: re.Pattern[str]
 
@@ -378,6 +379,7 @@ def rules() -> RuleBook:
     ages = AgeRules(
         word_groups=word_groups,
         all_ages=parse_rules(ag.get("all_ages"), f"{where}: all_ages"),
+        not_group_words=parse_rules(ag.get("not_group_words"), f"{where}: not_group_words"),
         not_age_after=re.compile(ag["not_age_after"]),
         not_age_before=re.compile(ag["not_age_before"]),
     )

@@ -11,6 +11,7 @@ Contract:
   free, aktivpass, district, municipality, status, topics, audiences, registration,
   booked_out, languages, series, reasons`` (JSON-safe). Overrides keyed by the record's ``id``
   apply.
+- ``age_groups`` from words (not numbers) are kept only when the event is a family event.
 - ``series``: when the text says the date is one of a course or regular group ("jeden
   Dienstag", "Kurs an 6 Terminen"; ``pipeline.practical``), the key is ``series_key`` of the
   folded title; ``with_overrides`` adds the event's first source id, so the dates of one course
@@ -79,6 +80,12 @@ def tag_fields(
 
     family, why = decide_family(text, f_cats, ages, word_groups, book.family)
     reasons.extend(why)
+    if groups and ages is None and not family:
+        # Groups from words describe an audience only on a family event; elsewhere the words
+        # name performers, makers or beneficiaries ("Bastelarbeiten der Grundschulkinder" at a
+        # Christmas market, a benefit "für Kinder und Jugendliche"). Numbers still count.
+        groups = ()
+        reasons.append("age_groups: none, group words on an event that is not for families")
 
     hint_free = hints.get("free")
     free, why = decide_free(
