@@ -9,7 +9,8 @@ Contract: ``decide_practical(text) -> Practical`` on the folded title + descript
   ``not_booked_out`` ("meist ausverkauft", "schnell ausverkauft sein wird").
 - ``languages``: the sorted ISO 639-1 codes of the languages the text says it is held in
   (``held`` templates per language name; two names in ``bilingual``; ``translated`` adds
-  German); German alone gives ``()``.
+  German); German alone gives ``()``; the languages of other dates (``not_languages``, "danach
+  folgt eine Vorstellung auf Türkisch") are blanked first.
 - ``series_cue``: the phrase that says this is one date of a course or regular group, or "".
 Every value that is set has a reason "tag: «phrase»". The rules are ``data/tagging/practical.toml``
 (loaded once). Pure.
@@ -37,6 +38,7 @@ class PracticalRules:
     not_booked_out: tuple[Rule, ...]
     held: tuple[Rule, ...]  # per template and language name
     held_codes: Mapping[str, tuple[str, ...]]  # a held rule's spec -> the codes it gives
+    not_languages: tuple[Rule, ...]  # other dates' languages, blanked first
     series: tuple[Rule, ...]
     not_series: tuple[Rule, ...]
 
@@ -79,6 +81,7 @@ def practical_rules() -> PracticalRules:
         not_booked_out=parse_rules(data.get("not_booked_out"), f"{where}: not_booked_out"),
         held=held,
         held_codes={rule.spec: code for rule, code in zip(held, codes, strict=True)},
+        not_languages=parse_rules(data.get("not_languages"), f"{where}: not_languages"),
         series=parse_rules(data.get("series"), f"{where}: series"),
         not_series=parse_rules(data.get("not_series"), f"{where}: not_series"),
     )
@@ -87,6 +90,7 @@ def practical_rules() -> PracticalRules:
 def _languages(text: str, rules: PracticalRules) -> tuple[tuple[str, ...], list[str]]:
     found: set[str] = set()
     reasons: list[str] = []
+    text = mask(text, rules.not_languages)
     for rule in candidates(rules.held, text):
         codes = rules.held_codes[rule.spec]
         if found.issuperset(codes):
