@@ -14,8 +14,10 @@ Contract: ``locate(location, title="") -> Place`` decides, in order of strength:
    Eilenriede, gives the municipality only);
 6. the adjective form of a Stadtteil in the venue name ("Döhrener Turm"), not before a street
    word ("Kirchröder Straße" lies in Kleefeld);
-7. the postal code where it lies in a single Stadtbezirk;
-8. a (non-ambiguous) Stadtteil name in the title.
+7. a street of ``data/geo/streets.csv`` (one lying in a single Stadtbezirk) in the street or
+   name field, only when the town is Hannover (every town has a "Bahnhofstraße");
+8. the postal code where it lies in a single Stadtbezirk;
+9. a (non-ambiguous) Stadtteil name in the title.
 A district always implies municipality ``hannover``. Every decision adds a reason.
 Names are tried in their order (longest first), but only those whose folded form the text
 holds (one scan finds them: ``pipeline.rules.KeyedTuple``); the result is the same.
@@ -91,6 +93,7 @@ class Gazetteer:
     adjectives: _Names
     venues: _Names
     towns: _Names
+    streets: _Names
     plz: dict[str, tuple[Municipality, District | None]]
     online: re.Pattern[str]
     areas: tuple[_Area, ...]
@@ -103,6 +106,22 @@ def _word(name: str, *, weak: bool = False) -> re.Pattern[str]:
         # ("Hinter der Alten Burg", "Neue Bult"), not the Stadtteil.
         guard = "".join(f"(?<!{w} )" for w in _NOT_BEFORE_WEAK)
     return re.compile(r"(?<!\w)" + guard + re.escape(fold_place(name)) + r"(?!\w)")
+
+
+def _street_stem(street: str) -> str:
+    folded = fold_place(street)
+    return folded[: -len("strasse")] if folded.endswith("strasse") else folded
+
+
+def _street(street: str) -> re.Pattern[str]:
+    """A street name as written on signs, also as "…str." or "… Str." (not as a prefix of a
+    longer name: "Königstraße" is not "Königstraßenbrücke")."""
+    folded = fold_place(street)
+    if folded.endswith("strasse"):
+        body = re.escape(_street_stem(street)) + r"\s?(?:strasse|str\.|str\b)"
+    else:
+        body = re.escape(folded)
+    return re.compile(r"(?<!\w)" + body + r"(?!\w)")
 
 
 # Street words after an adjective form: "Kirchröder Straße" lies in Kleefeld, not Kirchrode.
@@ -213,6 +232,17 @@ def gazetteer() -> Gazetteer:
                 )
             )
 
+    streets = [
+        _Name(
+            name=row["street"],
+            pattern=_street(row["street"]),
+            needle=_street_stem(row["street"]),
+            district=District(row["district"]),
+            municipality=Municipality.HANNOVER,
+        )
+        for row in _rows(data_file("geo", "streets.csv"))
+    ]
+
     def longest_first(names: list[_Name]) -> _Names:
         return _Names(sorted(names, key=lambda n: -len(n.pattern.pattern)))
 
@@ -221,6 +251,7 @@ def gazetteer() -> Gazetteer:
         adjectives=longest_first(adjectives),
         venues=longest_first(venues),
         towns=longest_first(towns),
+        streets=longest_first(streets),
         plz=plz,
         online=re.compile(
             r"(?<!\w)(?:" + "|".join(re.escape(w) for w in online_words) + r")(?!\w)"
@@ -431,6 +462,10 @@ def locate(location: Location, title: str = "") -> Place:
     hit = _first(g.adjectives, name)
     if hit:
         return found(hit[0].district, Municipality.HANNOVER, f"district: venue name «{hit[1]}»")
+    if municipality is Municipality.HANNOVER:
+        hit = _first(g.streets, name_street)
+        if hit:
+            return found(hit[0].district, Municipality.HANNOVER, f"district: street «{hit[1]}»")
     code = location.postal_code.strip()
     if code in g.plz and g.plz[code][1] is not None:
         return found(g.plz[code][1], Municipality.HANNOVER, f"district: postal code {code}")
