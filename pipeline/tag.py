@@ -11,7 +11,9 @@ Contract:
   free, aktivpass, district, municipality, status, topics, audiences, registration,
   booked_out, languages, series, reasons`` (JSON-safe). Overrides keyed by the record's ``id``
   apply.
-- ``age_groups`` from words (not numbers) are kept only when the event is a family event.
+- ``age_groups`` from words (not numbers) are kept only when the event is a family event; so
+  are the audiences of a family role (eltern, alleinerziehende, jugendliche), and a family
+  event whose youngest age is 12 to 17 is for ``jugendliche`` (``family_audiences``).
 - ``series``: when the text says the date is one of a course or regular group ("jeden
   Dienstag", "Kurs an 6 Terminen"; ``pipeline.practical``), the key is ``series_key`` of the
   folded title; ``with_overrides`` adds the event's first source id, so the dates of one course
@@ -38,10 +40,10 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from core.model import Event, Location, Tags, evolve
+from core.model import Audience, Event, Location, Tags, evolve
 from core.paths import code_digest, data_digest
 from core.tagfields import TAG_NAMES
-from pipeline.ages import decide_ages
+from pipeline.ages import AgeFinding, decide_ages
 from pipeline.family import decide_family
 from pipeline.overrides import apply_overrides
 from pipeline.places import locate
@@ -105,6 +107,8 @@ def tag_fields(
     reasons.extend(why)
     audiences, why = decide_audiences(text, f_cats, book)
     reasons.extend(why)
+    audiences, why = family_audiences(audiences, family=family, ages=ages)
+    reasons.extend(why)
     practical = decide_practical(f"{text} . {f_price}", practical_rules())
     reasons.extend(practical.reasons)
 
@@ -126,6 +130,39 @@ def tag_fields(
         series=series_key(f_title) if practical.series_cue else None,
         reasons=tuple(reasons),
     )
+
+
+# Audiences that are a family role (taxonomy.md: family = children and teenagers, parents in
+# their family role): on an event that is not for families, their words name performers, makers,
+# beneficiaries or prices ("Erlös für Kinder und Jugendliche", "Chormütter").
+_FAMILY_ROLES = (Audience.ELTERN, Audience.ALLEINERZIEHENDE, Audience.JUGENDLICHE)
+_TEEN_MIN, _TEEN_GROUP, _ADULT = 12, 14, 18  # teen audience from 12; the 14-17 group
+
+
+def family_audiences(
+    audiences: tuple[Audience, ...], *, family: bool, ages: AgeFinding | None
+) -> tuple[tuple[Audience, ...], tuple[str, ...]]:
+    """The family-role audiences only on family events; teenagers also from the ages: a family
+    event whose youngest are 12 to 17 ("für 14- bis 17-Jährige", "ab 12") is for teenagers, one
+    whose oldest are under 14 is not, whatever word it uses."""
+    if not family:
+        dropped = [a for a in audiences if a in _FAMILY_ROLES]
+        if not dropped:
+            return audiences, ()
+        names = ", ".join(a.value for a in dropped)
+        kept = tuple(a for a in audiences if a not in _FAMILY_ROLES)
+        return kept, (f"audiences: none of {names}, not a family event",)
+    low = ages.min if ages is not None else None
+    high = ages.max if ages is not None else None
+    if Audience.JUGENDLICHE in audiences and high is not None and high < _TEEN_GROUP:
+        # The stated ages beat the word: "Kinder und Jugendliche von 5 bis 12 Jahren".
+        kept = tuple(a for a in audiences if a is not Audience.JUGENDLICHE)
+        return kept, (f"audiences: none of jugendliche, ages up to {high}",)
+    if Audience.JUGENDLICHE not in audiences and low is not None and _TEEN_MIN <= low < _ADULT:
+        found = {*audiences, Audience.JUGENDLICHE}
+        why = f"audience jugendliche: ages from {low}"
+        return tuple(a for a in Audience if a in found), (why,)
+    return audiences, ()
 
 
 def tag_event(event: Event) -> Tags:
