@@ -211,6 +211,12 @@ _PATTERNS: tuple[tuple[int, re.Pattern[str], _Handler], ...] = (
         re.compile(rf"\b(?:alter|altersempfehlung|empfohlenes alter)\s*:\s*(?:ab\s+)?{_DIGIT}\b"),
         _from_plain,
     ),
+    # "Das Mindestalter liegt bei 18 Jahren", "Mindestalter: 16".
+    (
+        0,
+        re.compile(rf"\bmindestalter\s*(?::|liegt\s+bei|beträgt|ist|von)?\s*{_DIGIT}\b"),
+        _from_plain,
+    ),
     (0, re.compile(rf"\bages?d?\s+{_DIGIT}(?:\s*(?:-|to)\s*{_DIGIT})?\b"), _english_range),
     (0, re.compile(rf"\b{_DIGIT}\s*{_YEARS}?\s*(?:and|&)\s*(?:up|older|over)\b"), _english_range),
     (0, re.compile(rf"\b{_DIGIT}\s*yaş\w*\s+ve\s+üzeri"), _english_range),

@@ -42,3 +42,25 @@ def test_group_words_on_an_event_not_for_families_give_no_groups() -> None:
 def test_families_with_small_children_are_the_two_youngest_groups() -> None:
     text = "Eingeladen sind Familien mit kleinen Kindern, es gibt Lieder und Fingerspiele."
     assert _groups("Bilderbuchkino", text) == ["0-2", "3-5"]
+
+
+def _ages(text: str) -> tuple[int | None, int | None]:
+    tags = tag_record({"title": "Veranstaltung", "description": text})
+    return tags["age_min"], tags["age_max"]
+
+
+def test_times_are_not_ages() -> None:
+    assert _ages("Einlass ab 18.30 Uhr, Beginn ab 20 Uhr.") == (None, None)
+
+
+def test_an_accompaniment_rule_is_not_the_audiences_age() -> None:
+    text = "Segeltörn für Familien. Kinder unter 14 Jahren dürfen nur in Begleitung mitsegeln."
+    assert _ages(text) == (None, None)
+
+
+def test_a_minimum_age_is_an_age() -> None:
+    assert _ages("Tanzparty mit DJ, das Mindestalter liegt bei 18 Jahren.") == (18, None)
+
+
+def test_the_events_own_price_after_the_age_keeps_the_age() -> None:
+    assert _ages("Figurentheater für Kinder ab 5 Jahren, 6 Euro.") == (5, None)
