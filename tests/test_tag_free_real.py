@@ -1,5 +1,6 @@
-"""Free entry as real announcements phrase it (#18): a free side offer, free hours or free
-children are not a free event; "Spenden" as the price is."""
+"""Free entry and status as real announcements phrase them (#18): a free side offer, free hours
+or free children are not a free event; "Spenden" as the price is; an earlier postponement is
+history."""
 
 from __future__ import annotations
 
@@ -29,3 +30,10 @@ def test_free_children_are_a_price_rule() -> None:
 def test_the_free_event_still_is() -> None:
     assert _free("Der Eintritt ist frei, Spenden sind willkommen.") is True
     assert _free("Benefizkonzert mit drei Chören.", price="Spenden") is True
+
+
+def test_an_earlier_postponement_is_history_not_status() -> None:
+    text = "Das Konzert war schon zum 25-jährigen Jubiläum geplant und musste verschoben werden."
+    assert tag_record({"title": "Chorkonzert", "description": text})["status"] == "scheduled"
+    text = "Das Konzert wird auf einen späteren Termin verschoben."
+    assert tag_record({"title": "Chorkonzert", "description": text})["status"] == "postponed"
