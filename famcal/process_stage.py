@@ -15,21 +15,23 @@ decisions in one transaction. It never deletes events: past ones stay as history
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.config import SourceConfig
-from core.model import Event, Tags, evolve
+from core.model import Event, RawEvent, Tags, evolve, json_digest
 from core.parallel import map_chunks
 from core.paths import data_digest
-from core.store import Store
+from core.store import MemoRow, Store
 from core.window import window
 from famcal import __version__
-from pipeline.dedupe import dedupe, new_uid
+from famcal.process_plan import plan
+from pipeline.dedupe import block_key, dedupe, new_uid
 from pipeline.lifecycle import (
     cancel_if_unlisted,
     decisions_to_log,
@@ -72,6 +74,7 @@ def process_stage(
     *,
     now: datetime,
     run_id: int,
+    incremental: bool = False,
 ) -> ProcessReport:
     report = ProcessReport()
     configured = {s.id: s for s in sources}
@@ -79,37 +82,62 @@ def process_stage(
     identities = store.identities()
     stored_rows = store.event_rows()
     start, _ = window(now)
+    memo_run, memo = store.memo() if incremental else (None, {})
+    if memo_run is None or memo_run != store.latest_processed():
+        memo = {}  # not the memo of the stored events: process everything
+    rows = [
+        row
+        for row in store.record_rows(since=(start - timedelta(days=1)).date().isoformat())
+        if row[0] in configured
+    ]
+    report.records = len(rows)
+
+    def normalize_one(index: int) -> Event | str:
+        source_id, record_id, data, _ = rows[index]
+        key = (source_id, record_id)
+        raw = RawEvent.from_dict(json.loads(data))
+        try:
+            return normalize(raw, uid=identities.get(key) or new_uid(*key))
+        except Rejected as exc:
+            log.info("rejected %s %s: %s", source_id, record_id[:200], exc)
+            return str(exc)
+
+    todo = plan(rows, memo, identities, normalize_one)
     missing: dict[tuple[str, str], int] = {}
     normalized: list[Event] = []
-    for stored in store.records(since=(start - timedelta(days=1)).date().isoformat()):
-        raw = stored.raw
-        if raw.source_id not in configured:
+    made_of: dict[int, Event | str] = {}
+    for index in todo.dirty:
+        source_id, record_id, _, missing_runs = rows[index]
+        made = made_of[index] = todo.done[index] if index in todo.done else normalize_one(index)
+        if isinstance(made, str):
+            report.rejected[made] += 1
+            report.rejected_by_source[source_id][made] += 1
             continue
-        report.records += 1
-        key = (raw.source_id, raw.record_id)
-        uid = identities.get(key) or new_uid(*key)
-        try:
-            event = normalize(raw, uid=uid)
-        except Rejected as exc:
-            report.rejected[str(exc)] += 1
-            report.rejected_by_source[raw.source_id][str(exc)] += 1
-            log.info("rejected %s %s: %s", raw.source_id, raw.record_id[:200], exc)
+        if repaired := made.hints.get("repaired"):
+            report.repaired_by_source[source_id][str(repaired)] += 1
+        missing[(source_id, record_id)] = missing_runs
+        normalized.append(made)
+    clean_uids: dict[str, None] = {}
+    clean_unlisted: set[str] = set()
+    for index in todo.clean:
+        source_id = rows[index][0]
+        before = memo[(source_id, rows[index][1])]
+        if before.rejected is not None:
+            report.rejected[before.rejected] += 1
+            report.rejected_by_source[source_id][before.rejected] += 1
             continue
-        if repaired := event.hints.get("repaired"):
-            report.repaired_by_source[raw.source_id][str(repaired)] += 1
-        missing[key] = stored.missing_runs
-        normalized.append(event)
-    normalized, known_tags = _tag_all(store, normalized, run_id=run_id)
-    merged_tags: dict[str, Tags] = {}
-
-    def cached_rule_tags(event: Event) -> Tags:
-        # Merged events are tagged again; through the same cache, so the next run (a new
-        # day, one changed event) reuses their tags too.
-        key = rule_key(event)
-        if key not in known_tags:
-            known_tags[key] = rule_tags(event)
-        merged_tags[key] = known_tags[key]
-        return merged_tags[key]
+        if before.repaired is not None:
+            report.repaired_by_source[source_id][before.repaired] += 1
+        if before.uid is not None:
+            clean_uids[before.uid] = None
+            if before.unlisted:
+                clean_unlisted.add(before.uid)
+        report.merged += 1  # less one per canonical event, below
+    report.merged -= len(clean_uids)
+    clean_texts = store.event_texts(clean_uids)
+    if len(clean_texts) != len(clean_uids):  # the memo does not match the events: start over
+        return process_stage(store, sources, now=now, run_id=run_id)
+    normalized, used_tags, tag_keys = _tag_all(store, normalized)
 
     merged = dedupe(
         normalized,
@@ -117,13 +145,22 @@ def process_stage(
         created={uid: _utc(row["created"]) for uid, row in stored_rows.items()},
         stale={key for key, runs in missing.items() if is_gone(runs)},
     )
-    report.merged = sum(len(e.sources) - 1 for e in merged.events)
+    report.merged += sum(len(e.sources) - 1 for e in merged.events)
     by_record = {(e.sources[0].id, e.sources[0].record_id): e for e in normalized}
+    # Merged events are tagged again; through the same cache, so the next run (a new day,
+    # one changed event) reuses their tags too.
+    merged_keys = {e.uid: rule_key(e) for e in merged.events if len(e.sources) > 1}
+    merged_tags = store.cached_tags(merged_keys.values())
+    for event in merged.events:
+        if (tag_key := merged_keys.get(event.uid)) is not None and tag_key not in merged_tags:
+            merged_tags[tag_key] = rule_tags(event)
+    used_tags.update(merged_tags)
     canonical: list[Event] = []
     new_identities: dict[tuple[str, str], str] = {}
+    unlisted: set[str] = set()
     for event in merged.events:
-        if len(event.sources) > 1:
-            event = retag_merged(event, by_record, rule_tags_of=cached_rule_tags)
+        if (tag_key := merged_keys.get(event.uid)) is not None:
+            event = retag_merged(event, by_record, rule_tags_of=_known(merged_tags[tag_key]))
         for ref in event.sources:
             key = (ref.id, ref.record_id)
             if identities.get(key) != event.uid:
@@ -132,20 +169,15 @@ def process_stage(
             # Every source that listed it has stopped for two healthy runs: a tombstone.
             event = tombstone
             report.cancelled_missing += 1
+            unlisted.add(event.uid)
         canonical.append(event)
-    canonical.extend(
-        merge_tombstones(
-            merged.absorbed,
-            stored_rows,
-            {e.uid for e in canonical},
-            now=now,
-            window_start=start,
-            load=store.event_data,
-        )
+    kept = [Event.from_dict(json.loads(text)) for text in clean_texts.values()]
+    report.cancelled_missing += len(clean_unlisted)
+    produced = {e.uid for e in canonical} | clean_texts.keys()
+    tombstones = merge_tombstones(
+        merged.absorbed, stored_rows, produced, now=now, window_start=start, load=store.event_data
     )
-    if merged_tags:
-        store.save_tag_cache(merged_tags, run_id=run_id)  # adds to this run's entries
-    tracked = track(canonical, stored_rows, now=now)
+    tracked = track([*canonical, *tombstones], stored_rows, now=now)
     report.new = sum(1 for e, _, _ in tracked if e.uid not in stored_rows)
     report.changed = sum(
         1
@@ -156,30 +188,68 @@ def process_stage(
     decisions = decisions_to_log(
         merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
     )
-    report.stored_digests = store.save_events(
-        tracked, processed=run_id, merge_log=decisions, identities=new_identities
-    )
-    report.events = len(tracked)
-    report.canonical = [event for event, _, _ in tracked]
+    group_uid = {(r.id, r.record_id): e.uid for e in canonical for r in e.sources}
+    group_key = {e.uid: merged_keys.get(e.uid) for e in canonical}
+    memo_rows: dict[tuple[str, str], MemoRow] = {}
+    for index in todo.dirty:
+        source_id, record_id = rows[index][:2]
+        key = (source_id, record_id)
+        made = made_of[index]
+        uid = group_uid.get(key)
+        repaired = made.hints.get("repaired") if isinstance(made, Event) else None
+        memo_rows[key] = MemoRow(
+            state=todo.states[index],
+            block=block_key(made) if isinstance(made, Event) else None,
+            rejected=made if isinstance(made, str) else None,
+            repaired=str(repaired) if repaired else None,
+            tag_key=tag_keys.get(key),
+            uid=uid,
+            merged_key=group_key.get(uid) if uid else None,
+            unlisted=uid in unlisted,
+        )
+    with store.transaction():
+        report.stored_digests = store.save_events(
+            tracked, processed=run_id, merge_log=decisions, identities=new_identities
+        )
+        store.keep_events(clean_texts, processed=run_id)
+        store.save_memo(memo_rows, removed=todo.removed, run_id=run_id, replace=not memo)
+        store.keep_memo_tags(run_id)  # the clean records' tags, before the others are dropped
+        store.save_tag_cache(used_tags, run_id=run_id)
+    report.stored_digests.update((uid, json_digest(text)) for uid, text in clean_texts.items())
+    fresh = {e.uid: e for e, _, _ in tracked}
+    everything = [*(fresh[e.uid] for e in canonical), *kept]
+    everything.sort(key=_first_record)
+    report.canonical = [*everything, *(fresh[e.uid] for e in tombstones)]
+    report.events = len(report.canonical)
     log.info(
-        "processed %d records into %d events (%d merged, %d rejected)",
+        "processed %d records into %d events (%d merged, %d rejected; %d records redone)",
         report.records,
         report.events,
         report.merged,
         sum(report.rejected.values()),
+        len(todo.dirty),
     )
     return report
 
 
+def _known(tags: Tags) -> Callable[[Event], Tags]:
+    return lambda _event: tags
+
+
+def _first_record(event: Event) -> tuple[str, str]:
+    # A full process lists the merged events by their first record in store order.
+    return min((ref.id, ref.record_id) for ref in event.sources)
+
+
 def _tag_all(
-    store: Store, events: list[Event], *, run_id: int
-) -> tuple[list[Event], dict[str, Tags]]:
+    store: Store, events: list[Event]
+) -> tuple[list[Event], dict[str, Tags], dict[tuple[str, str], str]]:
     """Tag every event. Tagging is the costliest pure step, so the rules run once per
     distinct input (a series' occurrences share theirs), not again for inputs an earlier run
     tagged with the same rules, and over every core for the rest; overrides always apply.
-    Also returns every rule key's tags known so far (for the merged events)."""
+    Also returns the rule tags used by key and each record's key."""
     keys = [rule_key(event) for event in events]
-    known = store.cached_tags()
+    known = store.cached_tags(keys)
     todo: dict[str, Event] = {}
     for key, event in zip(keys, events, strict=True):
         if key not in known and key not in todo:
@@ -187,12 +257,14 @@ def _tag_all(
     fresh = map_chunks(rule_tags, list(todo.values()))
     known.update(zip(todo, fresh, strict=True))
     used = {key: known[key] for key in keys}
-    store.save_tag_cache(used, run_id=run_id)
     tagged = [
         evolve(event, tags=with_overrides(event, used[key]))
         for key, event in zip(keys, events, strict=True)
     ]
-    return tagged, known
+    by_record = {
+        (e.sources[0].id, e.sources[0].record_id): key for e, key in zip(events, keys, strict=True)
+    }
+    return tagged, used, by_record
 
 
 def _utc(stamp: str | None) -> str | None:

@@ -31,12 +31,22 @@ Forms = Mapping[str, bytes | str | None]
 class CachesPart:
     db: sqlite_utils.Database
 
-    def cached_tags(self) -> dict[str, Tags]:
-        """rule key -> the rules' tags from earlier runs (``pipeline.tag.rule_key``)."""
-        return {
-            key: Tags.from_dict(json.loads(tags))
-            for key, tags in self.db.execute("select key, tags from tag_cache")
-        }
+    def cached_tags(self, keys: Iterable[str] | None = None) -> dict[str, Tags]:
+        """rule key -> the rules' tags from earlier runs (``pipeline.tag.rule_key``); only
+        those of ``keys`` when given."""
+        if keys is None:
+            return {
+                key: Tags.from_dict(json.loads(tags))
+                for key, tags in self.db.execute("select key, tags from tag_cache")
+            }
+        found: dict[str, Tags] = {}
+        for chunk in _chunks(sorted(set(keys)), 500):
+            marks = ",".join("?" for _ in chunk)
+            for key, tags in self.db.execute(
+                f"select key, tags from tag_cache where key in ({marks})", chunk
+            ):
+                found[key] = Tags.from_dict(json.loads(tags))
+        return found
 
     def save_tag_cache(self, tags: Mapping[str, Tags], *, run_id: int) -> None:
         """Keep exactly this run's rule tags: upsert them, drop every other entry."""

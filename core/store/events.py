@@ -12,7 +12,7 @@ Contract:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -100,6 +100,26 @@ class EventsPart:
                     for r in merge_log
                 )
         return digests
+
+    def event_texts(self, uids: Iterable[str]) -> dict[str, str]:
+        """uid -> stored JSON (``Event.to_json``) of those of ``uids`` the store has."""
+        wanted = sorted(set(uids))
+        texts: dict[str, str] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" for _ in chunk)
+            texts.update(
+                self.db.execute(f"select uid, data from events where uid in ({marks})", chunk)
+            )
+        return texts
+
+    def keep_events(self, uids: Iterable[str], *, processed: int) -> None:
+        """Mark stored events as produced by the process run ``processed`` as they are (an
+        incremental process found them unchanged)."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "update events set processed = ? where uid = ?", ((processed, u) for u in uids)
+            )
 
     def latest_processed(self) -> int | None:
         row = self.db.execute("select max(processed) from events").fetchone()
