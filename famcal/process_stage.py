@@ -8,6 +8,13 @@ that every listing source stopped listing for two healthy runs, keeps a cancelle
 for each published UID a merge absorbed (the rules: ``pipeline.lifecycle``), tracks
 SEQUENCE/LAST-MODIFIED, and saves the canonical events, the identities and the changed merge
 decisions in one transaction. It never deletes events: past ones stay as history.
+With ``incremental`` (issue #20) only the records ``famcal.process_plan`` finds changed or
+touched by a change are processed again; the other canonical events are taken as stored
+(their ``processed`` moves to this run) — the same events, counts and published bytes as
+processing everything, at the cost of what changed. The per-record memo that makes this
+possible (``core.store.memo``) is saved in the same transaction as the events; without a
+memo of the stored events (first run, ``famcal process``, other rules) everything is
+processed. The merge log then lacks only repeats of decisions already logged.
 ``record_problems`` stores the rejections and repairs per source (for health.json);
 ``process_signature`` is what processing depends on besides the records.
 """
@@ -105,16 +112,20 @@ def process_stage(
     todo = plan(rows, memo, identities, normalize_one)
     missing: dict[tuple[str, str], int] = {}
     normalized: list[Event] = []
-    made_of: dict[int, Event | str] = {}
+    # Of each normalization the memo needs the block, the rejection or the repair only.
+    made_of: dict[int, tuple[str | None, str | None, str | None]] = {}
     for index in todo.dirty:
         source_id, record_id, _, missing_runs = rows[index]
-        made = made_of[index] = todo.done[index] if index in todo.done else normalize_one(index)
+        made = todo.done.pop(index) if index in todo.done else normalize_one(index)
         if isinstance(made, str):
+            made_of[index] = (None, made, None)
             report.rejected[made] += 1
             report.rejected_by_source[source_id][made] += 1
             continue
-        if repaired := made.hints.get("repaired"):
+        repaired = made.hints.get("repaired")
+        if repaired:
             report.repaired_by_source[source_id][str(repaired)] += 1
+        made_of[index] = (block_key(made), None, str(repaired) if repaired else None)
         missing[(source_id, record_id)] = missing_runs
         normalized.append(made)
     clean_uids: dict[str, None] = {}
@@ -194,14 +205,13 @@ def process_stage(
     for index in todo.dirty:
         source_id, record_id = rows[index][:2]
         key = (source_id, record_id)
-        made = made_of[index]
+        block, rejected, repaired = made_of[index]
         uid = group_uid.get(key)
-        repaired = made.hints.get("repaired") if isinstance(made, Event) else None
         memo_rows[key] = MemoRow(
             state=todo.states[index],
-            block=block_key(made) if isinstance(made, Event) else None,
-            rejected=made if isinstance(made, str) else None,
-            repaired=str(repaired) if repaired else None,
+            block=block,
+            rejected=rejected,
+            repaired=repaired,
             tag_key=tag_keys.get(key),
             uid=uid,
             merged_key=group_key.get(uid) if uid else None,
@@ -254,7 +264,11 @@ def _tag_all(
     for key, event in zip(keys, events, strict=True):
         if key not in known and key not in todo:
             todo[key] = event
-    fresh = map_chunks(rule_tags, list(todo.values()))
+    pending = list(todo.values())
+    # The first in this process: it loads and compiles the rules once, here, so the forked
+    # workers inherit them instead of each compiling its own (and the merged events' retag
+    # below finds them too).
+    fresh = [rule_tags(pending[0]), *map_chunks(rule_tags, pending[1:])] if pending else []
     known.update(zip(todo, fresh, strict=True))
     used = {key: known[key] for key in keys}
     tagged = [

@@ -50,20 +50,18 @@ class CachesPart:
 
     def save_tag_cache(self, tags: Mapping[str, Tags], *, run_id: int) -> None:
         """Keep exactly this run's rule tags: upsert them, drop every other entry."""
-        table = self.db.table("tag_cache")
         with self.db.atomic():
-            table.upsert_all(
-                (
-                    {
-                        "key": key,
-                        "tags": json.dumps(value.to_dict(), ensure_ascii=False),
-                        "run_id": run_id,
-                    }
+            upsert_rows(
+                self.db,
+                "tag_cache",
+                pk=("key",),
+                columns=("key", "tags", "run_id"),
+                rows=(
+                    (key, json.dumps(value.to_dict(), ensure_ascii=False), run_id)
                     for key, value in tags.items()
                 ),
-                pk="key",
             )
-            table.delete_where("run_id != ?", [run_id])
+            self.db.table("tag_cache").delete_where("run_id != ?", [run_id])
 
     def cached_forms(self) -> dict[str, tuple[str, dict[str, bytes | str]]]:
         """uid -> (render key, {format name: form}) from the last publish."""
