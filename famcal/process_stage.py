@@ -221,8 +221,9 @@ def process_stage(
         report.stored_digests = store.save_events(
             tracked, processed=run_id, merge_log=decisions, identities=new_identities
         )
-        store.keep_events(clean_texts, processed=run_id)
         store.save_memo(memo_rows, removed=todo.removed, run_id=run_id, replace=not memo)
+        if memo_run is not None and clean_texts:
+            store.keep_events(processed=run_id, previous=memo_run)
         store.keep_memo_tags(run_id)  # the clean records' tags, before the others are dropped
         store.save_tag_cache(used_tags, run_id=run_id)
     report.stored_digests.update((uid, json_digest(text)) for uid, text in clean_texts.items())

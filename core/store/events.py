@@ -113,12 +113,16 @@ class EventsPart:
             )
         return texts
 
-    def keep_events(self, uids: Iterable[str], *, processed: int) -> None:
-        """Mark stored events as produced by the process run ``processed`` as they are (an
-        incremental process found them unchanged)."""
+    def keep_events(self, *, processed: int, previous: int) -> None:
+        """Mark the events of the process run ``previous`` that the process memo still names
+        (``core.store.memo``) as produced by the run ``processed``, as they are stored: an
+        incremental process found them unchanged (one statement: no row goes through
+        Python)."""
         with self.db.atomic():
-            self.db.conn.executemany(
-                "update events set processed = ? where uid = ?", ((processed, u) for u in uids)
+            self.db.execute(
+                "update events set processed = ? where processed = ? "
+                "and uid in (select uid from process_memo)",
+                [processed, previous],
             )
 
     def latest_processed(self) -> int | None:
