@@ -1,12 +1,13 @@
 """Which records a process must redo: the records that changed since the last process, and
 every record dedupe could judge differently because of them (issue #20).
 
-Contract: ``plan(rows, memo, identities, normalize_one)`` takes this process's records
-``(source id, record id, stored JSON, missing runs)`` in store order, the last process's
-memo (``core.store.MemoRow`` by record; empty for a full process) and the identities, and
-returns a ``Plan``: ``dirty`` (the records to normalize, tag, dedupe, track and save again, in
-store order), ``clean`` (the records whose canonical events stand as stored), ``removed``
-(memo rows no longer read), and the normalizations done while planning.
+Contract: ``plan(rows, memo, identities, done)`` takes this process's records ``(source id,
+record id, record_state)`` in store order, the last process's memo (``core.store.MemoRow``
+by record; empty for a full process), the identities and the normalizations of the records
+``is_changed`` (the caller makes them while it streams the records), and returns a ``Plan``:
+``dirty`` (the records to normalize, tag, dedupe, track and save again, in store order),
+``clean`` (the records whose canonical events stand as stored) and ``removed`` (memo rows no
+longer read).
 
 Why this is exact: dedupe only compares events of one block (``pipeline.dedupe.block_key``),
 so a block's groups depend on its own events; a group's UID depends on the groups claiming
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.model import Event
@@ -32,7 +33,7 @@ from pipeline.dedupe import block_key, new_uid
 from pipeline.lifecycle import is_gone
 
 RecordKey = tuple[str, str]
-Row = tuple[str, str, str, int]  # source id, record id, stored JSON, missing runs
+Row = tuple[str, str, str]  # source id, record id, record_state
 
 
 def record_state(data: str, missing_runs: int) -> str:
@@ -46,21 +47,24 @@ class Plan:
     dirty: list[int] = field(default_factory=list)  # indexes into rows, in store order
     clean: list[int] = field(default_factory=list)
     removed: list[RecordKey] = field(default_factory=list)
-    states: list[str] = field(default_factory=list)  # by row index
-    # Normalized while planning (the changed records): row index -> event or rejection.
-    done: dict[int, Event | str] = field(default_factory=dict)
+
+
+def is_changed(memo: Mapping[RecordKey, MemoRow], key: RecordKey, state: str) -> bool:
+    """True when the record must be normalized again (new, or its state moved)."""
+    before = memo.get(key)
+    return before is None or before.state != state
 
 
 def plan(
     rows: Sequence[Row],
     memo: Mapping[RecordKey, MemoRow],
     identities: Mapping[RecordKey, str],
-    normalize_one: Callable[[int], Event | str],
+    done: Mapping[int, Event | str],
 ) -> Plan:
-    """See the module's contract. ``normalize_one(index)``: the normalized event of
-    ``rows[index]``, or the reason it is rejected."""
-    out = Plan(states=[record_state(data, missing) for _, _, data, missing in rows])
-    keys = [(s, r) for s, r, _, _ in rows]
+    """See the module's contract. ``done``: by row index, the normalized event (or the
+    reason it is rejected) of every row ``is_changed`` — all rows when there is no memo."""
+    out = Plan()
+    keys = [(s, r) for s, r, _ in rows]
     if not memo:  # a full process
         out.dirty = list(range(len(rows)))
         return out
@@ -71,21 +75,19 @@ def plan(
         if (block := memo[key].block) is not None:
             dirty_blocks.add(block)
     block_of: list[str | None] = []
-    changed: set[int] = set()
     for index, key in enumerate(keys):
         before = memo.get(key)
-        if before is not None and before.state == out.states[index]:
-            block_of.append(before.block)
+        if index not in done:
+            block_of.append(before.block if before is not None else None)
             continue
-        changed.add(index)
         if before is not None and before.block is not None:
             dirty_blocks.add(before.block)
-        made = out.done[index] = normalize_one(index)
+        made = done[index]
         block = block_key(made) if isinstance(made, Event) else None
         block_of.append(block)
         if block is not None:
             dirty_blocks.add(block)
-    if not changed and not out.removed:
+    if not done and not out.removed:
         out.clean = list(range(len(rows)))
         return out
     # Close the dirty blocks over shared UID tokens.
@@ -111,7 +113,7 @@ def plan(
                         queue.append(other)
     for index in range(len(rows)):
         block = block_of[index]
-        if index in changed or (block is not None and block in dirty_blocks):
+        if index in done or (block is not None and block in dirty_blocks):
             out.dirty.append(index)
         else:
             out.clean.append(index)

@@ -37,7 +37,7 @@ from core.paths import data_digest
 from core.store import MemoRow, Store
 from core.window import window
 from famcal import __version__
-from famcal.process_plan import plan
+from famcal.process_plan import is_changed, plan, record_state
 from pipeline.dedupe import block_key, dedupe, new_uid
 from pipeline.lifecycle import (
     cancel_if_unlisted,
@@ -92,31 +92,39 @@ def process_stage(
     memo_run, memo = store.memo() if incremental else (None, {})
     if memo_run is None or memo_run != store.latest_processed():
         memo = {}  # not the memo of the stored events: process everything
-    rows = [
-        row
-        for row in store.record_rows(since=(start - timedelta(days=1)).date().isoformat())
-        if row[0] in configured
-    ]
-    report.records = len(rows)
 
-    def normalize_one(index: int) -> Event | str:
-        source_id, record_id, data, _ = rows[index]
-        key = (source_id, record_id)
+    def normalize_one(key: tuple[str, str], data: str) -> Event | str:
         raw = RawEvent.from_dict(json.loads(data))
         try:
             return normalize(raw, uid=identities.get(key) or new_uid(*key))
         except Rejected as exc:
-            log.info("rejected %s %s: %s", source_id, record_id[:200], exc)
+            log.info("rejected %s %s: %s", key[0], key[1][:200], exc)
             return str(exc)
 
-    todo = plan(rows, memo, identities, normalize_one)
+    # Streamed: a record's JSON is held only while it is normalized.
+    rows: list[tuple[str, str, str]] = []
+    missing_runs: list[int] = []
+    done: dict[int, Event | str] = {}
+    since = (start - timedelta(days=1)).date().isoformat()
+    for source_id, record_id, data, runs in store.record_rows(since=since):
+        if source_id not in configured:
+            continue
+        key = (source_id, record_id)
+        state = record_state(data, runs)
+        if is_changed(memo, key, state):
+            done[len(rows)] = normalize_one(key, data)
+        rows.append((source_id, record_id, state))
+        missing_runs.append(runs)
+    report.records = len(rows)
+    todo = plan(rows, memo, identities, done)
     missing: dict[tuple[str, str], int] = {}
     normalized: list[Event] = []
     # Of each normalization the memo needs the block, the rejection or the repair only.
     made_of: dict[int, tuple[str | None, str | None, str | None]] = {}
     for index in todo.dirty:
-        source_id, record_id, _, missing_runs = rows[index]
-        made = todo.done.pop(index) if index in todo.done else normalize_one(index)
+        source_id, record_id, _ = rows[index]
+        key = (source_id, record_id)
+        made = done.pop(index) if index in done else normalize_one(key, store.record_text(key))
         if isinstance(made, str):
             made_of[index] = (None, made, None)
             report.rejected[made] += 1
@@ -126,10 +134,8 @@ def process_stage(
         if repaired:
             report.repaired_by_source[source_id][str(repaired)] += 1
         made_of[index] = (block_key(made), None, str(repaired) if repaired else None)
-        missing[(source_id, record_id)] = missing_runs
+        missing[key] = missing_runs[index]
         normalized.append(made)
-    # The records' JSON is read: keep only their keys (≈ 2 KB a record less to hold).
-    rows = [(source_id, record_id, "", runs) for source_id, record_id, _, runs in rows]
     clean_uids: dict[str, None] = {}
     clean_unlisted: set[str] = set()
     for index in todo.clean:
@@ -210,7 +216,7 @@ def process_stage(
         block, rejected, repaired = made_of[index]
         uid = group_uid.get(key)
         memo_rows[key] = MemoRow(
-            state=todo.states[index],
+            state=rows[index][2],
             block=block,
             rejected=rejected,
             repaired=repaired,

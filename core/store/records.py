@@ -218,6 +218,13 @@ class RecordsPart:
         ):
             yield row[0], row[1], row[2], row[3] or 0
 
+    def record_text(self, key: tuple[str, str]) -> str:
+        """The stored JSON of one record (``record_rows``' third column)."""
+        row = self.db.execute(
+            "select data from records where source_id = ? and record_id = ?", list(key)
+        ).fetchone()
+        return str(row[0])
+
     def _write_records(
         self, source_id: str, records: Iterable[RawEvent | RecordRow], stamp: str
     ) -> set[str]:
