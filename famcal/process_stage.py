@@ -33,7 +33,7 @@ from typing import Any
 from core.config import SourceConfig
 from core.model import Event, RawEvent, Tags, evolve, json_digest
 from core.parallel import map_chunks
-from core.paths import data_digest
+from core.paths import code_digest, data_digest
 from core.store import MemoRow, Store
 from core.window import window
 from famcal import __version__
@@ -90,7 +90,10 @@ def process_stage(
     stored_rows = store.event_rows()
     start, _ = window(now)
     memo_run, memo = store.memo() if incremental else (None, {})
-    if memo_run is None or memo_run != store.latest_processed():
+    # The memo stands for what this code made of the records: a new famcal, even one
+    # without a new version number, processes everything once.
+    code = code_digest("core", "pipeline", "famcal")
+    if memo_run != store.latest_processed() or store.meta("memo_code") != code:
         memo = {}  # not the memo of the stored events: process everything
 
     def normalize_one(key: tuple[str, str], data: str) -> Event | str:
@@ -230,6 +233,7 @@ def process_stage(
             tracked, processed=run_id, merge_log=decisions, identities=new_identities
         )
         store.save_memo(memo_rows, removed=todo.removed, run_id=run_id, replace=not memo)
+        store.set_meta("memo_code", code)
         if memo_run is not None and clean_texts:
             store.keep_events(processed=run_id, previous=memo_run)
         store.keep_memo_tags(run_id)  # the clean records' tags, before the others are dropped
