@@ -219,11 +219,7 @@ class Tags:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Tags:
         """Read ``to_dict``'s form (missing keys take the field's default)."""
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if f.name in data:
-                values[f.name] = _read_tag(f, data[f.name])
-        return cls(**values)
+        return cls(**{name: read(data[name]) for name, read in _tag_readers() if name in data})
 
 
 @cache
@@ -242,6 +238,27 @@ def _tag_writers() -> tuple[tuple[str, Any], ...]:
 
     writers = {TagKind.SLUG: slug, TagKind.SLUGS: slugs, TagKind.TEXTS: list}
     return tuple((f.name, writers.get(f.metadata["kind"], same)) for f in dataclasses.fields(Tags))
+
+
+@cache
+def _tag_readers() -> tuple[tuple[str, Any], ...]:
+    """Per field, how its JSON value is read (``_read_tag``, with the vocabularies' slugs
+    looked up in a dict: ``from_dict`` runs for every stored event a run reads)."""
+
+    def reader(f: dataclasses.Field[Any]) -> Any:
+        kind, vocabulary = f.metadata["kind"], f.metadata["vocabulary"]
+        if vocabulary is None or kind not in (TagKind.SLUG, TagKind.SLUGS):
+            return lambda value: _read_tag(f, value)
+        members = {m.value: m for m in vocabulary}
+
+        def one(value: Any) -> Any:
+            return members[value] if value in members else vocabulary(value)
+
+        if kind is TagKind.SLUG:
+            return lambda value: one(value) if value else f.default
+        return lambda value: tuple(one(v) for v in value or ())
+
+    return tuple((f.name, reader(f)) for f in dataclasses.fields(Tags))
 
 
 def _read_tag(f: dataclasses.Field[Any], value: Any) -> Any:

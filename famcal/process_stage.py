@@ -8,6 +8,13 @@ that every listing source stopped listing for two healthy runs, keeps a cancelle
 for each published UID a merge absorbed (the rules: ``pipeline.lifecycle``), tracks
 SEQUENCE/LAST-MODIFIED, and saves the canonical events, the identities and the changed merge
 decisions in one transaction. It never deletes events: past ones stay as history.
+With ``incremental`` (issue #20) only the records ``famcal.process_plan`` finds changed or
+touched by a change are processed again; the other canonical events are taken as stored
+(their ``processed`` moves to this run) — the same events, counts and published bytes as
+processing everything, at the cost of what changed. The per-record memo that makes this
+possible (``core.store.memo``) is saved in the same transaction as the events; without a
+memo of the stored events (first run, ``famcal process``, other rules) everything is
+processed. The merge log then lacks only repeats of decisions already logged.
 ``record_problems`` stores the rejections and repairs per source (for health.json);
 ``process_signature`` is what processing depends on besides the records.
 """
@@ -15,21 +22,23 @@ decisions in one transaction. It never deletes events: past ones stay as history
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.config import SourceConfig
-from core.model import Event, Tags, evolve
+from core.model import Event, RawEvent, Tags, evolve, json_digest
 from core.parallel import map_chunks
-from core.paths import data_digest
-from core.store import Store
+from core.paths import code_digest, data_digest
+from core.store import MemoRow, Store
 from core.window import window
 from famcal import __version__
-from pipeline.dedupe import dedupe, new_uid
+from famcal.process_plan import is_changed, plan, record_state, with_recurrence
+from pipeline.dedupe import block_key, dedupe, new_uid
 from pipeline.lifecycle import (
     cancel_if_unlisted,
     decisions_to_log,
@@ -38,7 +47,7 @@ from pipeline.lifecycle import (
     retag_merged,
 )
 from pipeline.normalize import Rejected, normalize
-from pipeline.tag import recurring_records, rule_key, rule_tags, with_overrides
+from pipeline.tag import is_recurring, recurring_keys, rule_key, rule_tags, with_overrides
 from pipeline.track import track
 
 log = logging.getLogger("famcal")
@@ -72,6 +81,7 @@ def process_stage(
     *,
     now: datetime,
     run_id: int,
+    incremental: bool = False,
 ) -> ProcessReport:
     report = ProcessReport()
     configured = {s.id: s for s in sources}
@@ -79,38 +89,87 @@ def process_stage(
     identities = store.identities()
     stored_rows = store.event_rows()
     start, _ = window(now)
+    memo_run, memo = store.memo() if incremental else (None, {})
+    # The memo stands for what this code made of the records: a new famcal, even one
+    # without a new version number, processes everything once.
+    code = code_digest("core", "pipeline", "famcal")
+    if memo_run != store.latest_processed() or store.meta("memo_code") != code:
+        memo = {}  # not the memo of the stored events: process everything
+
+    def normalize_one(key: tuple[str, str], data: str) -> Event | str:
+        raw = RawEvent.from_dict(json.loads(data))
+        try:
+            return normalize(raw, uid=identities.get(key) or new_uid(*key))
+        except Rejected as exc:
+            log.info("rejected %s %s: %s", key[0], key[1][:200], exc)
+            return str(exc)
+
+    # Streamed: a record's JSON is held only while it is normalized.
+    rows: list[tuple[str, str, str]] = []
+    missing_runs: list[int] = []
+    done: dict[int, Event | str] = {}
+    since = (start - timedelta(days=1)).date().isoformat()
+    for source_id, record_id, data, runs in store.record_rows(since=since):
+        if source_id not in configured:
+            continue
+        key = (source_id, record_id)
+        state = record_state(data, runs)
+        if is_changed(memo, key, state, unmarked=True):
+            done[len(rows)] = normalize_one(key, data)
+        rows.append((source_id, record_id, state))
+        missing_runs.append(runs)
+    report.records = len(rows)
+    # A source's own recurrences give a series key (pipeline.tag): whether a record is one of
+    # several dates of its source record is part of its state, so that a date added to a
+    # one-off event or the last but one date gone redoes its siblings too.
+    recurring = recurring_keys((s, r) for s, r, _ in rows)
+    for index, (source_id, record_id, state) in enumerate(rows):
+        key = (source_id, record_id)
+        state = with_recurrence(state, is_recurring(key, recurring))
+        rows[index] = (source_id, record_id, state)
+        if index not in done and is_changed(memo, key, state):
+            done[index] = normalize_one(key, store.record_text(key))
+    todo = plan(rows, memo, identities, done)
     missing: dict[tuple[str, str], int] = {}
     normalized: list[Event] = []
-    for stored in store.records(since=(start - timedelta(days=1)).date().isoformat()):
-        raw = stored.raw
-        if raw.source_id not in configured:
+    # Of each normalization the memo needs the block, the rejection or the repair only.
+    made_of: dict[int, tuple[str | None, str | None, str | None]] = {}
+    for index in todo.dirty:
+        source_id, record_id, _ = rows[index]
+        key = (source_id, record_id)
+        made = done.pop(index) if index in done else normalize_one(key, store.record_text(key))
+        if isinstance(made, str):
+            made_of[index] = (None, made, None)
+            report.rejected[made] += 1
+            report.rejected_by_source[source_id][made] += 1
             continue
-        report.records += 1
-        key = (raw.source_id, raw.record_id)
-        uid = identities.get(key) or new_uid(*key)
-        try:
-            event = normalize(raw, uid=uid)
-        except Rejected as exc:
-            report.rejected[str(exc)] += 1
-            report.rejected_by_source[raw.source_id][str(exc)] += 1
-            log.info("rejected %s %s: %s", raw.source_id, raw.record_id[:200], exc)
+        repaired = made.hints.get("repaired")
+        if repaired:
+            report.repaired_by_source[source_id][str(repaired)] += 1
+        made_of[index] = (block_key(made), None, str(repaired) if repaired else None)
+        missing[key] = missing_runs[index]
+        normalized.append(made)
+    clean_uids: dict[str, None] = {}
+    clean_unlisted: set[str] = set()
+    for index in todo.clean:
+        source_id = rows[index][0]
+        before = memo[(source_id, rows[index][1])]
+        if before.rejected is not None:
+            report.rejected[before.rejected] += 1
+            report.rejected_by_source[source_id][before.rejected] += 1
             continue
-        if repaired := event.hints.get("repaired"):
-            report.repaired_by_source[raw.source_id][str(repaired)] += 1
-        missing[key] = stored.missing_runs
-        normalized.append(event)
-    recurring = recurring_records(normalized)  # a source's own recurrences: a series key
-    normalized, known_tags = _tag_all(store, normalized, run_id=run_id, recurring=recurring)
-    merged_tags: dict[str, Tags] = {}
-
-    def cached_rule_tags(event: Event) -> Tags:
-        # Merged events are tagged again; through the same cache, so the next run (a new
-        # day, one changed event) reuses their tags too.
-        key = rule_key(event)
-        if key not in known_tags:
-            known_tags[key] = rule_tags(event)
-        merged_tags[key] = known_tags[key]
-        return merged_tags[key]
+        if before.repaired is not None:
+            report.repaired_by_source[source_id][before.repaired] += 1
+        if before.uid is not None:
+            clean_uids[before.uid] = None
+            if before.unlisted:
+                clean_unlisted.add(before.uid)
+        report.merged += 1  # less one per canonical event, below
+    report.merged -= len(clean_uids)
+    clean_texts = store.event_texts(clean_uids)
+    if len(clean_texts) != len(clean_uids):  # the memo does not match the events: start over
+        return process_stage(store, sources, now=now, run_id=run_id)
+    normalized, used_tags, tag_keys = _tag_all(store, normalized, recurring=recurring)
 
     merged = dedupe(
         normalized,
@@ -118,14 +177,26 @@ def process_stage(
         created={uid: _utc(row["created"]) for uid, row in stored_rows.items()},
         stale={key for key, runs in missing.items() if is_gone(runs)},
     )
-    report.merged = sum(len(e.sources) - 1 for e in merged.events)
+    report.merged += sum(len(e.sources) - 1 for e in merged.events)
     by_record = {(e.sources[0].id, e.sources[0].record_id): e for e in normalized}
+    # Merged events are tagged again; through the same cache, so the next run (a new day,
+    # one changed event) reuses their tags too.
+    merged_keys = {e.uid: rule_key(e) for e in merged.events if len(e.sources) > 1}
+    merged_tags = store.cached_tags(merged_keys.values())
+    for event in merged.events:
+        if (tag_key := merged_keys.get(event.uid)) is not None and tag_key not in merged_tags:
+            merged_tags[tag_key] = rule_tags(event)
+    used_tags.update(merged_tags)
     canonical: list[Event] = []
     new_identities: dict[tuple[str, str], str] = {}
+    unlisted: set[str] = set()
     for event in merged.events:
-        if len(event.sources) > 1:
+        if (tag_key := merged_keys.get(event.uid)) is not None:
             event = retag_merged(
-                event, by_record, rule_tags_of=cached_rule_tags, recurring=recurring
+                event,
+                by_record,
+                rule_tags_of=_known(merged_tags[tag_key]),
+                recurring=recurring,
             )
         for ref in event.sources:
             key = (ref.id, ref.record_id)
@@ -135,20 +206,15 @@ def process_stage(
             # Every source that listed it has stopped for two healthy runs: a tombstone.
             event = tombstone
             report.cancelled_missing += 1
+            unlisted.add(event.uid)
         canonical.append(event)
-    canonical.extend(
-        merge_tombstones(
-            merged.absorbed,
-            stored_rows,
-            {e.uid for e in canonical},
-            now=now,
-            window_start=start,
-            load=store.event_data,
-        )
+    kept = [Event.from_dict(json.loads(text)) for text in clean_texts.values()]
+    report.cancelled_missing += len(clean_unlisted)
+    produced = {e.uid for e in canonical} | clean_texts.keys()
+    tombstones = merge_tombstones(
+        merged.absorbed, stored_rows, produced, now=now, window_start=start, load=store.event_data
     )
-    if merged_tags:
-        store.save_tag_cache(merged_tags, run_id=run_id)  # adds to this run's entries
-    tracked = track(canonical, stored_rows, now=now)
+    tracked = track([*canonical, *tombstones], stored_rows, now=now)
     report.new = sum(1 for e, _, _ in tracked if e.uid not in stored_rows)
     report.changed = sum(
         1
@@ -159,43 +225,88 @@ def process_stage(
     decisions = decisions_to_log(
         merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
     )
-    report.stored_digests = store.save_events(
-        tracked, processed=run_id, merge_log=decisions, identities=new_identities
-    )
-    report.events = len(tracked)
-    report.canonical = [event for event, _, _ in tracked]
+    group_uid = {(r.id, r.record_id): e.uid for e in canonical for r in e.sources}
+    group_key = {e.uid: merged_keys.get(e.uid) for e in canonical}
+    memo_rows: dict[tuple[str, str], MemoRow] = {}
+    for index in todo.dirty:
+        source_id, record_id = rows[index][:2]
+        key = (source_id, record_id)
+        block, rejected, repaired = made_of[index]
+        uid = group_uid.get(key)
+        memo_rows[key] = MemoRow(
+            state=rows[index][2],
+            block=block,
+            rejected=rejected,
+            repaired=repaired,
+            tag_key=tag_keys.get(key),
+            uid=uid,
+            merged_key=group_key.get(uid) if uid else None,
+            unlisted=uid in unlisted,
+        )
+    with store.transaction():
+        report.stored_digests = store.save_events(
+            tracked, processed=run_id, merge_log=decisions, identities=new_identities
+        )
+        store.save_memo(memo_rows, removed=todo.removed, run_id=run_id, replace=not memo)
+        store.set_meta("memo_code", code)
+        if memo_run is not None and clean_texts:
+            store.keep_events(processed=run_id, previous=memo_run)
+        store.keep_memo_tags(run_id)  # the clean records' tags, before the others are dropped
+        store.save_tag_cache(used_tags, run_id=run_id)
+    report.stored_digests.update((uid, json_digest(text)) for uid, text in clean_texts.items())
+    fresh = {e.uid: e for e, _, _ in tracked}
+    everything = [*(fresh[e.uid] for e in canonical), *kept]
+    everything.sort(key=_first_record)
+    report.canonical = [*everything, *(fresh[e.uid] for e in tombstones)]
+    report.events = len(report.canonical)
     log.info(
-        "processed %d records into %d events (%d merged, %d rejected)",
+        "processed %d records into %d events (%d merged, %d rejected; %d records redone)",
         report.records,
         report.events,
         report.merged,
         sum(report.rejected.values()),
+        len(todo.dirty),
     )
     return report
 
 
+def _known(tags: Tags) -> Callable[[Event], Tags]:
+    return lambda _event: tags
+
+
+def _first_record(event: Event) -> tuple[str, str]:
+    # A full process lists the merged events by their first record in store order.
+    return min((ref.id, ref.record_id) for ref in event.sources)
+
+
 def _tag_all(
-    store: Store, events: list[Event], *, run_id: int, recurring: frozenset[tuple[str, str]]
-) -> tuple[list[Event], dict[str, Tags]]:
+    store: Store, events: list[Event], *, recurring: frozenset[tuple[str, str]]
+) -> tuple[list[Event], dict[str, Tags], dict[tuple[str, str], str]]:
     """Tag every event. Tagging is the costliest pure step, so the rules run once per
     distinct input (a series' occurrences share theirs), not again for inputs an earlier run
     tagged with the same rules, and over every core for the rest; overrides always apply.
-    Also returns every rule key's tags known so far (for the merged events)."""
+    Also returns the rule tags used by key and each record's key."""
     keys = [rule_key(event) for event in events]
-    known = store.cached_tags()
+    known = store.cached_tags(keys)
     todo: dict[str, Event] = {}
     for key, event in zip(keys, events, strict=True):
         if key not in known and key not in todo:
             todo[key] = event
-    fresh = map_chunks(rule_tags, list(todo.values()))
+    pending = list(todo.values())
+    # The first in this process: it loads and compiles the rules once, here, so the forked
+    # workers inherit them instead of each compiling its own (and the merged events' retag
+    # below finds them too).
+    fresh = [rule_tags(pending[0]), *map_chunks(rule_tags, pending[1:])] if pending else []
     known.update(zip(todo, fresh, strict=True))
     used = {key: known[key] for key in keys}
-    store.save_tag_cache(used, run_id=run_id)
     tagged = [
         evolve(event, tags=with_overrides(event, used[key], recurring=recurring))
         for key, event in zip(keys, events, strict=True)
     ]
-    return tagged, known
+    by_record = {
+        (e.sources[0].id, e.sources[0].record_id): key for e, key in zip(events, keys, strict=True)
+    }
+    return tagged, used, by_record
 
 
 def _utc(stamp: str | None) -> str | None:

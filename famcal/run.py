@@ -172,7 +172,15 @@ def _process(
         ):
             book.counts["process"] = {"skipped": "no source changed since the last run"}
         else:
-            processed = process_stage(store, sources, now=now, run_id=book.run_id)
+            # Incremental (only what changed records touch) when the rules and the sources'
+            # settings are those of the last process; ``famcal process`` redoes everything.
+            processed = process_stage(
+                store,
+                sources,
+                now=now,
+                run_id=book.run_id,
+                incremental=reuse and store.meta("process_signature") == signature,
+            )
             store.set_meta("process_signature", signature)
             store.set_meta("process_pending", "0")
             problems = record_problems(store, processed)

@@ -28,8 +28,9 @@ identities (or ``new_uid`` for a record never seen). Output:
   inside the time tolerance but a title or place too different, or a source already in the
   group), each ``{uid, source_id, record_id, decision, reason}``.
 
-No step compares all pairs: events are blocked by local start day and, within a day, only
-events whose starts lie within the tolerance are compared (a sweep over the sorted starts).
+No step compares all pairs: events are blocked by local start day (``block_key``) and,
+within a day, only events whose starts lie within the tolerance are compared (a sweep over
+the sorted starts).
 Thresholds and prefixes live in ``data/dedupe.toml``. Pure: no clock, no I/O beyond reading
 that file once. The comparisons of two events (config, title keys and similarity, place
 conflicts) are ``pipeline.dedupe_match``'s; ``DedupeConfig`` and ``title_key`` are
@@ -107,6 +108,13 @@ def _local_day(event: Event) -> date:
     if isinstance(event.start, datetime):
         return event.start.astimezone(BERLIN).date()
     return event.start
+
+
+def block_key(event: Event) -> str:
+    """The block dedupe compares ``event`` within (all-day or timed, local start day): events
+    of different blocks are never compared, so a block's groups depend on its events alone
+    (their UIDs only on the other events that share one of their UIDs)."""
+    return f"{'A' if event.all_day else 'T'}{_local_day(event).isoformat()}"
 
 
 def _blocks(items: list[_Item]) -> dict[tuple[bool, date], list[_Item]]:

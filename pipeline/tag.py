@@ -199,15 +199,25 @@ def _record_base(record_id: str) -> str | None:
     return m.group(1) if m else None
 
 
-def recurring_records(events: Iterable[Event]) -> frozenset[tuple[str, str]]:
-    """(source id, record) pairs of which the events hold two or more dated occurrences:
-    the source itself says these dates are one recurring event."""
+def recurring_keys(keys: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    """(source id, record) pairs dated two or more times among the (source id, record id)
+    ``keys``: the source itself says these dates are one recurring event."""
     counts: Counter[tuple[str, str]] = Counter()
-    for event in events:
-        for ref in event.sources[:1]:
-            if (base := _record_base(ref.record_id)) is not None:
-                counts[(ref.id, base)] += 1
+    for source_id, record_id in keys:
+        if (base := _record_base(record_id)) is not None:
+            counts[(source_id, base)] += 1
     return frozenset(key for key, n in counts.items() if n > 1)
+
+
+def recurring_records(events: Iterable[Event]) -> frozenset[tuple[str, str]]:
+    """``recurring_keys`` of the events' first records."""
+    return recurring_keys((e.sources[0].id, e.sources[0].record_id) for e in events if e.sources)
+
+
+def is_recurring(key: tuple[str, str], recurring: Collection[tuple[str, str]]) -> bool:
+    """True when the record (source id, record id) is one date of a pair in ``recurring``."""
+    base = _record_base(key[1])
+    return base is not None and (key[0], base) in recurring
 
 
 def with_overrides(
@@ -313,7 +323,9 @@ def reasons_line(tags: Tags, *, limit: int = 300) -> str:
 
 
 __all__ = [
+    "is_recurring",
     "reasons_line",
+    "recurring_keys",
     "recurring_records",
     "tag_event",
     "tag_fields",

@@ -7,7 +7,8 @@ Contract:
 - The store is split by table family, one part each, which ``Store`` composes:
   ``runs.py`` (runs, source health, per-run source history), ``records.py`` (raw records and
   the crawl's document digests), ``events.py`` (canonical events, identities, merge log),
-  ``caches.py`` (tag cache, render cache), ``meta.py`` (named values).
+  ``caches.py`` (tag cache, render cache), ``memo.py`` (what the last process made of each
+  record), ``meta.py`` (named values).
 - Every write method is one transaction (``db.atomic()``; nested calls become savepoints):
   a run that dies leaves the previous state.
 - Values cross this boundary as ``core.model`` objects or plain dicts, never cursors.
@@ -23,15 +24,16 @@ import sqlite_utils
 
 from core.store.caches import CachesPart, Forms
 from core.store.events import EventsPart
+from core.store.memo import MemoPart, MemoRow
 from core.store.meta import MetaPart
 from core.store.migrations import SchemaTooNew, migrate
 from core.store.records import RecordRow, RecordsPart, StoredRecord
 from core.store.runs import RunsPart, SourceHealth
 
-__all__ = ["Forms", "RecordRow", "SchemaTooNew", "SourceHealth", "Store", "StoredRecord"]
+__all__ = ["Forms", "MemoRow", "RecordRow", "SchemaTooNew", "SourceHealth", "Store", "StoredRecord"]
 
 
-class Store(RunsPart, RecordsPart, EventsPart, CachesPart, MetaPart):
+class Store(RunsPart, RecordsPart, EventsPart, CachesPart, MemoPart, MetaPart):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

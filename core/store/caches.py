@@ -31,29 +31,37 @@ Forms = Mapping[str, bytes | str | None]
 class CachesPart:
     db: sqlite_utils.Database
 
-    def cached_tags(self) -> dict[str, Tags]:
-        """rule key -> the rules' tags from earlier runs (``pipeline.tag.rule_key``)."""
-        return {
-            key: Tags.from_dict(json.loads(tags))
-            for key, tags in self.db.execute("select key, tags from tag_cache")
-        }
+    def cached_tags(self, keys: Iterable[str] | None = None) -> dict[str, Tags]:
+        """rule key -> the rules' tags from earlier runs (``pipeline.tag.rule_key``); only
+        those of ``keys`` when given."""
+        if keys is None:
+            return {
+                key: Tags.from_dict(json.loads(tags))
+                for key, tags in self.db.execute("select key, tags from tag_cache")
+            }
+        found: dict[str, Tags] = {}
+        for chunk in _chunks(sorted(set(keys)), 500):
+            marks = ",".join("?" for _ in chunk)
+            for key, tags in self.db.execute(
+                f"select key, tags from tag_cache where key in ({marks})", chunk
+            ):
+                found[key] = Tags.from_dict(json.loads(tags))
+        return found
 
     def save_tag_cache(self, tags: Mapping[str, Tags], *, run_id: int) -> None:
         """Keep exactly this run's rule tags: upsert them, drop every other entry."""
-        table = self.db.table("tag_cache")
         with self.db.atomic():
-            table.upsert_all(
-                (
-                    {
-                        "key": key,
-                        "tags": json.dumps(value.to_dict(), ensure_ascii=False),
-                        "run_id": run_id,
-                    }
+            upsert_rows(
+                self.db,
+                "tag_cache",
+                pk=("key",),
+                columns=("key", "tags", "run_id"),
+                rows=(
+                    (key, json.dumps(value.to_dict(), ensure_ascii=False), run_id)
                     for key, value in tags.items()
                 ),
-                pk="key",
             )
-            table.delete_where("run_id != ?", [run_id])
+            self.db.table("tag_cache").delete_where("run_id != ?", [run_id])
 
     def cached_forms(self) -> dict[str, tuple[str, dict[str, bytes | str]]]:
         """uid -> (render key, {format name: form}) from the last publish."""

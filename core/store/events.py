@@ -12,7 +12,7 @@ Contract:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -100,6 +100,30 @@ class EventsPart:
                     for r in merge_log
                 )
         return digests
+
+    def event_texts(self, uids: Iterable[str]) -> dict[str, str]:
+        """uid -> stored JSON (``Event.to_json``) of those of ``uids`` the store has."""
+        wanted = sorted(set(uids))
+        texts: dict[str, str] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" for _ in chunk)
+            texts.update(
+                self.db.execute(f"select uid, data from events where uid in ({marks})", chunk)
+            )
+        return texts
+
+    def keep_events(self, *, processed: int, previous: int) -> None:
+        """Mark the events of the process run ``previous`` that the process memo still names
+        (``core.store.memo``) as produced by the run ``processed``, as they are stored: an
+        incremental process found them unchanged (one statement: no row goes through
+        Python)."""
+        with self.db.atomic():
+            self.db.execute(
+                "update events set processed = ? where processed = ? "
+                "and uid in (select uid from process_memo)",
+                [processed, previous],
+            )
 
     def latest_processed(self) -> int | None:
         row = self.db.execute("select max(processed) from events").fetchone()

@@ -170,8 +170,35 @@ def m004_page_cache(db: sqlite_utils.Database) -> None:
     db.table("page_cache").create({"uid": str, "key": str, "html": int, "ics": int}, pk="uid")
 
 
+@MIGRATIONS()
+def m005_process_memo(db: sqlite_utils.Database) -> None:
+    """What the last process made of each record (issue #20), so the next one redoes only
+    what changed records touch. Empty at first: the next process is a full one."""
+    db.table("process_memo").create(
+        {
+            "source_id": str,
+            "record_id": str,
+            "state": str,
+            "block": str,
+            "rejected": str,
+            "repaired": str,
+            "tag_key": str,
+            "uid": str,
+            "merged_key": str,
+            "unlisted": int,
+        },
+        pk=("source_id", "record_id"),
+    )
+
+
 # In order; each registered under its function's name.
-STEPS = (m001_initial, m002_source_problems, m003_render_cache_by_format, m004_page_cache)
+STEPS = (
+    m001_initial,
+    m002_source_problems,
+    m003_render_cache_by_format,
+    m004_page_cache,
+    m005_process_memo,
+)
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:

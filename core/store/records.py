@@ -206,6 +206,25 @@ class RecordsPart:
                 last_seen=row["last_seen"] or "",
             )
 
+    def record_rows(self, since: str | None = None) -> Iterator[tuple[str, str, str, int]]:
+        """(source id, record id, stored JSON text, missing runs) of every stored record
+        (optionally only those starting on or after ``since``), by source and record id:
+        ``records`` without parsing, for a caller that parses only what changed."""
+        where = "where data is not null" + (" and substr(start, 1, 10) >= ?" if since else "")
+        for row in self.db.execute(
+            "select source_id, record_id, data, missing_runs from records "
+            f"{where} order by source_id, record_id",
+            [since[:10]] if since else [],
+        ):
+            yield row[0], row[1], row[2], row[3] or 0
+
+    def record_text(self, key: tuple[str, str]) -> str:
+        """The stored JSON of one record (``record_rows``' third column)."""
+        row = self.db.execute(
+            "select data from records where source_id = ? and record_id = ?", list(key)
+        ).fetchone()
+        return str(row[0])
+
     def _write_records(
         self, source_id: str, records: Iterable[RawEvent | RecordRow], stamp: str
     ) -> set[str]:

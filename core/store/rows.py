@@ -3,11 +3,12 @@
 Contract: ``upsert_rows`` writes many rows in one transaction (nested in the caller's when
 one is open) as one ``INSERT … ON CONFLICT(pk) DO UPDATE`` statement run for every row;
 columns named in ``insert_only`` are set when a row is new and left as stored when it
-exists. It serves the records of a crawl, the events and identities of a process and the
-render cache of a publish; everything else in the store writes through sqlite-utils' table
-API (``insert``/``upsert``/``upsert_all``/``update``/``delete_where``). This is the same
-upsert without the table API's per-value Python checks, which made a crawl's write of
-20,000 records ~4× and a process's write of 20,000 events ~1.2× slower (issue #13).
+exists. It serves the records of a crawl, the events, identities, tag cache and memo of a
+process and the render cache of a publish; everything else in the store writes through
+sqlite-utils' table API (``insert``/``upsert``/``upsert_all``/``update``/``delete_where``).
+This is the same upsert without the table API's per-value Python checks, which made a
+crawl's write of 20,000 records ~4× and a process's write of 20,000 events ~1.2× slower
+(issue #13).
 Values must be SQLite-ready (str, int, float, bytes, None).
 """
 
