@@ -37,7 +37,7 @@ from core.paths import code_digest, data_digest
 from core.tagfields import TAG_NAMES
 from pipeline.ages import decide_ages
 from pipeline.family import decide_family
-from pipeline.learned import features, model, revise_family
+from pipeline.learned import Vote, is_active, model, revise_family
 from pipeline.overrides import apply_overrides
 from pipeline.places import locate
 from pipeline.practical import decide_practical, practical_rules
@@ -89,16 +89,23 @@ def tag_fields(
     family, why, score = decide_family(text, f_cats, ages, word_groups, book.family)
     reasons.extend(why)
     learned = model() if use_model else None
-    votes = learned.score(features(text, f_cats)) if learned else {}
+    known: list[frozenset[str]] = []  # the text's known features, found at the first vote
+
+    def vote(name: str) -> Vote:
+        assert learned is not None
+        if not known:
+            known.append(learned.known(text, f_cats))
+        return learned.vote(name, known[0])
+
     fam_label = learned.label("family") if learned else None
-    if fam_label is not None:
+    if fam_label is not None and is_active(fam_label):
         # An explicit age stays stronger than the model (taxonomy.md).
         explicit = ages is not None and (ages.min is not None or ages.max is not None)
         family, why_model = revise_family(
             family,
             score=None if explicit else score,
             threshold=book.family.threshold,
-            vote=votes["family"],
+            vote=vote("family"),
             label=fam_label,
         )
         reasons.append(why_model)
@@ -119,7 +126,7 @@ def tag_fields(
 
     topics, why = decide_topics(text, f_cats, book)
     if learned is not None:
-        topics, why = revise_with_model(topics, why, votes, learned)
+        topics, why = revise_with_model(topics, why, vote, learned)
     reasons.extend(why)
     audiences, why = decide_audiences(text, f_cats, book)
     reasons.extend(why)
