@@ -1,10 +1,11 @@
 """The family decision (taxonomy.md: family) from folded text, categories and ages.
 
-Contract: ``decide_family(text, categories, ages, word_groups, rules) -> (bool, reasons)``.
+Contract: ``decide_family(text, categories, ages, word_groups, rules) -> (bool, reasons, score)``.
 ``text`` is the folded title and description, ``categories`` the folded source categories.
 An explicit adult age decides alone ("an explicit age beats a keyword"); otherwise the weights
 of ``data/tagging/family.toml`` are summed and compared with its threshold. Reasons name each
-rule and phrase that counted, with its weight.
+rule and phrase that counted, with its weight. ``score`` is the sum (None when an explicit age
+decided), so ``pipeline.learned.revise_family`` can tell a weak verdict from a clear one.
 """
 
 from __future__ import annotations
@@ -27,20 +28,20 @@ def decide_family(
     ages: AgeFinding | None,
     word_groups: Sequence[AgeGroup],
     rules: FamilyRules,
-) -> tuple[bool, tuple[str, ...]]:
+) -> tuple[bool, tuple[str, ...], float | None]:
     if ages is not None and ages.min is not None and not ages.rating_only:
         said = ", ".join(ages.phrases)
         if ages.min >= rules.adult_age:
-            return False, (f"family: no, adult age «{said}» beats keywords",)
+            return False, (f"family: no, adult age «{said}» beats keywords",), None
         if ages.min >= rules.late_teen_age and first_hit(rules.youth_words, text) is None:
-            return False, (f"family: no, age «{said}» without a youth word",)
+            return False, (f"family: no, age «{said}» without a youth word",), None
     if (
         ages is not None
         and ages.rating_only
         and ages.min is not None
         and ages.min >= rules.adult_age
     ):
-        return False, (f"family: no, film rating «{', '.join(ages.phrases)}»",)
+        return False, (f"family: no, film rating «{', '.join(ages.phrases)}»",), None
 
     score = 0.0
     reasons: list[str] = []
@@ -83,4 +84,4 @@ def decide_family(
     reasons.append(
         f"family: {'yes' if verdict else 'no'}, score {score:g} (threshold {rules.threshold:g})"
     )
-    return verdict, tuple(reasons)
+    return verdict, tuple(reasons), score

@@ -45,6 +45,7 @@ from core.paths import code_digest, data_digest
 from core.tagfields import TAG_NAMES
 from pipeline.ages import AgeFinding, decide_ages
 from pipeline.family import decide_family
+from pipeline.learned import Vote, is_active, model, revise_family
 from pipeline.overrides import apply_overrides
 from pipeline.places import locate
 from pipeline.practical import decide_practical, practical_rules
@@ -52,9 +53,21 @@ from pipeline.price import decide_aktivpass, decide_free
 from pipeline.rules import rules
 from pipeline.status import decide_status
 from pipeline.text import fold
-from pipeline.topics import decide_audiences, decide_topics
+from pipeline.topics import decide_audiences, decide_topics, revise_with_model
 
 _TAGS = re.compile(r"<[^>]+>")
+
+
+def folded_parts(
+    title: str, description: str, categories: Sequence[str]
+) -> tuple[str, str, list[str]]:
+    """Folded title, description and categories: the form every rule and the model read."""
+    # Sources may still deliver HTML and entities ("Kinder &amp; Jugendliche").
+    return (
+        fold(html.unescape(title)),
+        fold(html.unescape(_TAGS.sub(" ", description))),
+        [fold(html.unescape(c)) for c in categories],
+    )
 
 
 def tag_fields(
@@ -65,23 +78,45 @@ def tag_fields(
     price: str,
     location: Location,
     hints: Mapping[str, Any] | None = None,
+    use_model: bool = True,
 ) -> Tags:
-    """The rules alone (no overrides) on the parts of a listing."""
+    """The rules and the trained models (no overrides) on the parts of a listing.
+
+    ``use_model=False`` gives the rules alone: what ``scripts/train_tagger.py`` trains on top of.
+    """
     book = rules()
     hints = hints or {}
-    # Sources may still deliver HTML and entities ("Kinder &amp; Jugendliche").
-    f_title = fold(html.unescape(title))
-    f_desc = fold(html.unescape(_TAGS.sub(" ", description)))
+    f_title, f_desc, f_cats = folded_parts(title, description, categories)
     f_price = fold(html.unescape(price))
-    f_cats = [fold(html.unescape(c)) for c in categories]
     text = f"{f_title} . {f_desc}"
     reasons: list[str] = []
 
     ages, groups, word_groups, why = decide_ages(text, hints.get("age_range"), book.ages)
     reasons.extend(why)
 
-    family, why = decide_family(text, f_cats, ages, word_groups, book.family)
+    family, why, score = decide_family(text, f_cats, ages, word_groups, book.family)
     reasons.extend(why)
+    learned = model() if use_model else None
+    known: list[frozenset[str]] = []  # the text's known features, found at the first vote
+
+    def vote(name: str) -> Vote:
+        assert learned is not None
+        if not known:
+            known.append(learned.known(text, f_cats))
+        return learned.vote(name, known[0])
+
+    fam_label = learned.label("family") if learned else None
+    if fam_label is not None and is_active(fam_label):
+        # An explicit age stays stronger than the model (taxonomy.md).
+        explicit = ages is not None and (ages.min is not None or ages.max is not None)
+        family, why_model = revise_family(
+            family,
+            score=None if explicit else score,
+            threshold=book.family.threshold,
+            vote=vote("family"),
+            label=fam_label,
+        )
+        reasons.append(why_model)
     if groups and ages is None and not family:
         # Groups from words describe an audience only on a family event; elsewhere the words
         # name performers, makers or beneficiaries ("Bastelarbeiten der Grundschulkinder" at a
@@ -104,6 +139,8 @@ def tag_fields(
     reasons.extend(place.reasons)
 
     topics, why = decide_topics(text, f_cats, book)
+    if learned is not None:
+        topics, why = revise_with_model(topics, why, vote, learned)
     reasons.extend(why)
     audiences, why = decide_audiences(text, f_cats, book)
     reasons.extend(why)

@@ -10,14 +10,18 @@ Contract:
 - ``decide_audiences(text, categories, book) -> (audiences, reasons)``: the same over title
   and description; categories count only through the lexicon's own list (hannover.de's
   "Kinder & Jugendliche" names a section, not teenagers). Single parents are parents.
+- ``revise_with_model(topics, reasons, vote, learned)``: the topics after the trained
+  models' votes (``pipeline.learned.revise_topics``): a model may add its topic or remove one a
+  keyword set, never one a source category set, and a meeting keeps no topic.
 Results follow the order of the taxonomy's enums; each slug has one reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from core.model import Audience, Topic
+from pipeline.learned import LinearModel, Vote, revise_topics
 from pipeline.rules import RuleBook, first_hit, mask, match_lexicon
 
 
@@ -53,3 +57,36 @@ def decide_audiences(
         audiences.append(Audience.ELTERN)
         reasons.append("audience eltern: single parents are parents")
     return tuple(a for a in Audience if a in audiences), tuple(reasons)
+
+
+def revise_with_model(
+    topics: Sequence[Topic],
+    reasons: Sequence[str],
+    vote: Callable[[str], Vote],
+    learned: LinearModel,
+) -> tuple[tuple[Topic, ...], tuple[str, ...]]:
+    """``decide_topics``'s result after the trained models' votes (``pipeline.learned``).
+
+    A topic a source category set stays; a meeting stays without topics. Reasons of removed
+    topics are dropped; the model's own reasons are added.
+    """
+    # A topic's reason is "topic <slug>: category «…»" when a source category set it.
+    by_category = [
+        r.split(":", 1)[0].removeprefix("topic ") for r in reasons if ": category «" in r
+    ]
+    suppressed = bool(reasons) and reasons[0].startswith("topics: none")
+    slugs, _, why = revise_topics(
+        [t.value for t in topics],
+        by_category,
+        suppressed=suppressed,
+        vote=vote,
+        model_=learned,
+    )
+    if not why:
+        return tuple(topics), tuple(reasons)
+    kept = [
+        r
+        for r in reasons
+        if not r.startswith("topic ") or r.split(":", 1)[0].removeprefix("topic ") in slugs
+    ]
+    return tuple(t for t in Topic if t.value in slugs), (*kept, *why)
