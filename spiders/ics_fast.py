@@ -9,9 +9,14 @@ Contract:
   is the file without those VEVENTs' lines (a byte-for-byte subsequence of its lines, as
   ``spiders.ics_chunks`` cuts parts), which the caller reads with the reference.
 - The whole file goes to the reference (``None``) when its structure is not plainly clean
-  (``spiders.ics_chunks.event_blocks`` raises ``Unsplittable``), when it names
-  X-WR-TIMEZONE anywhere, or when a VEVENT has no UID line of the plain form ``UID:…`` (it
-  could be written so that icalendar reads a plain VEVENT's UID in it).
+  (``spiders.ics_chunks.event_blocks`` raises ``Unsplittable``), when a VEVENT has no UID
+  line of the plain form ``UID:…`` (it could be written so that icalendar reads a plain
+  VEVENT's UID in it), or when "X-WR-TIMEZONE" stands in the file (whitespace and folds
+  ignored) other than once, as a line ``X-WR-TIMEZONE:Zone/Name`` among the VCALENDAR's own
+  properties with a name zoneinfo knows. With that one line the times are read as
+  ``x_wr_timezone.to_standard`` (which the reference applies) makes them: a floating
+  DTSTART/DTEND gets that zone, one whose zone is called "UTC" is moved into it, dates and
+  other zones stay.
 - A VEVENT is plain only when all of this holds; otherwise its UID's VEVENTs all go to the
   rest: its UID is the only VEVENT with that UID; no component inside it; every line splits
   as ``NAME[;PARAM=value…]:value`` with plain parameter values (else icalendar's own line
@@ -21,8 +26,8 @@ Contract:
   icalendar reads as the zoneinfo zone of that name), both of the same kind, the end not
   before the start, or else a DURATION of whole days (of any length for a DATE-TIME), not
   negative, the start's year within 1900–2199; no RDATE, EXDATE, EXRULE
-  or RECURRENCE-ID; at most one RRULE, and only ``FREQ=DAILY|WEEKLY`` with ``COUNT`` (≤
-  ``MAX_COUNT``) and optionally ``INTERVAL``; no more occurrences in the window than
+  or RECURRENCE-ID; at most one RRULE, and only of the kinds ``spiders.ics_fast_rule``
+  expands as recurring-ical-events does; no more occurrences in the window than
   ``max_series``. The UID's value is compared as icalendar reads it (unescaped, stripped).
 - The window test is recurring-ical-events' own (``time_span_contains_event``); the dict is
   built by ``spiders.ics_expand``'s own ``_occurrence`` from the values icalendar's value
@@ -45,25 +50,23 @@ from icalendar.prop import vText, vUri
 from icalendar.timezone import tzp
 from recurring_ical_events.util import time_span_contains_event
 
-from spiders.ics_chunks import Unsplittable, event_blocks
+from spiders.ics_chunks import Unsplittable, _logical_lines, event_blocks
 from spiders.ics_expand import _occurrence
+from spiders.ics_fast_rule import NotPlain as _NotPlain
+from spiders.ics_fast_rule import rule_string, starts
 
-MAX_COUNT = 1000  # longer series (years of weekly dates) are left to the reference
 # A content line without quotes, escapes, whitespace, commas or RFC 6868 carets in its
 # parameters: icalendar's line parser reads it as name, parameters and value split here.
 _SIMPLE = re.compile(r"([A-Za-z0-9-]+)((?:;[A-Za-z0-9-]+=[^\";:,^\\\s]+)*):")
 _DATE_TIME = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)")
 _DATE = re.compile(r"(\d{4})(\d\d)(\d\d)")
-_RULE = re.compile(r"(?:FREQ=(?:DAILY|WEEKLY)|COUNT=[1-9][0-9]{0,3}|INTERVAL=[1-9][0-9]{0,2})")
+_X_WR = re.compile(r"X-WR-TIMEZONE:([A-Za-z][A-Za-z0-9_+/-]*)", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
 _NOT_PLAIN = frozenset({"RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "BEGIN", "END", "FREEBUSY"})
 _OWN = frozenset({"DTSTART", "DTEND", "DURATION", "RRULE", "CATEGORIES"}) | _NOT_PLAIN
 _USED = frozenset({"UID", "SUMMARY", "DESCRIPTION", "LOCATION", "STATUS", "URL", "GEO"})
 _TYPES = icalendar.Event.types_factory
 _STAMPS = frozenset({"DTSTAMP", "CREATED", "LAST-MODIFIED"})
-
-
-class _NotPlain(Exception):
-    """This VEVENT is for the reference reader."""
 
 
 class _Values(dict[str, Any]):
@@ -82,9 +85,10 @@ class _Values(dict[str, Any]):
 class _Reader:
     """The per-file caches: value types by (name, VALUE), zones by TZID."""
 
-    def __init__(self) -> None:
+    def __init__(self, calendar_zone: ZoneInfo | None) -> None:
         self._factories: dict[tuple[str, str | None], Any] = {}
         self._zones: dict[str, tzinfo | None] = {}
+        self.calendar_zone = calendar_zone  # X-WR-TIMEZONE
 
     def factory(self, name: str, value_type: str | None) -> Any:
         key = (name, value_type)
@@ -102,6 +106,16 @@ class _Reader:
         if zone is None:
             raise _NotPlain(f"TZID {tzid}")
         return zone
+
+    def moved(self, value: date) -> date:
+        """DTSTART/DTEND as x_wr_timezone.to_standard makes them (its own tests)."""
+        zone = self.calendar_zone
+        if zone is None or not isinstance(value, datetime):
+            return value
+        name = value.tzname()
+        if name is None:
+            return value.replace(tzinfo=zone)
+        return value.astimezone(zone) if name.upper() == "UTC" else value
 
     def when(self, name: str, params: dict[str, str], raw: str) -> date:
         """DTSTART/DTEND/DTSTAMP… as icalendar's value type reads them (the common forms
@@ -175,24 +189,6 @@ def _check(reader: _Reader, line: str, name: str, params: dict[str, Any], value:
         raise _NotPlain(f"{name}: {exc}") from exc
 
 
-def _rule(raw: str) -> tuple[int, timedelta]:
-    parts = raw.split(";")
-    names = [p.partition("=")[0] for p in parts]
-    if (
-        not all(_RULE.fullmatch(p) for p in parts)
-        or len(set(names)) != len(names)
-        or "FREQ" not in names
-        or "COUNT" not in names
-    ):
-        raise _NotPlain(f"RRULE {raw}")
-    rule = dict(p.partition("=")[::2] for p in parts)
-    count = int(rule["COUNT"])
-    if count > MAX_COUNT:
-        raise _NotPlain(f"RRULE COUNT {count}")
-    days = int(rule.get("INTERVAL", "1")) * (7 if rule["FREQ"] == "WEEKLY" else 1)
-    return count, timedelta(days=days)
-
-
 def _event(
     reader: _Reader,
     lines: list[str],
@@ -204,7 +200,7 @@ def _event(
     """The occurrence dicts of one VEVENT (its lines without BEGIN/END), or ``_NotPlain``."""
     values: dict[str, Any] = {}
     times: dict[str, date] = {}
-    rule: tuple[int, timedelta] | None = None
+    rule: str | None = None
     length: timedelta | None = None
     for line in lines:
         split = _split(line)
@@ -217,7 +213,7 @@ def _event(
         if name in ("DTSTART", "DTEND"):
             if name in times:
                 raise _NotPlain(f"several {name}")
-            times[name] = reader.when(name, params, raw)
+            times[name] = reader.moved(reader.when(name, params, raw))
         elif name == "DURATION":
             if length is not None or params:
                 raise _NotPlain("several or unusual DURATION")
@@ -227,8 +223,8 @@ def _event(
         elif name == "RRULE":
             if rule is not None:
                 raise _NotPlain("several RRULE")
-            reader.factory(name, params.get("VALUE")).from_ical(raw)  # as icalendar checks
-            rule = _rule(raw)
+            # The rule as icalendar reads it and recurring-ical-events writes it for dateutil.
+            rule = rule_string(reader.factory(name, params.get("VALUE")).from_ical(raw))
         elif name == "CATEGORIES":
             factory = reader.factory(name, params.get("VALUE"))
             _add(values, name, factory(split_on_unescaped_comma(raw)))
@@ -274,15 +270,19 @@ def _event(
         end = start if timed else start + timedelta(days=1)
     if isinstance(values.get("UID"), list):
         raise _NotPlain("several UIDs")
-    count, step = rule if rule is not None else (1, timedelta(0))
-    duration = end - start
+    if rule is None:
+        # The expander's end: the start plus the length (in the start's zone).
+        ends = start + (end - start)
+        spans = (
+            [(start, ends)]
+            if time_span_contains_event(window_start, window_end, start, ends)
+            else []
+        )
+    else:
+        spans = starts(rule, start, end, window_start, window_end)
     found: list[dict[str, Any]] = []
     series = {str(values["UID"]).strip()} if rule is not None else set()
-    for number in range(count):
-        begins = start + step * number
-        ends = begins + duration
-        if not time_span_contains_event(window_start, window_end, begins, ends):
-            continue
+    for begins, ends in spans:
         if max_series is not None and len(found) >= max_series:
             raise _NotPlain("series budget")
         occurrence = _Values(values, {"DTSTART": begins, "DTEND": ends, "RECURRENCE-ID": begins})
@@ -300,6 +300,28 @@ def _add(values: dict[str, Any], name: str, value: Any) -> None:
         values[name] = [values[name], value]
 
 
+def _calendar_zone(text: str) -> ZoneInfo | bool | None:
+    """The zone of the file's X-WR-TIMEZONE (None without), or False when it is not one plain
+    line among the VCALENDAR's own properties (then the reference decides)."""
+    # Whitespace out: icalendar unfolds lines and ignores blanks in property names.
+    named = _SPACE.sub("", text).upper().count("X-WR-TIMEZONE")
+    if named != 1:
+        return None if named == 0 else False
+    depth = 0
+    for _, _, line in _logical_lines(text):
+        head = line[:6].upper()
+        if head.startswith("BEGIN:"):
+            depth += 1
+        elif head.startswith("END:"):
+            depth -= 1
+        elif depth == 1 and (match := _X_WR.fullmatch(line)) is not None:
+            try:
+                return ZoneInfo(match.group(1))  # as x_wr_timezone reads the text
+            except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+                return False
+    return False
+
+
 def read_plain(
     text: str,
     window_start: datetime,
@@ -307,18 +329,19 @@ def read_plain(
     default_timezone: str,
     max_series: int | None,
 ) -> tuple[list[dict[str, Any]], str] | None:
-    if "X-WR-TIMEZONE" in text.upper():
-        return None
     try:
         blocks = event_blocks(text)
     except Unsplittable:
+        return None
+    found_zone = _calendar_zone(text)
+    if isinstance(found_zone, bool):  # False: not a plain X-WR-TIMEZONE
         return None
     if any(key[0] != "uid" for _, _, key, _ in blocks):
         # A UID the scanner did not see (none, or written oddly) could be a plain one's:
         # the reference would join them in one series.
         return None
     keys = Counter(key for _, _, key, _ in blocks)
-    reader = _Reader()
+    reader = _Reader(found_zone)
     items: list[dict[str, Any]] = []
     rest: list[int] = []
     for number, (_, _, key, lines) in enumerate(blocks):

@@ -130,9 +130,13 @@ def taken(text: str) -> set[str]:
         ["RDATE;TZID=Europe/Berlin:20261210T100000"],
         ["RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE;TZID=Europe/Berlin:20261210T100000"],
         ["RECURRENCE-ID;TZID=Europe/Berlin:20261203T100000"],
-        ["RRULE:FREQ=WEEKLY;BYDAY=MO,TU;COUNT=4"],
-        ["RRULE:FREQ=WEEKLY;UNTIL=20270101T000000Z"],
-        ["RRULE:FREQ=MONTHLY;COUNT=3"],
+        ["RRULE:FREQ=YEARLY;COUNT=3"],
+        ["RRULE:FREQ=WEEKLY;BYDAY=1MO;COUNT=3"],  # an ordinal outside MONTHLY
+        ["RRULE:FREQ=DAILY;BYHOUR=9,10;COUNT=4"],
+        ["RRULE:FREQ=MONTHLY;BYMONTHDAY=3;COUNT=4"],
+        ["RRULE:FREQ=WEEKLY;COUNT=2000"],
+        # A floating UNTIL to a zoned start: dateutil refuses, the reference rewrites it.
+        ["RRULE:FREQ=WEEKLY;UNTIL=20270101T000000"],
         ["RRULE:FREQ=WEEKLY;COUNT=3", "RRULE:FREQ=DAILY;COUNT=2"],
         ["BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "END:VALARM"],
         ["DTEND:20261203T110000"],  # floating end to a zoned start
@@ -162,6 +166,13 @@ def test_what_the_fast_reader_leaves_to_the_reference(lines: list[str]) -> None:
         ["DTEND;TZID=America/New_York:20261203T100000"],  # another zone, not earlier
         ["RRULE:INTERVAL=2;COUNT=3;FREQ=WEEKLY", "TRANSP:OPAQUE", "SEQUENCE:2"],
         ["DURATION:PT1H30M", "RRULE:FREQ=DAILY;COUNT=3"],
+        ["RRULE:FREQ=WEEKLY;BYDAY=MO,TU;COUNT=4"],
+        ["RRULE:FREQ=WEEKLY;UNTIL=20270101T000000Z"],
+        ["RRULE:UNTIL=20270101T000000Z;FREQ=WEEKLY;BYDAY=TH,SA"],  # UNTIL first
+        ["RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=WE;WKST=SU"],  # no end: the window bounds it
+        ["RRULE:FREQ=MONTHLY;COUNT=3"],
+        ["RRULE:FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20270601T000000Z"],
+        ["RRULE:FREQ=DAILY;UNTIL=20261203T090000Z"],  # until before the start: the start only
     ],
 )
 def test_what_the_fast_reader_takes(lines: list[str]) -> None:
@@ -193,8 +204,14 @@ def plain_read(text: str) -> tuple[list[dict[str, Any]], str] | None:
 
 
 def test_whole_file_cases() -> None:
-    zoned = HEAD + "X-WR-TIMEZONE:Europe/Berlin\r\n"
-    assert plain_read(calendar(event("a@test"), head=zoned)) is None
+    for odd in (
+        "X-WR-TIMEZONE:Mars/Olympus\r\n",
+        "X-WR-TIMEZONE;VALUE=TEXT:Europe/Berlin\r\n",
+        "X-WR-TIMEZONE:Europe/Berlin\r\nX-WR-TIMEZONE:Europe/Paris\r\n",
+        "X-WR-TIMEZONE:Europe/Berlin\r\nX-WR-TIMEZ ONE:Europe/Paris\r\n",  # one, blanked
+        "BEGIN:X-OWN\r\nX-WR-TIMEZONE:Europe/Berlin\r\nEND:X-OWN\r\n",  # not the calendar's
+    ):
+        assert plain_read(calendar(event("a@test"), head=HEAD + odd)) is None, odd
     twice = calendar(event("a@test")) + calendar(event("b@test"))
     assert plain_read(twice) is None
     # A UID the scanner cannot see could be a plain event's: icalendar reads "U ID" as UID.
@@ -204,6 +221,47 @@ def test_whole_file_cases() -> None:
         assert plain_read(calendar(event("b@test", "RRULE:FREQ=DAILY;COUNT=2"), other)) is None
         body = calendar(event("b@test"), other).encode()
         assert outcome(body, True, **WINDOW) == outcome(body, False, **WINDOW)
+
+
+@pytest.mark.parametrize(
+    "zone_line",
+    [
+        "X-WR-TIMEZONE:America/New_York",
+        "X-WR-TIMEZONE:Etc/GMT",
+        "X-WR-TIMEZONE:UTC",
+        "x-wr-timezone:Europe/Berlin",
+        "X-WR-TIME\r\n ZONE:Australia/Sydney",  # folded: the same property
+    ],
+)
+def test_x_wr_timezone_as_the_reference_applies_it(zone_line: str) -> None:
+    """Floating and UTC times take the calendar's zone (x_wr_timezone), the rest stays."""
+    starts = {
+        "floating": "DTSTART:20261203T100000",
+        "utc": "DTSTART:20261203T100000Z",
+        "utc-zone": "DTSTART;TZID=UTC:20261203T100000",
+        "london": "DTSTART;TZID=Europe/London:20261203T100000",
+        "date": "DTSTART;VALUE=DATE:20261203",
+    }
+    timed = [
+        "",
+        "DURATION:PT2H",
+        "DTEND:20261203T230000Z",
+        "RRULE:FREQ=DAILY;UNTIL=20261210T100000Z",
+    ]
+    dated = ["", "DURATION:P2D", "DTEND;VALUE=DATE:20261205", "RRULE:FREQ=DAILY;UNTIL=20261210"]
+    events = [
+        event(f"{name}-{number}@test", *([end] if end else []), start=start)
+        for name, start in starts.items()
+        for number, end in enumerate(dated if name == "date" else timed)
+        if not (name == "london" and end.startswith("DTEND"))  # a zoned start, a UTC end
+    ]
+    text = calendar(*events, head=HEAD + zone_line + "\r\n")
+    found = plain_read(text)
+    assert found is not None
+    assert "BEGIN:VEVENT" not in found[1]
+    body = text.encode()
+    for window in (WINDOW, WIDE, FEED):
+        assert outcome(body, True, **window) == outcome(body, False, **window)
 
 
 def test_uids_as_icalendar_reads_them() -> None:
