@@ -301,6 +301,37 @@ def _escape(value: str) -> str:
     return out.replace("\n", "\\n").replace("\t", " ")
 
 
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+@st.composite
+def rules(draw: st.DrawFn, begins: datetime, kind: str) -> str:
+    """An RRULE of the kinds the fast reader takes, now and then one it leaves."""
+    freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY"]))
+    parts = [f"FREQ={freq}"]
+    if draw(st.booleans()):
+        parts.append(f"INTERVAL={draw(st.integers(1, 3))}")
+    if draw(st.booleans()):
+        days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=3, unique=True))
+        if freq == "MONTHLY" and draw(st.booleans()):
+            days = [f"{draw(st.sampled_from(['1', '2', '-1']))}{day}" for day in days]
+        parts.append("BYDAY=" + ",".join(days))
+    ending = draw(st.sampled_from(["count", "until", "until", "none"]))
+    if ending == "count":
+        parts.append(f"COUNT={draw(st.integers(1, 12))}")
+    elif ending == "until":
+        # Across the transitions: UNTIL a few weeks on, at a time of day around the start's.
+        until = begins + timedelta(days=draw(st.integers(-2, 60)), hours=draw(st.integers(-3, 3)))
+        form = {"date": "%Y%m%d", "floating": "%Y%m%dT%H%M%S"}.get(kind, "%Y%m%dT%H%M%SZ")
+        if draw(st.integers(0, 9)) == 0:  # now and then the other form: the reference's
+            form = draw(st.sampled_from(["%Y%m%d", "%Y%m%dT%H%M%S", "%Y%m%dT%H%M%SZ"]))
+        parts.append(f"UNTIL={until.strftime(form)}")
+    if draw(st.booleans()):
+        parts.append(f"WKST={draw(st.sampled_from(['MO', 'SU']))}")
+    order = draw(st.permutations(parts))
+    return "RRULE:" + ";".join(order)
+
+
 @st.composite
 def generated(draw: st.DrawFn) -> str:
     events = []
@@ -324,9 +355,7 @@ def generated(draw: st.DrawFn) -> str:
             lengths = ["PT0S", "PT45M", "PT3H", "P1D", "P2DT1H", "P1W"]
             lines.append(f"DURATION:{draw(st.sampled_from(lengths))}")
         if draw(st.booleans()):
-            freq = draw(st.sampled_from(["DAILY", "WEEKLY"]))
-            interval = draw(st.sampled_from(["", ";INTERVAL=2", ";INTERVAL=3"]))
-            lines.append(f"RRULE:FREQ={freq};COUNT={draw(st.integers(1, 12))}{interval}")
+            lines.append(draw(rules(begins, kind)))
         lines.append(f"SUMMARY:{_escape(draw(TEXT))}")
         if draw(st.booleans()):
             lines.append(f"DESCRIPTION:{_escape(draw(TEXT))}")
@@ -350,10 +379,11 @@ def generated(draw: st.DrawFn) -> str:
             + "".join(f"{line}\r\n" for line in lines)
             + "END:VEVENT\r\n"
         )
-    return calendar(*events)
+    zone = draw(st.sampled_from([None, None, *ZONES]))
+    return calendar(*events, head=HEAD if zone is None else f"{HEAD}X-WR-TIMEZONE:{zone}\r\n")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     generated(),
     st.sampled_from(DAYS),
