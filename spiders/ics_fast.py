@@ -25,10 +25,11 @@ Contract:
   at most one DTEND, each a DATE or a DATE-TIME (floating, UTC, or with a TZID that
   icalendar reads as the zoneinfo zone of that name), both of the same kind, the end not
   before the start, or else a DURATION of whole days (of any length for a DATE-TIME), not
-  negative, the start's year within 1900–2199; no RDATE, EXDATE, EXRULE
-  or RECURRENCE-ID; at most one RRULE, and only of the kinds ``spiders.ics_fast_rule``
-  expands as recurring-ical-events does; no more occurrences in the window than
-  ``max_series``. The UID's value is compared as icalendar reads it (unescaped, stripped).
+  negative, the start's year within 1900–2199; no RDATE, EXRULE or RECURRENCE-ID; at most
+  one RRULE, and only of the kinds ``spiders.ics_fast_rule`` expands as recurring-ical-events
+  does; EXDATEs (DATE or DATE-TIME, as DTSTART) only with an RRULE; no more occurrences in
+  the window than ``max_series``. The UID's value is compared as icalendar reads it
+  (unescaped, stripped).
 - The window test is recurring-ical-events' own (``time_span_contains_event``); the dict is
   built by ``spiders.ics_expand``'s own ``_occurrence`` from the values icalendar's value
   types read, as recurring-ical-events would hand them over (DTEND always set, the
@@ -62,8 +63,8 @@ _DATE_TIME = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)")
 _DATE = re.compile(r"(\d{4})(\d\d)(\d\d)")
 _X_WR = re.compile(r"X-WR-TIMEZONE:([A-Za-z][A-Za-z0-9_+/-]*)", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-_NOT_PLAIN = frozenset({"RDATE", "EXDATE", "EXRULE", "RECURRENCE-ID", "BEGIN", "END", "FREEBUSY"})
-_OWN = frozenset({"DTSTART", "DTEND", "DURATION", "RRULE", "CATEGORIES"}) | _NOT_PLAIN
+_NOT_PLAIN = frozenset({"RDATE", "EXRULE", "RECURRENCE-ID", "BEGIN", "END", "FREEBUSY"})
+_OWN = frozenset({"DTSTART", "DTEND", "DURATION", "RRULE", "EXDATE", "CATEGORIES"}) | _NOT_PLAIN
 _USED = frozenset({"UID", "SUMMARY", "DESCRIPTION", "LOCATION", "STATUS", "URL", "GEO"})
 _TYPES = icalendar.Event.types_factory
 _STAMPS = frozenset({"DTSTAMP", "CREATED", "LAST-MODIFIED"})
@@ -201,6 +202,7 @@ def _event(
     values: dict[str, Any] = {}
     times: dict[str, date] = {}
     rule: str | None = None
+    exdates: list[date] = []
     length: timedelta | None = None
     for line in lines:
         split = _split(line)
@@ -220,6 +222,10 @@ def _event(
             length = reader.factory(name, None).from_ical(raw)
             if not isinstance(length, timedelta) or length < timedelta(0):
                 raise _NotPlain("DURATION value")
+        elif name == "EXDATE":
+            # Each value as icalendar's list reads it (the line's TZID for all), moved as
+            # x_wr_timezone moves them.
+            exdates.extend(reader.moved(reader.when(name, params, one)) for one in raw.split(","))
         elif name == "RRULE":
             if rule is not None:
                 raise _NotPlain("several RRULE")
@@ -270,6 +276,8 @@ def _event(
         end = start if timed else start + timedelta(days=1)
     if isinstance(values.get("UID"), list):
         raise _NotPlain("several UIDs")
+    if rule is None and exdates:
+        raise _NotPlain("EXDATE without RRULE")
     if rule is None:
         # The expander's end: the start plus the length (in the start's zone).
         ends = start + (end - start)
@@ -279,7 +287,7 @@ def _event(
             else []
         )
     else:
-        spans = starts(rule, start, end, window_start, window_end)
+        spans = starts(rule, start, end, exdates, window_start, window_end)
     found: list[dict[str, Any]] = []
     series = {str(values["UID"]).strip()} if rule is not None else set()
     for begins, ends in spans:

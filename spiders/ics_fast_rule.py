@@ -8,15 +8,17 @@ Contract:
   the kinds this module takes: ``FREQ=DAILY|WEEKLY|MONTHLY`` with ``INTERVAL``, ``COUNT``
   (≤ ``MAX_COUNT``), ``UNTIL`` (a DATE, or a DATE-TIME in UTC or floating), ``BYDAY``
   (weekdays, with an ordinal only for MONTHLY) and ``WKST``, each at most once.
-- ``starts(rule, start, end, window_start, window_end)`` gives the (start, end) of every
-  occurrence of a VEVENT with that DTSTART, end (its DTEND, or what its DURATION or the
-  default makes of it) and rule inside the window, as recurring-ical-events' series
-  expansion gives them: dateutil's ``rrulestr`` with the start as DTSTART over the query
-  span widened by the event's length, the start itself added unless it lies after UNTIL,
-  occurrences after UNTIL dropped (compared as recurring-ical-events compares them),
-  duplicates dropped, the types of the VEVENT's own values restored, and the window test
-  recurring-ical-events' own. ``NotPlain`` when dateutil refuses the rule as written (the
-  reference rewrites such an UNTIL; it stays the reference's) or the values mix kinds.
+- ``starts(rule, start, end, exdates, window_start, window_end)`` gives the (start, end) of
+  every occurrence inside the window of a VEVENT with that DTSTART, end (its DTEND, or what
+  its DURATION or the default makes of it), rule and EXDATEs, as recurring-ical-events'
+  series expansion gives them: dateutil's ``rrulestr`` with the start as DTSTART over the
+  query span widened by the event's length, the start itself added unless it lies after
+  UNTIL, occurrences after UNTIL dropped (compared as recurring-ical-events compares them),
+  duplicates and EXDATEs dropped as it matches them (by day for a DATE, else by UTC and
+  wall-clock recurrence ids), the types of the VEVENT's own values restored, the window
+  test recurring-ical-events' own. ``NotPlain`` when dateutil refuses the rule as written
+  (the reference rewrites such an UNTIL; it stays the reference's) or when the start, end
+  and EXDATEs are not all of one kind (date, floating, or aware).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from recurring_ical_events.util import (
     convert_to_date,
     convert_to_datetime,
     time_span_contains_event,
+    to_recurrence_ids,
 )
 
 MAX_COUNT = 1000  # longer series (years of daily dates) are left to the reference
@@ -74,13 +77,30 @@ def _until(text: str) -> date | None:
     return value
 
 
+def _kind(value: date) -> tuple[bool, bool]:
+    return isinstance(value, datetime), isinstance(value, datetime) and value.tzinfo is not None
+
+
 def starts(
-    text: str, start: date, end: date, window_start: datetime, window_end: datetime
+    text: str,
+    start: date,
+    end: date,
+    exdates: list[date],
+    window_start: datetime,
+    window_end: datetime,
 ) -> list[tuple[date, date]]:
     timed = isinstance(start, datetime)
-    if timed != isinstance(end, datetime):
-        raise NotPlain("DTSTART and end of different kinds")
+    if any(_kind(value) != _kind(start) for value in (end, *exdates)):
+        # Mixed kinds: recurring-ical-events takes the first zone it finds for all of them.
+        raise NotPlain("DTSTART, end and EXDATE of different kinds")
     zone = start.tzinfo if isinstance(start, datetime) else None
+    # Excluded as recurring-ical-events matches them: by day for a DATE, else by the
+    # recurrence ids (UTC and wall time) of the EXDATE as read and as converted.
+    excluded_days = {value for value in exdates if not isinstance(value, datetime)}
+    excluded: set[Any] = set()
+    for value in exdates:
+        excluded.update(to_recurrence_ids(value))
+    excluded.update(convert_to_datetime(value, zone) for value in exdates)
     length = end - start
     first = convert_to_datetime(start, zone)
     try:
@@ -100,7 +120,11 @@ def starts(
         for begins in source.between(span_start, span_stop, inc=True):
             if limit is not None and compare_greater(begins, limit):
                 continue
-            if begins in seen:
+            if (
+                begins in seen
+                or convert_to_date(begins) in excluded_days
+                or excluded & set(to_recurrence_ids(begins))
+            ):
                 continue
             seen.add(begins)
             moved = begins + timedelta(0)  # as the expander moves an occurrence of the core

@@ -170,7 +170,7 @@ def test_no_external_assets() -> None:
         parsed = outline(files[name])
         sources = [s.get("src") for s in parsed.scripts if s.get("src")]
         assert all(not re.match(r"^[a-z]+:|^//", str(s)) for s in sources), sources
-        for asset in (" src=\"http", "url(", "@import", "<iframe", "<img"):
+        for asset in (' src="http', "url(", "@import", "<iframe", "<img"):
             assert asset not in files[name].decode(), asset
     # The script's only address elsewhere is the link it builds to Google's subscribe form.
     script = files["site/famcal.js"].decode()

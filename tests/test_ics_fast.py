@@ -128,7 +128,9 @@ def taken(text: str) -> set[str]:
         ["DURATION:-P1D"],
         ["DURATION:P1D", "DTEND;TZID=Europe/Berlin:20261203T110000"],
         ["RDATE;TZID=Europe/Berlin:20261210T100000"],
-        ["RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE;TZID=Europe/Berlin:20261210T100000"],
+        ["EXDATE;TZID=Europe/Berlin:20261203T100000"],  # no RRULE
+        ["RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE:20261210T100000"],  # floating, to a zoned start
+        ["RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE;VALUE=DATE:20261210"],
         ["RECURRENCE-ID;TZID=Europe/Berlin:20261203T100000"],
         ["RRULE:FREQ=YEARLY;COUNT=3"],
         ["RRULE:FREQ=WEEKLY;BYDAY=1MO;COUNT=3"],  # an ordinal outside MONTHLY
@@ -172,6 +174,10 @@ def test_what_the_fast_reader_leaves_to_the_reference(lines: list[str]) -> None:
         ["RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=WE;WKST=SU"],  # no end: the window bounds it
         ["RRULE:FREQ=MONTHLY;COUNT=3"],
         ["RRULE:FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20270601T000000Z"],
+        ["RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE;TZID=Europe/Berlin:20261210T100000"],
+        ["RRULE:FREQ=DAILY;COUNT=9", "EXDATE:20261204T090000Z,20261206T090000Z"],  # as UTC
+        ["RRULE:FREQ=DAILY;COUNT=9", "EXDATE;TZID=Europe/Berlin:20261205T100000,20261207T110000"],
+        ["RRULE:FREQ=WEEKLY;COUNT=3", "EXDATE;TZID=America/New_York:20261210T040000"],
         ["RRULE:FREQ=DAILY;UNTIL=20261203T090000Z"],  # until before the start: the start only
     ],
 )
@@ -356,6 +362,15 @@ def generated(draw: st.DrawFn) -> str:
             lines.append(f"DURATION:{draw(st.sampled_from(lengths))}")
         if draw(st.booleans()):
             lines.append(draw(rules(begins, kind)))
+            if draw(st.booleans()):  # EXDATEs on the series' dates, or near them
+                skipped = [
+                    begins
+                    + timedelta(days=draw(st.integers(0, 20)), hours=draw(st.integers(-1, 1)))
+                    for _ in range(draw(st.integers(1, 3)))
+                ]
+                if kind == "utc":
+                    skipped = [value.replace(tzinfo=UTC) for value in skipped]
+                lines.append(f"EXDATE{prefix}" + ",".join(value.strftime(fmt) for value in skipped))
         lines.append(f"SUMMARY:{_escape(draw(TEXT))}")
         if draw(st.booleans()):
             lines.append(f"DESCRIPTION:{_escape(draw(TEXT))}")

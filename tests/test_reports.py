@@ -208,9 +208,7 @@ def test_weekend_digest_holds_exactly_the_weekends_events(
     now: datetime, want: dict[date, list[int]]
 ) -> None:
     reports = build_reports(weekend_calendar(), now=now, history=None)
-    got = {
-        d.day: [e.uid for a in d.areas for e in a.entries] for d in reports.weekend.days
-    }
+    got = {d.day: [e.uid for a in d.areas for e in a.entries] for d in reports.weekend.days}
     # By day, then district (taxonomy order), Region towns, no place; then time.
     assert got == {day: [uid(n) for n in ns] for day, ns in want.items()}
     files = dict(report_files(reports, base_url=None))
@@ -252,9 +250,10 @@ def test_publish_stage_writes_the_reports_and_keeps_history(tmp_path: Path) -> N
     assert all((out / name).is_file() for name in REPORT_FILES)
     assert json.loads(store.meta("report_history") or "[]")[0]["date"] == "2026-12-16"
     publish_stage(store, now=NOW + timedelta(days=1), out_dir=out, events=events)
-    assert "Verglichen mit dem Bericht vom 16. Dezember 2026" in (
-        out / "bericht" / "index.html"
-    ).read_text()
+    assert (
+        "Verglichen mit dem Bericht vom 16. Dezember 2026"
+        in (out / "bericht" / "index.html").read_text()
+    )
 
 
 @pytest.mark.e2e

@@ -13,6 +13,7 @@ from tests.conftest import TEST_OUTPUT as OUTPUT
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture(scope="module", autouse=True)
 def _axe_installed() -> None:
     if not AXE.is_file():
