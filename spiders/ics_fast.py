@@ -9,8 +9,8 @@ Contract:
   is the file without those VEVENTs' lines (a byte-for-byte subsequence of its lines, as
   ``spiders.ics_chunks`` cuts parts), which the caller reads with the reference.
 - The whole file goes to the reference (``None``) when its structure is not plainly clean
-  (``spiders.ics_chunks.event_blocks`` raises ``Unsplittable``), when a VEVENT has no UID
-  line of the plain form ``UID:…`` (it could be written so that icalendar reads a plain
+  (``spiders.ics_chunks.event_blocks`` raises ``Unsplittable``), when a VEVENT has a UID
+  line not of the plain form ``UID:…`` (it could be written so that icalendar reads a plain
   VEVENT's UID in it), or when "X-WR-TIMEZONE" stands in the file (whitespace and folds
   ignored) other than once, as a line ``X-WR-TIMEZONE:Zone/Name`` among the VCALENDAR's own
   properties with a name zoneinfo knows. With that one line the times are read as
@@ -18,10 +18,11 @@ Contract:
   DTSTART/DTEND gets that zone, one whose zone is called "UTC" is moved into it, dates and
   other zones stay.
 - A VEVENT is plain only when all of this holds; otherwise its UID's VEVENTs all go to the
-  rest: its UID is the only VEVENT with that UID; no component inside it; every line splits
-  as ``NAME[;PARAM=value…]:value`` with plain parameter values (else icalendar's own line
-  parser is asked, and only for properties this reader does not use) and every value reads
-  without error by icalendar's own value type for that property; exactly one DTSTART and
+  rest: it has a UID (not of the reference's own "nouid-" form), the only VEVENT with it;
+  no component inside it; every line splits as ``NAME[;PARAM=value…]:value`` with plain
+  parameter values (else icalendar's own line parser is asked, and only for properties
+  this reader does not use) and every value reads without error by icalendar's own value
+  type for that property; exactly one DTSTART and
   at most one DTEND, each a DATE or a DATE-TIME (floating, UTC, or with a TZID that
   icalendar reads as the zoneinfo zone of that name), both of the same kind, the end not
   before the start, or else a DURATION of whole days (of any length for a DATE-TIME), not
@@ -51,7 +52,7 @@ from icalendar.prop import vText, vUri
 from icalendar.timezone import tzp
 from recurring_ical_events.util import time_span_contains_event
 
-from spiders.ics_chunks import Unsplittable, _logical_lines, event_blocks
+from spiders.ics_chunks import Unsplittable, _logical_lines, _name, event_blocks
 from spiders.ics_expand import _occurrence
 from spiders.ics_fast_rule import NotPlain as _NotPlain
 from spiders.ics_fast_rule import rule_string, starts
@@ -344,16 +345,20 @@ def read_plain(
     found_zone = _calendar_zone(text)
     if isinstance(found_zone, bool):  # False: not a plain X-WR-TIMEZONE
         return None
-    if any(key[0] != "uid" for _, _, key, _ in blocks):
-        # A UID the scanner did not see (none, or written oddly) could be a plain one's:
-        # the reference would join them in one series.
+    if any(
+        key[0] != "uid" and any(_name(line) == "UID" for line in lines) for *_, key, lines in blocks
+    ):
+        # A UID the scanner did not see (written oddly) could be a plain one's: the
+        # reference would join them in one series.
         return None
     keys = Counter(key for _, _, key, _ in blocks)
     reader = _Reader(found_zone)
     items: list[dict[str, Any]] = []
     rest: list[int] = []
     for number, (_, _, key, lines) in enumerate(blocks):
-        if keys[key] != 1:
+        # Without UID the reference gives a VEVENT one of its own ("nouid-…"): it and a
+        # plain-looking UID of that form are the reference's.
+        if keys[key] != 1 or key[0] != "uid" or key[1].startswith("nouid-"):
             rest.append(number)
             continue
         try:
