@@ -63,7 +63,8 @@ _SIMPLE = re.compile(r"([A-Za-z0-9-]+)((?:;[A-Za-z0-9-]+=[^\";:,^\\\s]+)*):")
 _DATE_TIME = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)")
 _DATE = re.compile(r"(\d{4})(\d\d)(\d\d)")
 _X_WR = re.compile(r"X-WR-TIMEZONE:([A-Za-z][A-Za-z0-9_+/-]*)", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
+# "X-WR-TIMEZONE" as icalendar may read it: folded anywhere, blanks in the name ignored.
+_X_WR_ANYWHERE = re.compile(r"\s*".join(re.escape(c) for c in "X-WR-TIMEZONE"), re.IGNORECASE)
 _NOT_PLAIN = frozenset({"RDATE", "EXRULE", "RECURRENCE-ID", "BEGIN", "END", "FREEBUSY"})
 _OWN = frozenset({"DTSTART", "DTEND", "DURATION", "RRULE", "EXDATE", "CATEGORIES"}) | _NOT_PLAIN
 _USED = frozenset({"UID", "SUMMARY", "DESCRIPTION", "LOCATION", "STATUS", "URL", "GEO"})
@@ -312,8 +313,7 @@ def _add(values: dict[str, Any], name: str, value: Any) -> None:
 def _calendar_zone(text: str) -> ZoneInfo | bool | None:
     """The zone of the file's X-WR-TIMEZONE (None without), or False when it is not one plain
     line among the VCALENDAR's own properties (then the reference decides)."""
-    # Whitespace out: icalendar unfolds lines and ignores blanks in property names.
-    named = _SPACE.sub("", text).upper().count("X-WR-TIMEZONE")
+    named = len(_X_WR_ANYWHERE.findall(text))
     if named != 1:
         return None if named == 0 else False
     depth = 0

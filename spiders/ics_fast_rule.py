@@ -19,6 +19,8 @@ Contract:
   test recurring-ical-events' own. ``NotPlain`` when dateutil refuses the rule as written
   (the reference rewrites such an UNTIL; it stays the reference's) or when the start, end
   and EXDATEs are not all of one kind (date, floating, or aware).
+- ``FREQ=DAILY|WEEKLY;COUNT=n[;INTERVAL=k]`` without EXDATE (most series) is counted out
+  directly: the start plus multiples of the step, which is what dateutil gives for it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ _PART = re.compile(
     r"FREQ=(?:DAILY|WEEKLY|MONTHLY)|COUNT=[1-9][0-9]{0,3}|INTERVAL=[1-9][0-9]{0,2}"
     r"|UNTIL=[0-9]{8}(?:T[0-9]{6}Z?)?"
     rf"|BYDAY=(?:[+-]?[1-5])?{_DAY}(?:,(?:[+-]?[1-5])?{_DAY})*|WKST={_DAY}"
+)
+
+
+_SIMPLE = re.compile(
+    r"FREQ=(?P<freq>DAILY|WEEKLY);COUNT=(?P<count>[0-9]+)(?:;INTERVAL=(?P<interval>[0-9]+))?"
 )
 
 
@@ -102,6 +109,20 @@ def starts(
         excluded.update(to_recurrence_ids(value))
     excluded.update(convert_to_datetime(value, zone) for value in exdates)
     length = end - start
+    simple = _SIMPLE.fullmatch(text)
+    if simple is not None and not exdates:
+        # FREQ=DAILY|WEEKLY;COUNT=n[;INTERVAL=k]: dateutil's dates are the start plus
+        # multiples of the step (wall clock, as for zoned times), the start the first.
+        step = timedelta(
+            days=int(simple["interval"] or 1) * (7 if simple["freq"] == "WEEKLY" else 1)
+        )
+        spans = []
+        for number in range(int(simple["count"])):
+            begins = start + step * number
+            ends = begins + length
+            if time_span_contains_event(window_start, window_end, begins, ends):
+                spans.append((begins, ends))
+        return spans
     first = convert_to_datetime(start, zone)
     try:
         rule: rrule = rrulestr(text, dtstart=first, cache=True)
