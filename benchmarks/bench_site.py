@@ -107,8 +107,8 @@ def measure(n: int) -> None:
     ):
         site.append((name, data))
         kind = name.split("/")[0] if name.count("/") else name
-        sections[kind] = sections.get(kind, 0.0) + time.perf_counter() - started - sum(
-            sections.values()
+        sections[kind] = (
+            sections.get(kind, 0.0) + time.perf_counter() - started - sum(sections.values())
         )
     site_s = time.perf_counter() - started
     family = sum(1 for e in events if e.tags and e.tags.family)
