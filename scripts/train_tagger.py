@@ -4,7 +4,8 @@
 
 Reads labelled rows (default: ``tests/fixtures/real/real-tune.jsonl``,
 ``tests/fixtures/real/real-heldout.jsonl`` and ``../shared/data/gold-dev.jsonl``; the
-``gold-holdout-*`` regression sets and the held-out ``real-heldout-c`` are refused), and for the label ``family`` and each topic:
+``gold-holdout-*`` regression sets and the held-out ``real-heldout-c`` are refused),
+and for the label ``family`` and each topic:
 
 1. the rules alone tag every row (``pipeline.tag.tag_fields(use_model=False)``);
 2. a logistic regression (scikit-learn, liblinear, L2, fixed C) over

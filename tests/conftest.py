@@ -282,3 +282,29 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def site_context(browser: Any, served: str) -> Iterator[Any]:
+    """Makes browser contexts (``site_context(viewport=…, …)``, German locale) whose requests
+    may go to the served site only; after the test, asserts that none tried to leave it."""
+    made: list[Any] = []
+    outside: list[str] = []
+
+    def guard(route: Any) -> None:
+        if route.request.url.startswith(served + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    def make(**options: Any) -> Any:
+        ctx = browser.new_context(locale="de-DE", **options)
+        ctx.route("**/*", guard)
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.close()
+    assert outside == [], f"requests left the site: {outside}"

@@ -7,7 +7,6 @@ violation, no request leaves the site, screenshots go to test-output/."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,23 +28,10 @@ CLOCK = datetime(2026, 11, 28, 10, 0, tzinfo=BERLIN)
 
 
 @pytest.fixture
-def page(browser: Any, served: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
-    outside: list[str] = []
-
-    def guard(route: Any) -> None:
-        if route.request.url.startswith(served + "/"):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    tab = context.new_page()
+def page(site_context: Any) -> Any:
+    tab = site_context(viewport={"width": 1280, "height": 900}).new_page()
     tab.clock.set_fixed_time(CLOCK)
-    yield tab
-    context.close()
-    assert outside == [], f"requests left the site: {outside}"
+    return tab
 
 
 def expected(demo_out: Path, query: str) -> list[str]:
