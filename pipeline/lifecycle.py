@@ -53,7 +53,10 @@ def cancel_if_unlisted(event: Event, missing: Mapping[RecordKey, int]) -> Event 
     names = ", ".join(sorted({ref.id for ref in gone}))
     reason = f"status: no longer listed by {names} for {MISSING_RUNS_TO_CANCEL} runs"
     tags = replace(event.tags, status=Status.CANCELLED, reasons=(*event.tags.reasons, reason))
-    return replace(event, tags=tags)
+    # Marked, so that going out of every source is a change of its own (pipeline.track):
+    # an event its source had cancelled before gets a new ``updated``, and its tombstone a
+    # date_modified later than an app's last sync.
+    return replace(event, tags=tags, hints={**event.hints, "unlisted": True})
 
 
 def keep_stated_cancellation(tags: Tags, event: Event, members: Mapping[RecordKey, Event]) -> Tags:

@@ -34,6 +34,8 @@ def fingerprint(event: Event) -> str:
         "status": event.status.value,
         "description": event.description,
     }
+    if event.hints.get("unlisted"):  # out of every source (pipeline.lifecycle): a change
+        material["unlisted"] = True  # only when set, so other events keep their marks
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 

@@ -118,6 +118,17 @@ def test_an_app_follows_the_change_feed_across_runs(tmp_path: Path, site: LocalS
         }
         assert read_since(server, since, limit=1)[0] == []  # caught up
 
+        # The cancelled Grüffelo is no longer listed; after two healthy runs it is gone for
+        # good, and an app that already saw it cancelled still gets its tombstone.
+        s.serve(stadt=[moved, kasper_stadt])
+        s.run(now=NOW + timedelta(hours=12))
+        s.run(now=NOW + timedelta(hours=18))
+        assert bilderbuch["uid"] in {g["id"] for g in gone_file(s)}
+        changes, since = read_since(server, since, limit=500)
+        assert {"id": bilderbuch["uid"], "_deleted": True, "_replaced_by": None}.items() <= {
+            i["id"]: i for i in changes
+        }[bilderbuch["uid"]].items()
+
         # Six weeks on, the merged UID's cancelled entry has left alle.json (30 days past its
         # end); a new app starting from the beginning still learns it is gone.
         later = s.run(now=NOW + timedelta(days=50), expect=3)  # all past: "degraded"
