@@ -119,7 +119,9 @@ def bench_size(case: str, n: int, repeat: int, work: Path) -> dict[str, Any]:
     paths = write_sources(case, n, folder)
     largest = max(paths.values(), key=lambda p: p.stat().st_size)
     original = largest.read_bytes()
-    changed_body, changed_title = change_one(original)
+    changed_body, changed_title = change_one(
+        original, others=[p.read_bytes() for p in paths.values() if p != largest]
+    )
     port = free_port()
     server = subprocess.Popen(
         [

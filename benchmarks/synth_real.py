@@ -17,7 +17,9 @@ document (the "one event changed" case). Written with icalendar, as a partner's 
 from __future__ import annotations
 
 import random
+import re
 import tomllib
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -210,10 +212,19 @@ def realistic_sources(n: int, *, seed: int = 1, start: datetime | None = None) -
     return out
 
 
-def change_one(data: bytes, *, seed: int = 7) -> tuple[bytes, str]:
-    """``data`` with one event (picked by ``seed``) retitled and redescribed; the new title."""
+def change_one(
+    data: bytes, *, seed: int = 7, others: Iterable[bytes] = ()
+) -> tuple[bytes, str]:
+    """``data`` with one event (picked by ``seed``) retitled and redescribed; the new title.
+    ``others``: the other sources' files; an event they list again is not picked, since the
+    merged event may keep the other source's title and the change would not show."""
     cal = icalendar.Calendar.from_ical(data)
-    events = [c for c in cal.walk("VEVENT") if "RRULE" not in c]
+    twice = set(re.findall(rb"UID:\w+-(\d+-\d+)-dup@famcal", b"".join(others)))
+    events = [
+        c
+        for c in cal.walk("VEVENT")
+        if "RRULE" not in c and _listing(str(c["UID"])) not in twice
+    ]
     event = random.Random(seed).choice(events)
     title = f"{event['SUMMARY']} – neuer Termin, Ort geändert"
     event["SUMMARY"] = icalendar.vText(title)
@@ -222,3 +233,8 @@ def change_one(data: bytes, *, seed: int = 7) -> tuple[bytes, str]:
     )
     changed: bytes = cal.to_ical()
     return changed, title
+
+
+def _listing(uid: str) -> bytes:
+    """The "<seed>-<i>" of a city listing's UID ("stadt-<seed>-<i>@famcal")."""
+    return uid.split("@")[0].split("-", 1)[1].encode()
