@@ -89,7 +89,8 @@ def retag_merged(
 ) -> Event:
     """The merged fields tagged afresh; a cancellation any member source states still holds.
     ``rule_tags_of``: ``pipeline.tag.rule_tags`` or a cache of it (keyed by ``rule_key``);
-    ``recurring``: ``pipeline.tag.recurring_records`` of the run (the source's recurrences)."""
+    ``recurring``: ``pipeline.tag.recurring_keys`` of the run's records (the source's
+    recurrences)."""
     tags = with_overrides(event, rule_tags_of(event), recurring=recurring)
     return replace(event, tags=keep_stated_cancellation(tags, event, members))
 

@@ -20,8 +20,8 @@ Contract:
   of one source share a key and two sources' courses of the same name do not. The source's own
   recurrence counts too (taxonomy.md: "the occurrences of one recurring source event"): an
   event whose source record is one of several occurrences of that source's record (record ids
-  ``<record>#<date…>`` sharing ``<record>``, ``recurring_records``) gets the same key when the
-  text says nothing.
+  ``<record>#<date…>`` sharing ``<record>``: ``recurring_keys`` of the run's records) gets the
+  same key when the text says nothing.
 - ``rule_tags``/``with_overrides``/``rule_key``: the two halves of ``tag_event`` and a key
   that identifies the first half's input, so callers can reuse tags of unchanged listings.
 - ``reasons_line(tags)`` is the short one-line summary of the reasons for an ICS description.
@@ -246,11 +246,6 @@ def recurring_keys(keys: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]
     return frozenset(key for key, n in counts.items() if n > 1)
 
 
-def recurring_records(events: Iterable[Event]) -> frozenset[tuple[str, str]]:
-    """``recurring_keys`` of the events' first records."""
-    return recurring_keys((e.sources[0].id, e.sources[0].record_id) for e in events if e.sources)
-
-
 def is_recurring(key: tuple[str, str], recurring: Collection[tuple[str, str]]) -> bool:
     """True when the record (source id, record id) is one date of a pair in ``recurring``."""
     base = _record_base(key[1])
@@ -363,7 +358,6 @@ __all__ = [
     "is_recurring",
     "reasons_line",
     "recurring_keys",
-    "recurring_records",
     "tag_event",
     "tag_fields",
     "tag_record",

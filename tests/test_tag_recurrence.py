@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.model import BERLIN, Event, SourceRef
-from pipeline.tag import recurring_records, rule_tags, tag_event, with_overrides
+from pipeline.tag import recurring_keys, rule_tags, tag_event, with_overrides
 
 
 def _event(record_id: str, *, source: str = "stadtteiltreff", day: int = 5) -> Event:
@@ -19,6 +19,11 @@ def _event(record_id: str, *, source: str = "stadtteiltreff", day: int = 5) -> E
         all_day=False,
         sources=(SourceRef(id=source, record_id=record_id),),
     )
+
+
+def recurring_records(events: list[Event]) -> frozenset[tuple[str, str]]:
+    """``recurring_keys`` of the events' records, as the process stage gives it."""
+    return recurring_keys((e.sources[0].id, e.sources[0].record_id) for e in events)
 
 
 def test_dated_occurrences_of_one_record_share_a_series_key() -> None:
