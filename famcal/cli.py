@@ -99,7 +99,7 @@ def main() -> None:
     """famcal: the Familienkalender Hannover pipeline.
 
     Crawls the sources of a sources file, tags and merges their events and publishes
-    calendar feeds (ICS, JSON Feed), a page for people and a health report.
+    calendar feeds (ICS, JSON Feed), the family site, reports for the city and a health report.
 
     Example: famcal run --sources data/sources.toml --out public/
     """
@@ -128,7 +128,7 @@ def run(
     verbose: bool,
     max_seconds: float,
 ) -> None:
-    """Crawl every source, process and publish (exit 0, 3, 1 or 2; see contract.md).
+    """Crawl every source, process and publish (exit 0, 3, 1 or 2; see README).
 
     Holds the lock <db>.lock (see --wait); logs to <db dir>/logs/run-<id>.jsonl.
 
@@ -246,7 +246,7 @@ def publish(
     wait: float,
     verbose: bool,
 ) -> None:
-    """Write the feeds, index.html and health.json from the processed events.
+    """Write the feeds, the family site, the reports and health.json from the events.
 
     Example: famcal publish --out public/
     """
@@ -264,7 +264,7 @@ def publish(
 @main.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
 def tag(file: Any) -> None:
-    """Tag JSON lines (contract.md) from FILE or stdin; write JSON lines to stdout.
+    """Tag JSON lines (docs/tags.md) from FILE or stdin; write JSON lines to stdout.
 
     Pure: no database, no network. A line that is not valid JSON gives an error on stderr
     naming its line number, and the rest goes on.
