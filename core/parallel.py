@@ -7,6 +7,16 @@ contiguous chunk each. It stays serial when the input is small, when there is on
 when ``fork`` is unavailable, or when other threads are running (forking a threaded process
 can deadlock) — so the result never depends on whether it ran in parallel. ``func`` must be
 pure: a worker's side effects are lost with it.
+
+``start_chunks(func, items)`` is the same map started without waiting: it forks the workers
+(under the same conditions) and returns at once a ``Started`` whose ``results()`` waits and
+returns ``[func(item) for item in items]`` in order, so the caller works while they run. A
+worker's side effects in memory are lost with it; its files stay, so ``func`` may write files
+that no other item writes (the serial fallback runs it in the caller's process, in
+``results()``, with the same effect). A worker's exception, or a worker that dies, makes
+``results()`` raise ``WorkerError`` after every worker has stopped; ``cancel()`` (also on
+leaving ``with``) stops those still running — after either, no worker writes anything more.
+Threads are not started, so the caller may fork again while the workers run.
 """
 
 from __future__ import annotations
@@ -14,9 +24,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from types import TracebackType
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,6 +48,20 @@ def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
 
 def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _parallel(items: Sequence[Any], min_items: int) -> bool:
+    return (
+        len(items) >= min_items
+        and workers() >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+def _bounds(length: int, count: int) -> list[tuple[int, int]]:
+    size = -(-length // count)
+    return [(i, min(i + size, length)) for i in range(0, length, size)]
 
 
 def map_chunks(
@@ -60,3 +88,97 @@ def map_chunks(
             return results
     finally:
         _job = None
+
+
+class WorkerError(RuntimeError):
+    """A worker of ``start_chunks`` raised (its traceback is the message) or died."""
+
+
+def _started_chunk(
+    func: Callable[[Any], Any], items: Sequence[Any], bounds: tuple[int, int], out: Connection
+) -> None:
+    """A forked worker: its chunk's results (or its traceback) back through ``out``."""
+    try:
+        message: tuple[str, Any] = ("ok", [func(item) for item in items[bounds[0] : bounds[1]]])
+    except BaseException:
+        message = ("error", traceback.format_exc())
+    out.send(message)
+    out.close()
+
+
+class Started(Generic[R]):
+    """The workers ``start_chunks`` forked (none when it stays serial)."""
+
+    def __init__(self, func: Callable[[T], R], items: Sequence[T], min_items: int) -> None:
+        self._serial: tuple[Callable[[T], R], Sequence[T]] | None = None
+        self._workers: list[tuple[BaseProcess, Connection]] = []
+        if not _parallel(items, min_items):
+            self._serial = (func, items)
+            return
+        context = multiprocessing.get_context("fork")
+        try:
+            for bounds in _bounds(len(items), workers()):
+                receive, send = context.Pipe(duplex=False)
+                # Forked: the worker inherits ``func`` and ``items``; nothing is pickled in.
+                process = context.Process(
+                    target=_started_chunk, args=(func, items, bounds, send), daemon=True
+                )
+                process.start()
+                send.close()  # the worker's end: its exit then reads as EOF here
+                self._workers.append((process, receive))
+        except BaseException:
+            self.cancel()
+            raise
+
+    def results(self) -> list[R]:
+        """Every result in order (waits for the workers)."""
+        if self._serial is not None:
+            func, items = self._serial
+            self._serial = None
+            return [func(item) for item in items]
+        results: list[R] = []
+        try:
+            for process, receive in self._workers:
+                try:
+                    kind, value = receive.recv()
+                except EOFError:
+                    process.join()
+                    raise WorkerError(f"a worker died (exit code {process.exitcode})") from None
+                if kind != "ok":
+                    raise WorkerError(value)
+                results.extend(value)
+        except BaseException:
+            self.cancel()  # the others too: none writes anything after this
+            raise
+        for process, receive in self._workers:
+            process.join()  # each has sent its last result: it is exiting
+            receive.close()
+        self._workers = []
+        return results
+
+    def cancel(self) -> None:
+        """Stop the workers still running and wait for them (no effect once collected)."""
+        for process, receive in self._workers:
+            if process.exitcode is None:
+                process.terminate()
+            process.join()
+            receive.close()
+        self._workers = []
+        self._serial = None
+
+    def __enter__(self) -> Started[R]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+
+def start_chunks(
+    func: Callable[[T], R], items: Sequence[T], *, min_items: int = MIN_PARALLEL
+) -> Started[R]:
+    return Started(func, items, min_items)

@@ -45,7 +45,7 @@ from feeds.publish import (
     write_staged,
 )
 from feeds.reports import REPORT_FILES, build_reports, report_files
-from feeds.site import PRUNED, health_html, site_files
+from feeds.site import PRUNED, health_html, plan_event_files, site_files
 from feeds.site.entries import event_key
 from feeds.site.pagekeys import EventPages, PageMark
 from pipeline.lifecycle import gone_for_good
@@ -90,19 +90,26 @@ def publish_stage(
         keys=keys, published=_published_pages(store, out_dir), salt=str(out_dir.resolve())
     )
 
+    vevents = {uid: form.vevent for uid, form in known.items()}
+    event_files = plan_event_files(events, now=now, health=health_doc, vevents=vevents, pages=pages)
+
     def files() -> Iterator[tuple[str, Content]]:
-        yield from iter_rendered(events, now=now, base_url=base_url, report=report, known=known)
-        # After the feeds: the site shows their counts.
-        vevents = {uid: form.vevent for uid, form in known.items()}
-        yield from site_files(
-            events,
-            report,
-            now=now,
-            base_url=base_url,
-            health=health_doc,
-            vevents=vevents,
-            pages=pages,
-        )
+        # The event pages are rendered and staged by workers from here on (inside the
+        # staging: it cleared a killed publish's leftovers), while this process joins the
+        # feeds and builds the index; leaving (a failure too) stops the workers.
+        with event_files.start(out_dir):
+            yield from iter_rendered(events, now=now, base_url=base_url, report=report, known=known)
+            # After the feeds: the site shows their counts.
+            yield from site_files(
+                events,
+                report,
+                now=now,
+                base_url=base_url,
+                health=health_doc,
+                vevents=vevents,
+                pages=pages,
+                event_files=event_files,
+            )
         yield from report_files(reports, base_url=base_url)
         # health.json carries the run's time ("generated"), so it is the one file that
         # changes on every run; the feeds and index.html change only with the events.

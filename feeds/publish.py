@@ -35,10 +35,12 @@ from core.window import WINDOW_AFTER, WINDOW_BEFORE  # the feed window
 from feeds import ics, jsonfeed, jsonld
 from feeds.filters import FACETS, Facet, Match
 from feeds.labels import labels
+from feeds.staging import Staged
 from feeds.staging import write_staged as write_staged  # the one way files are written
 
-# A published file's content: its bytes, or its bytes in pieces (streamed to disk).
-Content = bytes | Iterable[bytes]
+# A published file's content: its bytes, or its bytes in pieces (streamed to disk), or the
+# file staged already (``feeds.staging.stage_file``, by a worker).
+Content = bytes | Iterable[bytes] | Staged
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -326,6 +328,8 @@ def render(
 
 
 def as_bytes(data: Content) -> bytes:
+    if isinstance(data, Staged):
+        raise TypeError("a staged file has no bytes in memory")
     return data if isinstance(data, bytes) else b"".join(data)
 
 

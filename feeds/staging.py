@@ -2,15 +2,21 @@
 
 Contract:
 - ``write_staged(out_dir, files, report, prune=…, kept=…)``: the one way published files are
-  written. Each (path, content) is compared with the published file (size, then SHA-256)
-  and, only when its bytes differ, written as it comes into the run's staging folder
+  written. Each (path, content) is compared with the published file (size, then byte for
+  byte, as it is written) and, only when its bytes differ, written as it comes into the run's
+  staging folder
   ``<out_dir>/.staging/`` (hidden: ``famcal serve`` and most web servers do not list dot
   folders). When every file is produced the folders they need are made (once each) and the
   staged files are renamed into place: first those under ``prune`` (the event pages, which
   the index and list pages link to), then the rest in the order produced, so a visitor
   never follows a new link to a page not yet there. ``report.written`` lists the renamed
   files in that order, ``report.unchanged`` counts the others.
-- A failure while the files are produced leaves every published file in place; a failed
+- ``stage_file(out_dir, name, data, tmp=…)`` does ``put``'s compare-and-stage for one file
+  in any process (the site's event pages, in the workers that render them) while a
+  ``write_staged`` of ``out_dir`` runs; the producer then yields the ``Staged`` it returned
+  as the file's content, in the file's place in the order.
+- A failure while the files are produced leaves every published file in place (the
+  producer, a generator, is closed before the staging folder goes: its workers stop); a failed
   rename (disk full) leaves each file old or new; the staging folder never outlives a
   publish, and a killed publish's is removed by the next one.
 - No flush to disk (no ``fsync``, no ``os.sync``): a killed or failed publish — the
@@ -28,17 +34,46 @@ Contract:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from feeds.publish import Content, PublishReport
 
 STAGING = ".staging"
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A file ``stage_file`` staged already: its name in the staging folder (``None`` when
+    the published file holds its bytes) and its size."""
+
+    tmp: str | None
+    size: int
+
+
+def stage_file(out_dir: Path, name: str, data: bytes, *, tmp: str) -> Staged:
+    """Stage ``data`` for ``name`` as ``<staging folder>/<tmp>`` unless the published file
+    holds exactly these bytes. ``tmp`` must be unique in the publish and not all digits (the
+    names ``Staging.put`` gives); call it only while ``write_staged`` of ``out_dir`` runs
+    (it removed the leftovers of a killed publish before)."""
+    if _same_file(out_dir / name, len(data), data):
+        return Staged(None, len(data))
+    path = out_dir / STAGING / tmp
+    try:
+        try:
+            path.write_bytes(data)
+        except FileNotFoundError:  # no file staged yet: the folder is made on the first
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Staged(tmp, len(data))
 
 
 class Staging:
@@ -62,6 +97,12 @@ class Staging:
         unless the published file already holds exactly these bytes."""
         target = self.out_dir / name
         self.seen.add(name)
+        if isinstance(data, Staged):
+            if data.tmp is None:
+                self.report.unchanged += 1
+            else:
+                self.staged.append((self.folder / data.tmp, name))
+            return
         if isinstance(data, bytes):
             # Whole bytes at hand: compared before any staging file is written.
             if _same_file(target, len(data), data):
@@ -73,13 +114,24 @@ class Staging:
         # The run lock makes the folder ours: a counter names the file, no random names.
         tmp = self.folder / str(len(self.staged))
         try:
-            digest, size = hashlib.sha256(), 0
-            with open(tmp, "wb") as handle:
-                for piece in _batched(data):
-                    digest.update(piece)
-                    size += len(piece)
-                    handle.write(piece)
-            if _same_digest(target, size, digest):
+            # Compared with the published file as the pieces come (no digest: each byte is
+            # compared, and a file that is not there costs no reading at all).
+            published = _open_published(target)
+            try:
+                same = published is not None
+                with open(tmp, "wb") as handle:
+                    for piece in _batched(data):
+                        if same:
+                            assert published is not None
+                            same = published.read(len(piece)) == piece
+                        handle.write(piece)
+                if same:
+                    assert published is not None
+                    same = not published.read(1)  # and not longer
+            finally:
+                if published is not None:
+                    published.close()
+            if same:
                 # Unchanged: the published file stays untouched (not even its mtime).
                 tmp.unlink()
                 self.report.unchanged += 1
@@ -151,14 +203,12 @@ def _same_file(path: Path, size: int, data: bytes) -> bool:
         return False
 
 
-def _same_digest(path: Path, size: int, digest: hashlib._Hash) -> bool:
+def _open_published(path: Path) -> BinaryIO | None:
+    """The published file to compare with, if there is one."""
     try:
-        if path.stat().st_size != size:
-            return False
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").digest() == digest.digest()
+        return path.open("rb")
     except OSError:
-        return False
+        return None
 
 
 def write_staged(
@@ -178,7 +228,14 @@ def write_staged(
         for name, data in files:
             staging.put(name, data)
     except BaseException:
-        staging.discard()
+        try:
+            # A producer that is a generator first runs its cleanup (its workers stop), so
+            # nothing is staged after the folder is gone.
+            close = getattr(files, "close", None)
+            if close is not None:
+                close()
+        finally:
+            staging.discard()
         raise
     staging.commit(first=prune)
     report.removed.extend(staging.prune(prune, kept))

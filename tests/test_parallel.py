@@ -1,13 +1,18 @@
-"""map_chunks: the same results in the same order, in parallel or not."""
+"""map_chunks and start_chunks: the same results in the same order, in parallel or not; a
+started map's failed worker raises, and no worker outlives ``results`` or ``cancel``."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
+import time
+from typing import Any
 
 import pytest
 
 from core import parallel
-from core.parallel import map_chunks
+from core.parallel import WorkerError, map_chunks, start_chunks
 
 
 def square(n: int) -> int:
@@ -61,3 +66,69 @@ def test_tagging_in_parallel_matches_serial() -> None:
         for i in range(40)
     ]
     assert map_chunks(tag_event, events, min_items=1) == [tag_event(e) for e in events]
+
+
+def test_started_chunks_equal_serial_and_let_the_caller_work() -> None:
+    items = list(range(1001))
+    with start_chunks(square, items, min_items=1) as started:
+        meanwhile = sum(items)  # the caller's own work while the workers run
+        assert started.results() == [n * n for n in items]
+    assert meanwhile == 500500
+    assert not multiprocessing.active_children()
+
+
+def test_started_chunks_stay_serial_for_small_inputs_and_under_threads() -> None:
+    calls: list[int] = []
+
+    def noted(n: int) -> int:
+        calls.append(n)  # in this process: the serial fallback
+        return n * n
+
+    started = start_chunks(noted, [1, 2, 3])
+    assert calls == []  # run by ``results``, where the parallel path waits
+    assert started.results() == [1, 4, 9] and calls == [1, 2, 3]
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert start_chunks(noted, list(range(10)), min_items=1).results() == [
+            n * n for n in range(10)
+        ]
+    finally:
+        stop.set()
+        thread.join()
+    assert calls[3:] == list(range(10))
+
+
+def fails_on_seven(n: int) -> int:
+    if n == 7:
+        raise ValueError("seven")
+    return n
+
+
+def dies_on_seven(n: int) -> int:
+    if n == 7:
+        os._exit(3)
+    return n
+
+
+@pytest.mark.parametrize(
+    ("func", "message"), [(fails_on_seven, "ValueError: seven"), (dies_on_seven, "exit code 3")]
+)
+def test_a_failed_worker_raises_after_all_stopped(func: Any, message: str) -> None:
+    with pytest.raises(WorkerError, match=message):
+        start_chunks(func, list(range(10)), min_items=1).results()
+    assert not multiprocessing.active_children()
+
+
+def sleeps(n: int) -> int:
+    time.sleep(5)
+    return n
+
+
+def test_cancel_stops_the_workers() -> None:
+    begin = time.monotonic()
+    with start_chunks(sleeps, list(range(4)), min_items=1):
+        pass
+    assert not multiprocessing.active_children()
+    assert time.monotonic() - begin < 4

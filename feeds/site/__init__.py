@@ -20,7 +20,13 @@ catalogues and static files; the caller writes them with ``feeds.publish.write_s
 - ``termine/<key>.html`` and ``termine/<key>.ics`` (one VEVENT, the feeds' bytes from
   ``vevents`` where given) for every family event of the window — with ``pages``
   (``feeds.site.pagekeys.EventPages``) only for those whose page inputs changed since the
-  pages the folder holds (the others are named in ``pages.kept``);
+  pages the folder holds (the others are named in ``pages.kept``). ``event_files(...)``
+  makes that plan ahead (``site_files(..., event_files=…)`` then takes its pages); its
+  ``start(out_dir)``, called inside the ``write_staged`` of ``out_dir``, renders and stages
+  them in forked workers (``core.parallel.start_chunks``, ``feeds.staging.stage_file``)
+  while the caller produces the feeds and the index, and ``site_files`` yields them as
+  ``Staged`` — the same files, bytes and order as rendered in memory; leaving its ``with``
+  stops the workers;
 - ``health.html`` from the ``health.json`` document.
 Only the list pages and the index depend on ``now``; an event page changes only with its
 event, its series or the templates.
@@ -30,23 +36,28 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from core.model import BERLIN, Event
-from core.parallel import map_chunks
+from core.parallel import MIN_PARALLEL, Started, map_chunks, start_chunks
 from core.paths import data_file
 from feeds import ics
 from feeds.filters import BY_PARAM, end_instant, site_declaration
 from feeds.jsonfeed import event_object
 from feeds.labels import labels
-from feeds.publish import PublishReport, feed_specs, window_events
+from feeds.publish import Content, PublishReport, feed_specs, window_events
 from feeds.site.entries import card, event_key, index_entry, search_words, series_key
 from feeds.site.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
 from feeds.site.pagekeys import EventPages, page_digest, series_digest
 from feeds.site.pages import DirectoryFeed, event_page, health_page, index_page, list_page
+from feeds.staging import Staged, stage_file
 
 # Folders the site owns whole: event pages and month files that left the window are removed.
 PRUNED = ("termine", "site")
@@ -60,6 +71,7 @@ LIST_CARDS = 300
 # up to a week after the publish; 20,000 events a year put some 800 into it.
 NEAR_DAYS = 14
 BATCH = 8000  # event pages rendered together (over every core, core.parallel)
+PARALLEL_PAGES = MIN_PARALLEL  # from this many pages to render, workers stage them
 # Facets with a page per value, linked from the index for visitors without JavaScript.
 LIST_PAGES = ("bezirk", "alter")
 
@@ -124,8 +136,11 @@ def site_files(
     health: Mapping[str, Any],
     vevents: Mapping[str, bytes] | None = None,
     pages: EventPages | None = None,
-) -> Iterator[tuple[str, bytes]]:
-    family = [e for e in window_events(events, now) if e.tags and e.tags.family]
+    event_files: EventFiles | None = None,
+) -> Iterator[tuple[str, Content]]:
+    if event_files is None:
+        event_files = plan_event_files(events, now=now, health=health, vevents=vevents, pages=pages)
+    family = event_files.family
     for name in STATIC:
         yield f"site/{name}", data_file("site", "static", name).read_bytes()
     objects = [event_object(e) for e in family]
@@ -153,6 +168,82 @@ def site_files(
             cards = [card(e) for e in members[:LIST_CARDS]]
             listing = list_page(heading, feed, cards, more=len(members) > LIST_CARDS)
             yield f"{feed}.html", listing.encode()
+    yield from event_files.files()
+    yield "health.html", health_html(health)
+
+
+@dataclass(kw_only=True)
+class EventFiles:
+    """The event pages of a publish (``plan_event_files``): ``todo`` to render, the rest
+    kept (``pages``); rendered in memory by ``files()``, or staged by workers once
+    ``start``ed."""
+
+    family: list[Event]
+    todo: list[Event]
+    render: Callable[[Event], tuple[bytes, bytes]]
+    digests: dict[str, str]
+    pages: EventPages | None
+    job: Started[tuple[Staged, Staged]] | None = field(default=None, repr=False)
+
+    def start(self, out_dir: Path) -> EventFiles:
+        """Render and stage the pages in workers, from now on (``core.parallel``)."""
+        _one_event_frame()  # made before the workers fork
+        stage = functools.partial(
+            _stage_event, render=self.render, out_dir=out_dir, publisher=os.getpid()
+        )
+        self.job = start_chunks(stage, self.todo, min_items=PARALLEL_PAGES)
+        return self
+
+    def files(self) -> Iterator[tuple[str, Content]]:
+        """Each page's two files as (path, content), in ``todo``'s order; notes the marks."""
+        if self.job is not None:
+            for e, (page, calendar) in zip(self.todo, self.job.results(), strict=True):
+                key = event_key(e.uid)
+                yield f"termine/{key}.html", page
+                yield f"termine/{key}.ics", calendar
+                self._mark(e, page.size, calendar.size)
+            return
+        _one_event_frame()  # made before the workers fork
+        # In batches over every core: memory holds one batch of pages, not 20,000.
+        for begin in range(0, len(self.todo), BATCH):
+            batch = self.todo[begin : begin + BATCH]
+            for e, (html, ics_file) in zip(batch, map_chunks(self.render, batch), strict=True):
+                key = event_key(e.uid)
+                yield f"termine/{key}.html", html
+                yield f"termine/{key}.ics", ics_file
+                self._mark(e, len(html), len(ics_file))
+
+    def _mark(self, event: Event, html: int, calendar: int) -> None:
+        if self.pages is not None and (digest := self.digests.get(event.uid)):
+            self.pages.made[event.uid] = (digest, html, calendar)
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def __enter__(self) -> EventFiles:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.cancel()
+
+
+def plan_event_files(
+    events: Sequence[Event],
+    *,
+    now: datetime,
+    health: Mapping[str, Any],
+    vevents: Mapping[str, bytes] | None = None,
+    pages: EventPages | None = None,
+) -> EventFiles:
+    """The event pages ``site_files`` yields: those of the family events of the window, with
+    ``pages`` only those not current in the folder (noted in ``pages.kept``)."""
+    family = [e for e in window_events(events, now) if e.tags and e.tags.family]
     series: dict[str, list[Event]] = defaultdict(list)
     for e in family:
         series[series_key(e)].append(e)
@@ -161,18 +252,27 @@ def site_files(
     todo = family
     if pages is not None:
         todo = [e for e in family if not _kept(e, digests.get(e.uid), pages)]
-    _one_event_frame()  # made before the workers fork
     render = functools.partial(_event_files, series=series, names=names, vevents=vevents or {})
-    # In batches over every core: memory holds one batch of pages, not 20,000.
-    for begin in range(0, len(todo), BATCH):
-        batch = todo[begin : begin + BATCH]
-        for e, (page, calendar) in zip(batch, map_chunks(render, batch), strict=True):
-            key = event_key(e.uid)
-            yield f"termine/{key}.html", page
-            yield f"termine/{key}.ics", calendar
-            if pages is not None and (digest := digests.get(e.uid)):
-                pages.made[e.uid] = (digest, len(page), len(calendar))
-    yield "health.html", health_html(health)
+    return EventFiles(family=family, todo=todo, render=render, digests=digests, pages=pages)
+
+
+def _stage_event(
+    event: Event,
+    *,
+    render: Callable[[Event], tuple[bytes, bytes]],
+    out_dir: Path,
+    publisher: int,
+) -> tuple[Staged, Staged]:
+    """A worker's part: one event's two files rendered and staged."""
+    if os.getpid() != publisher and os.getppid() != publisher:
+        # The publish that forked this worker is gone (killed): stage nothing for it.
+        raise SystemExit("famcal: the publish of these pages ended")
+    page, calendar = render(event)
+    key = event_key(event.uid)
+    return (
+        stage_file(out_dir, f"termine/{key}.html", page, tmp=f"{key}.html"),
+        stage_file(out_dir, f"termine/{key}.ics", calendar, tmp=f"{key}.ics"),
+    )
 
 
 def _page_digests(

@@ -1,0 +1,187 @@
+"""The event pages staged by forked workers while the parent writes the feeds (issue #20):
+the same files, bytes and page-cache marks as rendered in the publishing process; a worker
+that fails or dies, or a parent that fails while they run, leaves the published folder as
+it was, no staging folder and no worker behind."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import feeds.site
+import feeds.staging
+from core import parallel
+from core.model import Event, RawEvent
+from core.parallel import WorkerError
+from core.store import Store
+from famcal import publish_stage
+from feeds.publish import PublishReport
+from feeds.site import site_files
+from tests.conftest import NOW
+from tests.test_caches import crawl_and_process
+
+HEALTH: dict[str, Any] = {"sources": {"s": {"name": "S"}}}
+
+
+def records(title: str = "Bilderbuchkino für Kinder ab 4") -> list[RawEvent]:
+    family = [
+        RawEvent(
+            source_id="s",
+            record_id=f"krabbel#{day}",
+            title="Krabbelgruppe für Babys",
+            start=f"2026-12-{day:02d}T10:00:00",
+        )
+        for day in range(1, 15)
+    ]
+    return [
+        *family,
+        RawEvent(source_id="s", record_id="b", title=title, start="2026-12-06T11:00:00"),
+        RawEvent(
+            source_id="s",
+            record_id="c",
+            title="Kinderturnen für Kinder von 3 bis 6 Jahren",
+            start="2026-12-09T15:00:00",
+        ),
+        RawEvent(
+            source_id="s", record_id="d", title="Vortrag zur Steuer", start="2026-12-10T19:00:00"
+        ),
+    ]
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def pids_of_pages(monkeypatch: pytest.MonkeyPatch, log: Path, fail: str = "") -> None:
+    """From now on every event page notes the pid that renders it in ``log`` (workers are
+    forked: the patch is theirs too); ``fail`` = "raise" or "die" makes each page fail."""
+    real = feeds.site._event_files
+
+    def noted(event: Event, **kwargs: Any) -> tuple[bytes, bytes]:
+        with log.open("a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        if fail == "raise":
+            raise ValueError("a page that cannot be rendered")
+        if fail == "die":
+            os._exit(9)
+        if fail == "slow":
+            time.sleep(0.05)
+        return real(event, **kwargs)
+
+    monkeypatch.setattr(feeds.site, "_event_files", noted)
+
+
+def parallel_pages(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
+    monkeypatch.setattr(feeds.site, "PARALLEL_PAGES", 1 if on else 10**9)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+
+
+def renderers(log: Path) -> set[int]:
+    return {int(line) for line in log.read_text().split()}
+
+
+def test_pages_staged_by_workers_equal_those_made_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"  # the same folder for both: the page marks are salted with it
+    published: dict[bool, tuple[dict[str, bytes], dict[str, Any], list[str]]] = {}
+    for on in (True, False):
+        store = Store(tmp_path / f"{on}.db")
+        report = crawl_and_process(store, records(), 1)
+        log = tmp_path / f"pids-{on}"
+        with monkeypatch.context() as patch:
+            parallel_pages(patch, on)
+            pids_of_pages(patch, log)
+            done = publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+        if on:
+            assert renderers(log) - {os.getpid()}, "the pages were rendered by workers"
+        else:
+            assert renderers(log) == {os.getpid()}
+        published[on] = (files(out), store.published_pages(), done.written)
+        assert not (out / ".staging").exists()
+        shutil.rmtree(out)
+        store.close()
+    assert published[True] == published[False]
+    site, marks, _ = published[True]
+    pages = [name for name in site if name.startswith("termine/")]
+    assert len(pages) == 2 * len(marks) > 20
+    for uid, (_, html, ics) in marks.items():  # the sizes of the files on disk
+        key = feeds.site.event_key(uid)
+        assert (len(site[f"termine/{key}.html"]), len(site[f"termine/{key}.ics"])) == (html, ics)
+    # And the pages of ``site_files`` alone, in memory.
+    store = Store(tmp_path / "memory.db")
+    events = crawl_and_process(store, records(), 1).canonical
+    memory = dict(site_files(events, PublishReport(), now=NOW, base_url=None, health=HEALTH))
+    assert {n: b for n, b in memory.items() if n.startswith("termine/")} == {
+        n: site[n] for n in pages
+    }
+
+
+@pytest.mark.parametrize("fail", ["raise", "die"])
+def test_a_failed_worker_leaves_the_published_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail: str
+) -> None:
+    store = Store(tmp_path / "e.db")
+    out = tmp_path / "out"
+    report = crawl_and_process(store, records(), 1)
+    publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    before, marks = files(out), store.published_pages()
+
+    # Every page's inputs change (the source's name is on each), so the workers render all.
+    report = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 5"), 2)
+    store.db.execute("delete from page_cache")
+    store.db.conn.commit()
+    with monkeypatch.context() as patch:
+        parallel_pages(patch, True)
+        pids_of_pages(patch, tmp_path / "pids", fail=fail)
+        with pytest.raises(WorkerError):
+            publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    assert renderers(tmp_path / "pids") - {os.getpid()}
+    assert files(out) == before
+    assert not (out / ".staging").exists()
+    assert not multiprocessing.active_children()
+    assert store.published_pages() == {}  # nothing recorded for pages never published
+    del marks
+
+
+def test_a_failure_in_the_parent_stops_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "e.db")
+    out = tmp_path / "out"
+    report = crawl_and_process(store, records(), 1)
+    publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    before = files(out)
+    report = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 5"), 2)
+    store.db.execute("delete from page_cache")
+    store.db.conn.commit()
+
+    def failing(pieces: Any, size: int = 0) -> Iterator[bytes]:
+        time.sleep(0.2)  # the workers are rendering
+        raise OSError("disk full")
+        yield b""
+
+    with monkeypatch.context() as patch:
+        parallel_pages(patch, True)
+        pids_of_pages(patch, tmp_path / "pids", fail="slow")
+        patch.setattr(feeds.staging, "_batched", failing)  # the first feed's write fails
+        with pytest.raises(OSError, match="disk full") as caught:
+            publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    # Checked while the traceback (and so the publish's generator) is alive: the workers
+    # stopped before the staging folder went, not when the generator was collected.
+    assert caught.traceback
+    assert not multiprocessing.active_children()
+    time.sleep(0.3)  # a worker left running would stage more pages now
+    assert files(out) == before
+    assert not (out / ".staging").exists()
