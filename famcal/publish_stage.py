@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from core.model import BERLIN, Event
 from core.parallel import map_chunks
@@ -33,6 +34,8 @@ from famcal import __version__
 from feeds.health import health_document
 from feeds.publish import (
     Content,
+    FeedMark,
+    FeedMarks,
     PublishReport,
     Serialized,
     feed_specs,
@@ -90,6 +93,7 @@ def publish_stage(
         keys=keys, published=_published_pages(store, out_dir), salt=str(out_dir.resolve())
     )
 
+    feeds = FeedMarks(keys=keys, published=_published_feeds(store, out_dir), salt=pages.salt)
     vevents = {uid: form.vevent for uid, form in known.items()}
     event_files = plan_event_files(events, now=now, health=health_doc, vevents=vevents, pages=pages)
 
@@ -98,7 +102,9 @@ def publish_stage(
         # staging: it cleared a killed publish's leftovers), while this process joins the
         # feeds and builds the index; leaving (a failure too) stops the workers.
         with event_files.start(out_dir):
-            yield from iter_rendered(events, now=now, base_url=base_url, report=report, known=known)
+            yield from iter_rendered(
+                events, now=now, base_url=base_url, report=report, known=known, marks=feeds
+            )
             # After the feeds: the site shows their counts.
             yield from site_files(
                 events,
@@ -120,6 +126,7 @@ def publish_stage(
     # The caches after the renames: the folder is complete before they cost anything, and
     # a page is recorded as published only once it is.
     store.save_pages(pages.made)
+    store.set_meta(FEED_MARKS, json.dumps(feeds.made, sort_keys=True))
     store.save_forms({uid: (keys[uid], f.forms()) for uid, f in made.items()}, keep=keys)
     store.set_meta("publish_signature", signature)
     store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
@@ -163,6 +170,21 @@ def _published_pages(store: Store, out_dir: Path) -> dict[str, PageMark]:
     }
 
 
+def _published_feeds(store: Store, out_dir: Path) -> dict[str, FeedMark]:
+    """The feed files of the last publish that the folder holds as written (their marks,
+    ``feeds.publish.FeedMarks``; the sizes checked as the event pages' are)."""
+    marks: dict[str, list[Any]] = json.loads(store.meta(FEED_MARKS) or "{}")
+    held = {}
+    for name, (key, size) in marks.items():
+        try:
+            if (out_dir / name).stat().st_size == size:
+                held[name] = (str(key), int(size))
+        except OSError:
+            continue
+    return held
+
+
+FEED_MARKS = "publish_feed_marks"
 GONE_FILE = "aenderungen.json"
 
 

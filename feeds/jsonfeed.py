@@ -89,12 +89,13 @@ def feed_chunks(
     *,
     title: str,
     description: str,
-    items: Iterable[str],
+    items: Iterable[str | bytes],
     feed_url: str | None = None,
     home_page_url: str | None = None,
 ) -> Iterator[bytes]:
-    """The JSON Feed document around already serialized items (``dump_item``), in pieces
-    (head, each item, end), so a large feed can be written without being held whole."""
+    """The JSON Feed document around already serialized items (``dump_item``, or its UTF-8),
+    in pieces (head, each item, end), so a large feed can be written without being held
+    whole."""
     document: dict[str, Any] = {
         "version": VERSION,
         "title": title,
@@ -109,11 +110,11 @@ def feed_chunks(
     head = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True)
     # Splice the items in as the last member: "{...\n}" -> "{..., "items": [...]\n}".
     yield f'{head[:-2]},\n "items": '.encode()
-    separator = "[\n"
+    separator = b"[\n"
     for item in items:
-        yield (separator + item).encode()
-        separator = ",\n"
-    yield b"[]\n}\n" if separator == "[\n" else b"\n ]\n}\n"
+        yield separator + (item.encode() if isinstance(item, str) else item)
+        separator = b",\n"
+    yield b"[]\n}\n" if separator == b"[\n" else b"\n ]\n}\n"
 
 
 def feed(

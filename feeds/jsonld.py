@@ -9,7 +9,8 @@ Contract:
   ``isAccessibleForFree`` and ``offers`` where known, ``keywords`` (German topic names) and
   ``identifier`` (the stable UID). Unknown values are left out, never null.
 - ``document(events) -> bytes``: ``{"@context": "https://schema.org", "@graph": [...]}`` from
-  already serialized events (``dump(event_jsonld(e))``), deterministic.
+  already serialized events (``dump(event_jsonld(e))``), deterministic; ``document_chunks``
+  gives the same bytes in pieces from the events' UTF-8.
 - ``script_tag(objects) -> str``: a ``<script type="application/ld+json">`` block safe to embed
   in HTML (``<``, ``>`` and ``&`` escaped as JSON unicode escapes, so source text cannot close
   the script element).
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -139,6 +140,16 @@ def document(serialized: Iterable[str]) -> bytes:
     body = ",\n".join(serialized)
     graph = f"[\n{body}\n]" if body else "[]"
     return f'{{"@context":"{CONTEXT}",\n"@graph":{graph}}}\n'.encode()
+
+
+def document_chunks(serialized: Iterable[bytes]) -> Iterator[bytes]:
+    """``document`` in pieces (head, each event, end) from the events' UTF-8."""
+    yield f'{{"@context":"{CONTEXT}",\n"@graph":'.encode()
+    separator = b"[\n"
+    for event in serialized:
+        yield separator + event
+        separator = b",\n"
+    yield b"[]}\n" if separator == b"[\n" else b"\n]}\n"
 
 
 def script_tag(objects: Iterable[dict[str, Any]]) -> str:

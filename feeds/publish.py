@@ -231,11 +231,13 @@ def window_events(events: Sequence[Event], now: datetime) -> list[Event]:
 @dataclass(frozen=True)
 class Serialized:
     """One event in every published form: VEVENT bytes, JSON Feed item text, JSON-LD text
-    (family events only, for ``familie.jsonld``)."""
+    (family events only, for ``familie.jsonld``) — the texts as UTF-8, the bytes the feeds
+    join (encoded once per event, not once per feed; a third smaller in memory than ``str``
+    of German text)."""
 
     vevent: bytes
-    item: str
-    jsonld: str | None
+    item: bytes
+    jsonld: bytes | None
 
     def forms(self) -> dict[str, bytes | str | None]:
         """The forms by format name, as the store's render cache keeps them."""
@@ -243,9 +245,13 @@ class Serialized:
 
     @classmethod
     def from_forms(cls, forms: Mapping[str, bytes | str]) -> Serialized:
-        """The inverse of ``forms`` (a form the event lacks is absent)."""
-        values: dict[str, Any] = {f.name: forms.get(f.name) for f in fields(cls)}
+        """The inverse of ``forms`` (a form the event lacks is absent; a text is encoded)."""
+        values: dict[str, Any] = {f.name: _utf8(forms.get(f.name)) for f in fields(cls)}
         return cls(**values)
+
+
+def _utf8(form: bytes | str | None) -> bytes | None:
+    return form.encode() if isinstance(form, str) else form
 
 
 def render_key(event: Event, stored_digest: str | None = None) -> str:
@@ -260,9 +266,54 @@ def render_key(event: Event, stored_digest: str | None = None) -> str:
 def serialize(event: Event) -> Serialized:
     return Serialized(
         vevent=ics.vevent(event),
-        item=jsonfeed.dump_item(jsonfeed.item(event)),
-        jsonld=jsonld.dump(jsonld.event_jsonld(event)) if _family(event) else None,
+        item=jsonfeed.dump_item(jsonfeed.item(event)).encode(),
+        jsonld=jsonld.dump(jsonld.event_jsonld(event)).encode() if _family(event) else None,
     )
+
+
+# (digest of a feed file's inputs, bytes written): the size lets the caller check that the
+# file on disk is the one written, as for the event pages (``feeds.site.pagekeys``).
+FeedMark = tuple[str, int]
+
+
+@dataclass(kw_only=True)
+class FeedMarks:
+    """What a publish knows of the feed files the folder holds (``iter_rendered``): the
+    render key of each event (``render_key``), the marks of the last publish's files that
+    the folder holds as written (``published``) and ``salt`` (the folder). A feed file whose
+    inputs — its head bytes (title, description, addresses, the writers' code and
+    libraries), the writers' code and label data, and its members' render keys in order —
+    have the digest of its published mark is not joined again: it is yielded as unchanged
+    (``feeds.staging.Staged``). ``made`` gets every feed file's mark of this publish."""
+
+    keys: Mapping[str, str]
+    published: Mapping[str, FeedMark]
+    salt: str = ""
+    made: dict[str, FeedMark] = field(default_factory=dict)
+
+    def content(
+        self, name: str, head: bytes, members: Sequence[str], pieces: Iterable[bytes]
+    ) -> Content:
+        found = [self.keys.get(uid) for uid in members]
+        keys = [key for key in found if key is not None]
+        if len(keys) != len(found):  # an event without a key: no mark, joined every time
+            return pieces
+        text = "\x1e".join((data_digest(), code_digest("feeds"), self.salt, name))
+        digest = hashlib.sha256(text.encode() + b"\x1e" + head + b"\x1e")
+        digest.update("\n".join(keys).encode())
+        key = digest.hexdigest()
+        mark = self.published.get(name)
+        if mark is not None and mark[0] == key:
+            self.made[name] = mark
+            return Staged(None, mark[1])
+        return self._noted(name, key, pieces)
+
+    def _noted(self, name: str, key: str, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        size = 0
+        for piece in pieces:
+            size += len(piece)
+            yield piece
+        self.made[name] = (key, size)  # only once the consumer took every piece
 
 
 def iter_rendered(
@@ -272,9 +323,11 @@ def iter_rendered(
     base_url: str | None,
     report: PublishReport,
     known: Mapping[str, Serialized] | None = None,
+    marks: FeedMarks | None = None,
 ) -> Iterator[tuple[str, Content]]:
     """Each published feed file as (path, bytes), one at a time; fills ``report.feeds``.
-    ``known`` holds serialized forms by uid that are current for their events."""
+    ``known`` holds serialized forms by uid that are current for their events; with
+    ``marks``, a feed file whose inputs are those of its published mark is not joined."""
     shown = window_events(events, now)
     # One serialization per event and format (spread over the cores for large feeds; taken
     # from ``known`` where the caller has it already); the feeds below only join these.
@@ -287,30 +340,39 @@ def iter_rendered(
     base = base_url.rstrip("/") if base_url else None
     views = [_tag_view(e) for e in shown]
     specs = feed_specs()
+
+    def feed_file(name: str, head: bytes, members: list[str], pieces: Iterable[bytes]) -> Content:
+        return marks.content(name, head, members, pieces) if marks is not None else pieces
+
     for spec, indexes in zip(specs, memberships(specs, views), strict=True):
         members = [shown[n].uid for n in indexes]
         report.feeds[spec.path] = len(members)
         # In pieces: the consumer streams them to disk, so no whole feed is held in memory.
-        yield (
-            f"{spec.path}.ics",
-            ics.calendar_chunks(
-                uid=f"famcal-{spec.path.replace('/', '-')}@famcal-hannover",
-                name=spec.title,
-                description=spec.description,
-                vevents=[vevents[uid] for uid in members],
-            ),
+        # The heads first (the same bytes as the writers' own), for the feed's mark.
+        calendar_head, calendar_end = ics.calendar_chunks(
+            uid=f"famcal-{spec.path.replace('/', '-')}@famcal-hannover",
+            name=spec.title,
+            description=spec.description,
+            vevents=[],
         )
-        yield (
-            f"{spec.path}.json",
-            jsonfeed.feed_chunks(
-                title=spec.title,
-                description=spec.description,
-                items=[items[uid] for uid in members],
-                feed_url=f"{base}/{spec.path}.json" if base else None,
-                home_page_url=f"{base}/" if base else None,
-            ),
+        calendar = itertools.chain(
+            (calendar_head,), (vevents[uid] for uid in members), (calendar_end,)
         )
-    yield "familie.jsonld", jsonld.document(form.jsonld for form in forms if form.jsonld)
+        yield f"{spec.path}.ics", feed_file(f"{spec.path}.ics", calendar_head, members, calendar)
+        document = jsonfeed.feed_chunks(
+            title=spec.title,
+            description=spec.description,
+            items=(items[uid] for uid in members),
+            feed_url=f"{base}/{spec.path}.json" if base else None,
+            home_page_url=f"{base}/" if base else None,
+        )
+        document_head = next(document)
+        document = itertools.chain((document_head,), document)
+        yield f"{spec.path}.json", feed_file(f"{spec.path}.json", document_head, members, document)
+    # In pieces too: the family events' JSON-LD is some 10 MB (held three times if joined).
+    family = [e.uid for e, f in zip(shown, forms, strict=True) if f.jsonld]
+    graph = jsonld.document_chunks(f.jsonld for f in forms if f.jsonld)
+    yield "familie.jsonld", feed_file("familie.jsonld", b"", family, graph)
 
 
 def render(

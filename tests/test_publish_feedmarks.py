@@ -1,0 +1,89 @@
+"""A feed file whose inputs did not change since the last publish is not joined again
+(issue #20, ``feeds.publish.FeedMarks``): after one event changed only the feeds that hold
+it are joined, the folder equals a full publish from nothing, and a feed file left short on
+disk (or a mark from another folder) is joined and written again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.store import Store
+from famcal import publish_stage
+from feeds.staging import Staged, Staging
+from tests.conftest import NOW
+from tests.test_caches import crawl_and_process
+from tests.test_publish_incremental import files, records
+
+
+def contents(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """name -> the content ``Staging.put`` is given, from now on."""
+    seen: dict[str, Any] = {}
+    real = Staging.put
+
+    def noted(self: Staging, name: str, data: Any) -> None:
+        seen[name] = data
+        real(self, name, data)
+
+    monkeypatch.setattr(Staging, "put", noted)
+    return seen
+
+
+def test_only_the_feeds_that_show_a_changed_event_are_joined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "e.db")
+    out = tmp_path / "out"
+    report = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 4"), 1)
+    publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    report = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 5"), 2)
+    with monkeypatch.context() as patch:
+        seen = contents(patch)
+        published = publish_stage.publish_stage(
+            store, now=NOW, out_dir=out, events=report.canonical
+        )
+    skipped = {n for n, data in seen.items() if isinstance(data, Staged) and data.tmp is None}
+    skipped = {n for n in skipped if not n.startswith("termine/")}
+    joined = {
+        n
+        for n, data in seen.items()
+        if not isinstance(data, (Staged, bytes)) and not n.startswith("termine/")
+    }
+    assert skipped and joined
+    # The joined feeds are exactly those that show the changed event (and were rewritten).
+    assert {n for n in joined if n in published.written} == joined
+    for name in joined:
+        assert "kinder ab 5" in (out / name).read_text(encoding="utf-8").casefold(), name
+    for name in skipped:
+        assert "kinder ab 5" not in (out / name).read_text(encoding="utf-8").casefold()
+
+    # A feed left short on disk is joined and written again; the rest stay marked.
+    short = out / "alle.json"
+    short.write_bytes(b"")
+    with monkeypatch.context() as patch:
+        seen = contents(patch)
+        again = publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    assert not isinstance(seen["alle.json"], Staged)
+    assert "alle.json" in again.written
+    assert isinstance(seen["alle.ics"], Staged)
+
+    # Byte for byte a full publish from nothing (no caches, no marks, no files).
+    for table in ("render_cache", "page_cache"):
+        store.db.execute(f"delete from {table}")
+    store.db.execute("delete from meta where key = ?", [publish_stage.FEED_MARKS])
+    store.db.conn.commit()
+    fresh = tmp_path / "fresh"
+    publish_stage.publish_stage(store, now=NOW, out_dir=fresh, events=report.canonical)
+    assert files(out) == files(fresh)
+
+    # The marks are of the folder last published (``fresh`` now): one into ``out`` joins
+    # every feed again.
+    with monkeypatch.context() as patch:
+        seen = contents(patch)
+        publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    assert not any(
+        isinstance(data, Staged) for n, data in seen.items() if not n.startswith("termine/")
+    )
+    assert files(out) == files(fresh)
