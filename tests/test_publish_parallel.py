@@ -185,3 +185,49 @@ def test_a_failure_in_the_parent_stops_the_workers(
     time.sleep(0.3)  # a worker left running would stage more pages now
     assert files(out) == before
     assert not (out / ".staging").exists()
+
+
+@pytest.mark.parametrize("published", [False, True])
+def test_files_staged_at_their_own_path_are_renamed_whole_or_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, published: bool
+) -> None:
+    out = tmp_path / "out"
+    if published:
+        (out / "termine").mkdir(parents=True)
+        (out / "termine" / "old.html").write_bytes(b"old")
+        (out / "termine" / "b.html").write_bytes(b"B")
+    renames: list[str] = []
+    real = os.rename
+
+    def noted(source: Any, target: Any) -> None:
+        renames.append(Path(target).relative_to(out).as_posix())
+        real(source, target)
+
+    monkeypatch.setattr(os, "rename", noted)
+
+    def produced() -> Iterator[tuple[str, Any]]:
+        yield "alle.ics", b"feed"
+        for key, data in (("a", b"A"), ("b", b"B"), ("c", b"C")):
+            name = f"termine/{key}.html"
+            yield name, feeds.staging.stage_file(out, name, data, tmp=name)
+        yield "index.html", b"index"
+
+    report = PublishReport()
+    feeds.staging.write_staged(out, produced(), report, prune=("termine",))
+    assert files(out) == {
+        "alle.ics": b"feed",
+        "index.html": b"index",
+        "termine/a.html": b"A",
+        "termine/b.html": b"B",
+        "termine/c.html": b"C",
+    }
+    assert not (out / ".staging").exists()
+    if published:  # each new file by itself, the unchanged one left, the stale one pruned
+        assert report.written == ["termine/a.html", "termine/c.html", "alle.ics", "index.html"]
+        assert report.removed == ["termine/old.html"]
+        assert renames == []  # os.replace, file by file
+    else:
+        assert report.written == [
+            "termine/a.html", "termine/b.html", "termine/c.html", "alle.ics", "index.html"
+        ]  # fmt: skip
+        assert renames == ["termine"]  # the folder at once

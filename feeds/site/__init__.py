@@ -270,8 +270,9 @@ def _stage_event(
     page, calendar = render(event)
     key = event_key(event.uid)
     return (
-        stage_file(out_dir, f"termine/{key}.html", page, tmp=f"{key}.html"),
-        stage_file(out_dir, f"termine/{key}.ics", calendar, tmp=f"{key}.ics"),
+        # Staged at their own path: a first publish renames the staged folder whole.
+        stage_file(out_dir, f"termine/{key}.html", page, tmp=f"termine/{key}.html"),
+        stage_file(out_dir, f"termine/{key}.ics", calendar, tmp=f"termine/{key}.ics"),
     )
 
 
