@@ -7,8 +7,12 @@ inputs are those of the last one rewrites only health.json, health.html and aend
 Each shown event's serialized forms come from the last publish where neither the event nor the
 code that serializes it changed; an event page is rendered only when its inputs changed since
 the page the folder holds (``feeds.site.pagekeys``), so a publish after one event changed
-rewrites that event's two files and the feeds, lists and index that show it. The render
-and page caches are saved after the renames. The reports compare with the history the last
+rewrites that event's two files and the feeds, lists and index that show it; a feed file
+whose inputs and size on disk are those of the last publish is not even joined
+(``feeds.publish.FeedMarks``, meta ``publish_feed_marks``). The event pages are rendered and
+staged by forked workers (``feeds.site.EventFiles.start``) while this process joins the
+feeds and builds the index; a failure anywhere stops them before the staging folder goes.
+The render and page caches and the feed marks are saved after the renames. The reports compare with the history the last
 publish stored (meta ``report_history``). ``aenderungen.json`` (always written, ``[]`` when
 none) lists the UIDs gone for good of the last ``GONE_DAYS``
 (``pipeline.lifecycle.gone_for_good``, from the store), for the change feed:

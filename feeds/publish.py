@@ -14,6 +14,9 @@ Contract:
   written — staged, only when their bytes change, renamed into place together; memory holds
   one feed at a time. ``write_files`` does it for a dict of files.
 - ``iter_rendered(...)``: the feed files one at a time; ``publish(...)`` renders and writes.
+  With ``marks`` (``FeedMarks``), a feed file whose inputs have the digest of the mark the
+  last publish stored for it, in a folder that holds it at the size written, is yielded as
+  unchanged without being joined.
 """
 
 from __future__ import annotations
