@@ -12,8 +12,9 @@ whose inputs and size on disk are those of the last publish is not even joined
 (``feeds.publish.FeedMarks``, meta ``publish_feed_marks``). The event pages are rendered and
 staged by forked workers (``feeds.site.EventFiles.start``) while this process joins the
 feeds and builds the index; a failure anywhere stops them before the staging folder goes.
-The render and page caches and the feed marks are saved after the renames. The reports compare with the history the last
-publish stored (meta ``report_history``). ``aenderungen.json`` (always written, ``[]`` when
+The render and page caches and the feed marks are saved after the renames (the feed marks
+are cleared before them). The reports compare with the history the last publish stored
+(meta ``report_history``). ``aenderungen.json`` (always written, ``[]`` when
 none) lists the UIDs gone for good of the last ``GONE_DAYS``
 (``pipeline.lifecycle.gone_for_good``, from the store), for the change feed:
 ``[{"id", "date_modified", "_replaced_by"}]``.
@@ -98,6 +99,10 @@ def publish_stage(
     )
 
     feeds = FeedMarks(keys=keys, published=_published_feeds(store, out_dir), salt=pages.salt)
+    # Forgotten until this publish's are saved: a publish that fails after some renames
+    # must not leave marks that name inputs its files no longer have (a later publish of
+    # those inputs would keep a file of the same size but other bytes).
+    store.set_meta(FEED_MARKS, "{}")
     vevents = {uid: form.vevent for uid, form in known.items()}
     event_files = plan_event_files(events, now=now, health=health_doc, vevents=vevents, pages=pages)
 

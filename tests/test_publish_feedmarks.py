@@ -87,3 +87,26 @@ def test_only_the_feeds_that_show_a_changed_event_are_joined(
         isinstance(data, Staged) for n, data in seen.items() if not n.startswith("termine/")
     )
     assert files(out) == files(fresh)
+
+
+def test_marks_of_a_publish_that_failed_after_its_renames_are_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "e.db")
+    out = tmp_path / "out"
+    events = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 4"), 1).canonical
+    first, other = "https://a.example", "https://b.example"  # the same length: same sizes
+    publish_stage.publish_stage(store, now=NOW, out_dir=out, events=events, base_url=first)
+    expected = files(out)
+
+    def lost(*args: Any, **kwargs: Any) -> None:
+        raise OSError("killed after the renames")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "save_pages", lost)
+        with pytest.raises(OSError):
+            publish_stage.publish_stage(store, now=NOW, out_dir=out, events=events, base_url=other)
+    assert other in (out / "alle.json").read_text(encoding="utf-8")
+    # The first inputs again: no feed file is taken for current by the first publish's marks.
+    publish_stage.publish_stage(store, now=NOW, out_dir=out, events=events, base_url=first)
+    assert files(out) == expected
