@@ -12,8 +12,9 @@ whose inputs and size on disk are those of the last publish is not even joined
 (``feeds.publish.FeedMarks``, meta ``publish_feed_marks``). The event pages are rendered and
 staged by forked workers (``feeds.site.EventFiles.start``) while this process joins the
 feeds and builds the index; a failure anywhere stops them before the staging folder goes.
-The render and page caches and the feed marks are saved after the renames (the feed marks
-are cleared before them). The reports compare with the history the last publish stored
+The render cache is saved while the page workers finish (keyed, it is valid whether or not
+the publish completes); the page cache and the feed marks after the renames (the feed
+marks are cleared before them). The reports compare with the history the last publish stored
 (meta ``report_history``). ``aenderungen.json`` (always written, ``[]`` when
 none) lists the UIDs gone for good of the last ``GONE_DAYS``
 (``pipeline.lifecycle.gone_for_good``, from the store), for the change feed:
@@ -106,11 +107,20 @@ def publish_stage(
     vevents = {uid: form.vevent for uid, form in known.items()}
     event_files = plan_event_files(events, now=now, health=health_doc, vevents=vevents, pages=pages)
 
+    saved: list[bool] = []
+
+    def save_forms() -> None:
+        # The render cache is keyed (equal keys, equal forms): valid whether or not this
+        # publish completes, so it is saved while the page workers finish, not after.
+        if not saved:
+            store.save_forms({uid: (keys[uid], f.forms()) for uid, f in made.items()}, keep=keys)
+            saved.append(True)
+
     def files() -> Iterator[tuple[str, Content]]:
         # The event pages are rendered and staged by workers from here on (inside the
         # staging: it cleared a killed publish's leftovers), while this process joins the
         # feeds and builds the index; leaving (a failure too) stops the workers.
-        with event_files.start(out_dir):
+        with event_files.start(out_dir, meanwhile=save_forms):
             yield from iter_rendered(
                 events, now=now, base_url=base_url, report=report, known=known, marks=feeds
             )
@@ -132,11 +142,11 @@ def publish_stage(
         yield GONE_FILE, gone
 
     write_staged(out_dir, files(), report, prune=PRUNED, kept=pages.kept)
-    # The caches after the renames: the folder is complete before they cost anything, and
-    # a page is recorded as published only once it is.
+    # The page cache and the feed marks after the renames: a page or feed is recorded as
+    # published only once it is.
     store.save_pages(pages.made)
     store.set_meta(FEED_MARKS, json.dumps(feeds.made, sort_keys=True))
-    store.save_forms({uid: (keys[uid], f.forms()) for uid, f in made.items()}, keep=keys)
+    save_forms()  # (done already, unless the site had no page step)
     store.set_meta("publish_signature", signature)
     store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
     store.set_meta("report_history", reports.history_json())

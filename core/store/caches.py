@@ -92,8 +92,9 @@ class CachesPart:
                 columns=("uid", "format", "key", "form"),
                 rows=(
                     (uid, name, key, form)
-                    for uid, (key, forms) in changed.items()
-                    for name, form in forms.items()
+                    # In key order: appended to the primary key's index, not scattered.
+                    for uid, (key, forms) in sorted(changed.items())
+                    for name, form in sorted(forms.items())
                     if form is not None
                 ),
             )

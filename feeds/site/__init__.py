@@ -184,9 +184,12 @@ class EventFiles:
     digests: dict[str, str]
     pages: EventPages | None
     job: Started[tuple[Staged, Staged]] | None = field(default=None, repr=False)
+    meanwhile: Callable[[], None] | None = field(default=None, repr=False)
 
-    def start(self, out_dir: Path) -> EventFiles:
-        """Render and stage the pages in workers, from now on (``core.parallel``)."""
+    def start(self, out_dir: Path, *, meanwhile: Callable[[], None] | None = None) -> EventFiles:
+        """Render and stage the pages in workers, from now on (``core.parallel``);
+        ``meanwhile`` runs in this process just before it waits for them."""
+        self.meanwhile = meanwhile
         _one_event_frame()  # made before the workers fork
         stage = functools.partial(
             _stage_event, render=self.render, out_dir=out_dir, publisher=os.getpid()
@@ -197,6 +200,8 @@ class EventFiles:
     def files(self) -> Iterator[tuple[str, Content]]:
         """Each page's two files as (path, content), in ``todo``'s order; notes the marks."""
         if self.job is not None:
+            if self.meanwhile is not None:
+                self.meanwhile()
             for e, (page, calendar) in zip(self.todo, self.job.results(), strict=True):
                 key = event_key(e.uid)
                 yield f"termine/{key}.html", page
