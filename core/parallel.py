@@ -109,15 +109,17 @@ def _started_chunk(
 class Started(Generic[R]):
     """The workers ``start_chunks`` forked (none when it stays serial)."""
 
-    def __init__(self, func: Callable[[T], R], items: Sequence[T], min_items: int) -> None:
+    def __init__(
+        self, func: Callable[[T], R], items: Sequence[T], min_items: int, processes: int
+    ) -> None:
         self._serial: tuple[Callable[[T], R], Sequence[T]] | None = None
         self._workers: list[tuple[BaseProcess, Connection]] = []
-        if not _parallel(items, min_items):
+        if not _parallel(items, min_items) or processes < 1:
             self._serial = (func, items)
             return
         context = multiprocessing.get_context("fork")
         try:
-            for bounds in _bounds(len(items), workers()):
+            for bounds in _bounds(len(items), processes):
                 receive, send = context.Pipe(duplex=False)
                 # Forked: the worker inherits ``func`` and ``items``; nothing is pickled in.
                 process = context.Process(
@@ -179,6 +181,12 @@ class Started(Generic[R]):
 
 
 def start_chunks(
-    func: Callable[[T], R], items: Sequence[T], *, min_items: int = MIN_PARALLEL
+    func: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    min_items: int = MIN_PARALLEL,
+    processes: int | None = None,
 ) -> Started[R]:
-    return Started(func, items, min_items)
+    """``processes``: how many workers (default ``workers()``; fewer leave cores to the
+    caller's own work meanwhile; below 1, serial)."""
+    return Started(func, items, min_items, workers() if processes is None else processes)

@@ -75,6 +75,10 @@ def test_started_chunks_equal_serial_and_let_the_caller_work() -> None:
         assert started.results() == [n * n for n in items]
     assert meanwhile == 500500
     assert not multiprocessing.active_children()
+    for processes in (1, 3, 0):  # 0: serial
+        assert start_chunks(square, items, min_items=1, processes=processes).results() == [
+            n * n for n in items
+        ]
 
 
 def test_started_chunks_stay_serial_for_small_inputs_and_under_threads() -> None:

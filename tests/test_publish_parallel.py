@@ -84,7 +84,8 @@ def pids_of_pages(monkeypatch: pytest.MonkeyPatch, log: Path, fail: str = "") ->
 
 def parallel_pages(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
     monkeypatch.setattr(feeds.site, "PARALLEL_PAGES", 1 if on else 10**9)
-    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    monkeypatch.setattr(parallel, "workers", lambda: 3)
+    monkeypatch.setattr(feeds.site, "workers", lambda: 3)  # two page workers
 
 
 def renderers(log: Path) -> set[int]:
@@ -105,7 +106,7 @@ def test_pages_staged_by_workers_equal_those_made_in_process(
             pids_of_pages(patch, log)
             done = publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
         if on:
-            assert renderers(log) - {os.getpid()}, "the pages were rendered by workers"
+            assert len(renderers(log) - {os.getpid()}) == 2, "the pages were rendered by workers"
         else:
             assert renderers(log) == {os.getpid()}
         published[on] = (files(out), store.published_pages(), done.written)

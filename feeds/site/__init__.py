@@ -46,7 +46,7 @@ from types import TracebackType
 from typing import Any
 
 from core.model import BERLIN, Event
-from core.parallel import MIN_PARALLEL, Started, map_chunks, start_chunks
+from core.parallel import MIN_PARALLEL, Started, map_chunks, start_chunks, workers
 from core.paths import data_file
 from feeds import ics
 from feeds.filters import BY_PARAM, end_instant, site_declaration
@@ -194,7 +194,12 @@ class EventFiles:
         stage = functools.partial(
             _stage_event, render=self.render, out_dir=out_dir, publisher=os.getpid()
         )
-        self.job = start_chunks(stage, self.todo, min_items=PARALLEL_PAGES)
+        # One core is left to this process, which joins the feeds meanwhile: on two cores
+        # one worker (two made the three processes' files and copied pages cost more
+        # system time than the wall time they saved).
+        self.job = start_chunks(
+            stage, self.todo, min_items=PARALLEL_PAGES, processes=max(1, workers() - 1)
+        )
         return self
 
     def files(self) -> Iterator[tuple[str, Content]]:
