@@ -3,14 +3,14 @@
 Contract:
 - ``write_staged(out_dir, files, report, prune=…, kept=…)``: the one way published files are
   written. Each (path, content) is compared with the published file (size, then byte for
-  byte, as it is written) and, only when its bytes differ, written as it comes into the run's
-  staging folder
-  ``<out_dir>/.staging/`` (hidden: ``famcal serve`` and most web servers do not list dot
-  folders). When every file is produced the folders they need are made (once each) and the
-  staged files are renamed into place: first those under ``prune`` (the event pages, which
-  the index and list pages link to), then the rest in the order produced, so a visitor
-  never follows a new link to a page not yet there. ``report.written`` lists the renamed
-  files in that order, ``report.unchanged`` counts the others.
+  byte, as it is written) and, only when its bytes differ, written as it comes into the
+  run's staging folder ``<out_dir>/.staging/`` (hidden: ``famcal serve`` and most web
+  servers do not list dot folders). When every file is produced the folders they need are
+  made (once each) and the staged files are renamed into place: first those under ``prune``
+  (the event pages, which the index and list pages link to), then the rest in the order
+  produced, so a visitor never follows a new link to a page not yet there.
+  ``report.written`` lists the renamed files in that order, ``report.unchanged`` counts the
+  others.
 - ``stage_file(out_dir, name, data, tmp=…)`` does ``put``'s compare-and-stage for one file
   in any process (the site's event pages, in the workers that render them) while a
   ``write_staged`` of ``out_dir`` runs; the producer then yields the ``Staged`` it returned

@@ -20,7 +20,7 @@ catalogues and static files; the caller writes them with ``feeds.publish.write_s
 - ``termine/<key>.html`` and ``termine/<key>.ics`` (one VEVENT, the feeds' bytes from
   ``vevents`` where given) for every family event of the window — with ``pages``
   (``feeds.site.pagekeys.EventPages``) only for those whose page inputs changed since the
-  pages the folder holds (the others are named in ``pages.kept``). ``event_files(...)``
+  pages the folder holds (the others are named in ``pages.kept``). ``plan_event_files``
   makes that plan ahead (``site_files(..., event_files=…)`` then takes its pages); its
   ``start(out_dir)``, called inside the ``write_staged`` of ``out_dir``, renders and stages
   them in forked workers (``core.parallel.start_chunks``, ``feeds.staging.stage_file``)
