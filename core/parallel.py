@@ -7,6 +7,10 @@ contiguous chunk each. It stays serial when the input is small, when there is on
 when ``fork`` is unavailable, or when other threads are running (forking a threaded process
 can deadlock) — so the result never depends on whether it ran in parallel. ``func`` must be
 pure: a worker's side effects are lost with it.
+``start_chunks(func, items)`` is the same map begun in the background: the workers are
+forked at once and the caller does other work until ``Pending.result()`` (the same list as
+``map_chunks``; serially, at that call, when ``map_chunks`` would stay serial). Until then
+the caller must not start threads of its own; a worker that dies raises there.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,16 +40,20 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _serial(size: int, min_items: int, count: int) -> bool:
+    return (
+        size < min_items
+        or count < 2
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or threading.active_count() > 1
+    )
+
+
 def map_chunks(
     func: Callable[[T], R], items: Sequence[T], *, min_items: int = MIN_PARALLEL
 ) -> list[R]:
     count = workers()
-    if (
-        len(items) < min_items
-        or count < 2
-        or "fork" not in multiprocessing.get_all_start_methods()
-        or threading.active_count() > 1
-    ):
+    if _serial(len(items), min_items, count):
         return [func(item) for item in items]
     global _job
     _job = (func, items)
@@ -60,3 +68,67 @@ def map_chunks(
             return results
     finally:
         _job = None
+
+
+class Pending(Generic[R]):
+    """The results of ``start_chunks``, in order, once ``result()`` is called; ``close()``
+    (also on leaving a ``with`` block) waits for the workers and drops what they made."""
+
+    def __init__(
+        self,
+        func: Callable[[Any], R],
+        items: Sequence[Any],
+        pool: ProcessPoolExecutor | None = None,
+        futures: Sequence[Future[list[R]]] = (),
+    ) -> None:
+        self._func, self._items, self._pool, self._futures = func, items, pool, futures
+        self._results: list[R] | None = None
+
+    def result(self) -> list[R]:
+        if self._results is None:
+            if self._pool is None:
+                self._results = [self._func(item) for item in self._items]
+            else:
+                try:
+                    self._results = [r for future in self._futures for r in future.result()]
+                finally:
+                    self.close()
+        return self._results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Pending[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_chunks(
+    func: Callable[[T], R], items: Sequence[T], *, min_items: int = MIN_PARALLEL
+) -> Pending[R]:
+    count = workers()
+    if _serial(len(items), min_items, count):
+        return Pending(func, items)
+    size = -(-len(items) // count)
+    bounds = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+    context = multiprocessing.get_context("fork")
+    # The job reaches each worker as its initializer's argument, which a forked worker
+    # inherits (not pickled), whenever the pool forks it.
+    pool = ProcessPoolExecutor(
+        max_workers=len(bounds), mp_context=context, initializer=_set_job, initargs=(func, items)
+    )
+    try:
+        futures = [pool.submit(_run_chunk, b) for b in bounds]
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    return Pending(func, items, pool, futures)
+
+
+def _set_job(func: Callable[[Any], Any], items: Sequence[Any]) -> None:
+    global _job
+    _job = (func, items)

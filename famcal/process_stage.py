@@ -25,18 +25,19 @@ import hashlib
 import json
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.config import SourceConfig
 from core.model import Event, RawEvent, Tags, evolve, json_digest
-from core.parallel import map_chunks
+from core.parallel import Pending, start_chunks
 from core.paths import code_digest, data_digest
 from core.store import MemoRow, Store
 from core.window import window
 from famcal import __version__
+from famcal.prepare import Prepared
 from famcal.process_plan import is_changed, plan, record_state, with_recurrence
 from pipeline.dedupe import block_key, dedupe, new_uid
 from pipeline.lifecycle import (
@@ -82,8 +83,11 @@ def process_stage(
     now: datetime,
     run_id: int,
     incremental: bool = False,
+    prepared: Prepared | None = None,
 ) -> ProcessReport:
     report = ProcessReport()
+    prepared_tags = prepared.tags if prepared is not None else {}
+    early = prepared.normalized if prepared is not None else {}
     configured = {s.id: s for s in sources}
     priority = {s.id: s.priority for s in sources}
     identities = store.identities()
@@ -96,10 +100,18 @@ def process_stage(
     if memo_run != store.latest_processed() or store.meta("memo_code") != code:
         memo = {}  # not the memo of the stored events: process everything
 
-    def normalize_one(key: tuple[str, str], data: str) -> Event | str:
+    def normalize_one(key: tuple[str, str], data: str, state: str | None = None) -> Event | str:
+        uid = identities.get(key) or new_uid(*key)
+        if state is not None and (ready := early.pop(key, None)) is not None and ready[0] == state:
+            # Made of this very text during the crawl (famcal.prepare); the uid is the only
+            # other input of normalize.
+            if isinstance(ready[1], str):
+                log.info("rejected %s %s: %s", key[0], key[1][:200], ready[1])
+                return ready[1]
+            return evolve(ready[1], uid=uid)
         raw = RawEvent.from_dict(json.loads(data))
         try:
-            return normalize(raw, uid=identities.get(key) or new_uid(*key))
+            return normalize(raw, uid=uid)
         except Rejected as exc:
             log.info("rejected %s %s: %s", key[0], key[1][:200], exc)
             return str(exc)
@@ -108,14 +120,14 @@ def process_stage(
     rows: list[tuple[str, str, str]] = []
     missing_runs: list[int] = []
     done: dict[int, Event | str] = {}
-    since = (start - timedelta(days=1)).date().isoformat()
+    since = records_since(now)
     for source_id, record_id, data, runs in store.record_rows(since=since):
         if source_id not in configured:
             continue
         key = (source_id, record_id)
         state = record_state(data, runs)
         if is_changed(memo, key, state, unmarked=True):
-            done[len(rows)] = normalize_one(key, data)
+            done[len(rows)] = normalize_one(key, data, state)
         rows.append((source_id, record_id, state))
         missing_runs.append(runs)
     report.records = len(rows)
@@ -169,23 +181,26 @@ def process_stage(
     clean_texts = store.event_texts(clean_uids)
     if len(clean_texts) != len(clean_uids):  # the memo does not match the events: start over
         return process_stage(store, sources, now=now, run_id=run_id)
-    normalized, used_tags, tag_keys = _tag_all(store, normalized, recurring=recurring)
-
-    merged = dedupe(
-        normalized,
-        priority=priority,
-        created={uid: _utc(row["created"]) for uid, row in stored_rows.items()},
-        stale={key for key, runs in missing.items() if is_gone(runs)},
-    )
+    with _start_tagging(store, normalized, prepared=prepared_tags) as tagging:
+        # Dedupe reads no tags (a merged event is tagged afresh below, a single one takes
+        # its record's tags), so it runs here, untagged, while the workers tag.
+        merged = dedupe(
+            normalized,
+            priority=priority,
+            created={uid: _utc(row["created"]) for uid, row in stored_rows.items()},
+            stale={key for key, runs in missing.items() if is_gone(runs)},
+        )
+        # Merged events are tagged again; through the same cache, so the next run (a new
+        # day, one changed event) reuses their tags too.
+        merged_keys = {e.uid: rule_key(e) for e in merged.events if len(e.sources) > 1}
+        merged_tags = store.cached_tags(merged_keys.values())
+        for event in merged.events:
+            if (tag_key := merged_keys.get(event.uid)) is not None and tag_key not in merged_tags:
+                known = prepared_tags.get(tag_key)  # the same rules' tags of the same input
+                merged_tags[tag_key] = known if known is not None else rule_tags(event)
+        normalized, used_tags, tag_keys = tagging.finish(recurring=recurring)
     report.merged += sum(len(e.sources) - 1 for e in merged.events)
     by_record = {(e.sources[0].id, e.sources[0].record_id): e for e in normalized}
-    # Merged events are tagged again; through the same cache, so the next run (a new day,
-    # one changed event) reuses their tags too.
-    merged_keys = {e.uid: rule_key(e) for e in merged.events if len(e.sources) > 1}
-    merged_tags = store.cached_tags(merged_keys.values())
-    for event in merged.events:
-        if (tag_key := merged_keys.get(event.uid)) is not None and tag_key not in merged_tags:
-            merged_tags[tag_key] = rule_tags(event)
     used_tags.update(merged_tags)
     canonical: list[Event] = []
     new_identities: dict[tuple[str, str], str] = {}
@@ -198,6 +213,8 @@ def process_stage(
                 rule_tags_of=_known(merged_tags[tag_key]),
                 recurring=recurring,
             )
+        else:  # one record's event: its record's tags
+            event = evolve(event, tags=by_record[_first_ref(event)].tags)
         for ref in event.sources:
             key = (ref.id, ref.record_id)
             if identities.get(key) != event.uid:
@@ -270,6 +287,11 @@ def process_stage(
     return report
 
 
+def records_since(now: datetime) -> str:
+    """The first start day (ISO) of the records a process reads."""
+    return (window(now)[0] - timedelta(days=1)).date().isoformat()
+
+
 def _known(tags: Tags) -> Callable[[Event], Tags]:
     return lambda _event: tags
 
@@ -279,34 +301,72 @@ def _first_record(event: Event) -> tuple[str, str]:
     return min((ref.id, ref.record_id) for ref in event.sources)
 
 
-def _tag_all(
-    store: Store, events: list[Event], *, recurring: frozenset[tuple[str, str]]
-) -> tuple[list[Event], dict[str, Tags], dict[tuple[str, str], str]]:
-    """Tag every event. Tagging is the costliest pure step, so the rules run once per
-    distinct input (a series' occurrences share theirs), not again for inputs an earlier run
-    tagged with the same rules, and over every core for the rest; overrides always apply.
-    Also returns the rule tags used by key and each record's key."""
+def _first_ref(event: Event) -> tuple[str, str]:
+    return (event.sources[0].id, event.sources[0].record_id)
+
+
+class _Tagging:
+    """Tagging begun in the background (``_start_tagging``); ``finish`` waits for it."""
+
+    def __init__(
+        self,
+        events: list[Event],
+        keys: list[str],
+        known: dict[str, Tags],
+        todo: list[str],
+        pending: Pending[Tags],
+    ) -> None:
+        self.events, self.keys, self.known, self.todo, self.pending = (
+            events,
+            keys,
+            known,
+            todo,
+            pending,
+        )
+
+    def finish(
+        self, *, recurring: frozenset[tuple[str, str]]
+    ) -> tuple[list[Event], dict[str, Tags], dict[tuple[str, str], str]]:
+        """The tagged events, the rule tags used by key and each record's key."""
+        self.known.update(zip(self.todo, self.pending.result(), strict=True))
+        used = {key: self.known[key] for key in self.keys}
+        tagged = [
+            evolve(event, tags=with_overrides(event, used[key], recurring=recurring))
+            for key, event in zip(self.keys, self.events, strict=True)
+        ]
+        by_record = {_first_ref(e): key for e, key in zip(self.events, self.keys, strict=True)}
+        return tagged, used, by_record
+
+    def __enter__(self) -> _Tagging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pending.close()
+
+
+def _start_tagging(store: Store, events: list[Event], *, prepared: Mapping[str, Tags]) -> _Tagging:
+    """Begin tagging every event. Tagging is the costliest pure step, so the rules run once
+    per distinct input (a series' occurrences share theirs), not again for inputs an earlier
+    run (or ``prepared``: this run's crawl window, ``famcal.prepare``) tagged with the same
+    rules, and over every core for the rest, in worker processes while the caller goes on;
+    overrides always apply (``finish``)."""
     keys = [rule_key(event) for event in events]
     known = store.cached_tags(keys)
     todo: dict[str, Event] = {}
     for key, event in zip(keys, events, strict=True):
-        if key not in known and key not in todo:
+        if key in known or key in todo:
+            continue
+        if (tags := prepared.get(key)) is not None:
+            known[key] = tags
+        else:
             todo[key] = event
     pending = list(todo.values())
-    # The first in this process: it loads and compiles the rules once, here, so the forked
-    # workers inherit them instead of each compiling its own (and the merged events' retag
-    # below finds them too).
-    fresh = [rule_tags(pending[0]), *map_chunks(rule_tags, pending[1:])] if pending else []
-    known.update(zip(todo, fresh, strict=True))
-    used = {key: known[key] for key in keys}
-    tagged = [
-        evolve(event, tags=with_overrides(event, used[key], recurring=recurring))
-        for key, event in zip(keys, events, strict=True)
-    ]
-    by_record = {
-        (e.sources[0].id, e.sources[0].record_id): key for e, key in zip(events, keys, strict=True)
-    }
-    return tagged, used, by_record
+    if pending:
+        # The first in this process: it loads and compiles the rules once (unless the crawl
+        # window did), here, so the forked workers inherit them instead of each compiling
+        # its own (and the merged events' retag finds them too).
+        known[next(iter(todo))] = rule_tags(pending[0])
+    return _Tagging(events, keys, known, list(todo)[1:], start_chunks(rule_tags, pending[1:]))
 
 
 def _utc(stamp: str | None) -> str | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +43,14 @@ from famcal.crawl_stage import (
     crawl_stage,
     exit_status,
 )
-from famcal.process_stage import ProcessReport, process_signature, process_stage, record_problems
+from famcal.prepare import Prepared, Preparer
+from famcal.process_stage import (
+    ProcessReport,
+    process_signature,
+    process_stage,
+    record_problems,
+    records_since,
+)
 from famcal.progress import QUIET, Progress
 from famcal.publish_stage import publish_stage
 from feeds.publish import PublishReport
@@ -135,6 +142,7 @@ def _crawl(
     settings: dict[str, Any] | None,
     progress: Progress,
     max_seconds: float | None = None,
+    during: AbstractContextManager[object] | None = None,
 ) -> dict[str, SourceOutcome]:
     with book.timed("crawl"):
         outcomes = crawl_stage(
@@ -147,6 +155,7 @@ def _crawl(
             log_file=book.runlog.path.with_suffix(".crawl.log") if book.runlog else None,
             progress=progress,
             deadline_seconds=crawl_seconds(max_seconds),
+            during=during,
         )
     book.counts["sources"] = {
         k: {"status": v.status.value, "events": v.events, "error": v.error, "skipped": v.skipped}
@@ -158,7 +167,13 @@ def _crawl(
 
 
 def _process(
-    store: Store, sources: Sequence[SourceConfig], book: _Book, *, now: datetime, reuse: bool
+    store: Store,
+    sources: Sequence[SourceConfig],
+    book: _Book,
+    *,
+    now: datetime,
+    reuse: bool,
+    prepared: Prepared | None = None,
 ) -> ProcessReport | None:
     """None: skipped, since nothing a process would read has changed (with ``reuse``)."""
     processed: ProcessReport | None = None
@@ -180,6 +195,7 @@ def _process(
                 now=now,
                 run_id=book.run_id,
                 incremental=reuse and store.meta("process_signature") == signature,
+                prepared=prepared,
             )
             store.set_meta("process_signature", signature)
             store.set_meta("process_pending", "0")
@@ -247,6 +263,9 @@ def run(
     max_seconds: float | None = None,
 ) -> int:
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
+        # While the crawl child parses, the parent's thread warms up and prepares the
+        # records of the sources already written (famcal.prepare; exact whatever happens).
+        preparer = Preparer(work_dir, sources, since=records_since(now))
         outcomes = _crawl(
             store,
             sources,
@@ -256,10 +275,14 @@ def run(
             settings=settings,
             progress=progress,
             max_seconds=max_seconds,
+            during=preparer.running(),
         )
         with progress.bar("process and publish", 2) as advance:
             hooks.before_stage("process")
-            processed = _process(store, sources, book, now=now, reuse=True)
+            prepared = preparer.result()
+            del preparer
+            processed = _process(store, sources, book, now=now, reuse=True, prepared=prepared)
+            del prepared  # what it holds is the process stage's now
             advance(f"{processed.events} events" if processed else "unchanged")
             hooks.before_stage("publish")
             published = _publish(
