@@ -71,7 +71,7 @@ def map_chunks(
 
 
 class Pending(Generic[R]):
-    """The results of ``start_chunks``, in order, once ``result()`` is called; ``close()``
+    """The results of ``start_chunks``, in order, when ``result()`` is called; ``close()``
     (also on leaving a ``with`` block) waits for the workers and drops what they made."""
 
     def __init__(
@@ -81,19 +81,20 @@ class Pending(Generic[R]):
         pool: ProcessPoolExecutor | None = None,
         futures: Sequence[Future[list[R]]] = (),
     ) -> None:
-        self._func, self._items, self._pool, self._futures = func, items, pool, futures
-        self._results: list[R] | None = None
+        self._func, self._pool, self._futures = func, pool, futures
+        self._items: Sequence[Any] | None = items
 
     def result(self) -> list[R]:
-        if self._results is None:
+        """The results (once: the caller owns them; a second call raises)."""
+        if self._items is None:
+            raise RuntimeError("the results were already taken")
+        try:
             if self._pool is None:
-                self._results = [self._func(item) for item in self._items]
-            else:
-                try:
-                    self._results = [r for future in self._futures for r in future.result()]
-                finally:
-                    self.close()
-        return self._results
+                return [self._func(item) for item in self._items]
+            return [r for future in self._futures for r in future.result()]
+        finally:
+            self._items, self._futures = None, ()
+            self.close()
 
     def close(self) -> None:
         if self._pool is not None:

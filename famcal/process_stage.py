@@ -225,6 +225,8 @@ def process_stage(
             report.cancelled_missing += 1
             unlisted.add(event.uid)
         canonical.append(event)
+    grouped = {(r.id, r.record_id) for e in canonical if len(e.sources) > 1 for r in e.sources}
+    merged.events.clear()  # untagged: ``canonical`` holds them now
     kept = [Event.from_dict(json.loads(text)) for text in clean_texts.values()]
     report.cancelled_missing += len(clean_unlisted)
     produced = {e.uid for e in canonical} | clean_texts.keys()
@@ -238,7 +240,6 @@ def process_stage(
         for e, mark, _ in tracked
         if e.uid in stored_rows and stored_rows[e.uid]["fingerprint"] != mark
     )
-    grouped = {(r.id, r.record_id) for e in merged.events if len(e.sources) > 1 for r in e.sources}
     decisions = decisions_to_log(
         merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
     )
@@ -335,6 +336,8 @@ class _Tagging:
             for key, event in zip(self.keys, self.events, strict=True)
         ]
         by_record = {_first_ref(e): key for e, key in zip(self.events, self.keys, strict=True)}
+        # The untagged events are the caller's to drop.
+        self.events, self.keys, self.known, self.todo = [], [], {}, []
         return tagged, used, by_record
 
     def __enter__(self) -> _Tagging:
