@@ -1,13 +1,16 @@
-"""map_chunks: the same results in the same order, in parallel or not."""
+"""map_chunks and start_chunks: the same results in the same order, in parallel or not; a
+dead worker is an error, never a short list."""
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
 from core import parallel
-from core.parallel import map_chunks
+from core.parallel import map_chunks, start_chunks
 
 
 def square(n: int) -> int:
@@ -61,3 +64,43 @@ def test_tagging_in_parallel_matches_serial() -> None:
         for i in range(40)
     ]
     assert map_chunks(tag_event, events, min_items=1) == [tag_event(e) for e in events]
+
+
+def test_started_chunks_equal_serial_while_the_caller_works() -> None:
+    items = list(range(1001))
+    with start_chunks(square, items, min_items=1) as pending:
+        meanwhile = sum(items)  # the caller goes on while the workers run
+        assert pending.result() == [n * n for n in items]
+    assert meanwhile == 500500
+    with pytest.raises(RuntimeError):
+        pending.result()  # handed over once
+
+
+def test_started_chunks_stay_serial_when_small_or_threaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no worker processes")
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_pool)
+    assert start_chunks(square, [1, 2, 3]).result() == [1, 4, 9]
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert start_chunks(square, list(range(10)), min_items=1).result() == [
+            n * n for n in range(10)
+        ]
+    finally:
+        stop.set()
+        thread.join()
+
+
+def die_on_seven(n: int) -> int:
+    if n == 7:
+        os._exit(9)  # a worker killed mid-way
+    return n
+
+
+def test_a_dead_worker_raises_at_result() -> None:
+    pending = start_chunks(die_on_seven, list(range(20)), min_items=1)
+    with pytest.raises(BrokenProcessPool):
+        pending.result()
