@@ -37,7 +37,6 @@ from core.paths import code_digest, data_digest
 from core.store import MemoRow, Store
 from core.window import window
 from famcal import __version__
-from famcal.prepare import Prepared
 from famcal.process_plan import is_changed, plan, record_state, with_recurrence
 from pipeline.dedupe import block_key, dedupe, new_uid
 from pipeline.lifecycle import (
@@ -83,11 +82,9 @@ def process_stage(
     now: datetime,
     run_id: int,
     incremental: bool = False,
-    prepared: Prepared | None = None,
+    prepared: Callable[[], Mapping[str, Tags]] | None = None,
 ) -> ProcessReport:
     report = ProcessReport()
-    prepared_tags = prepared.tags if prepared is not None else {}
-    early = prepared.normalized if prepared is not None else {}
     configured = {s.id: s for s in sources}
     priority = {s.id: s.priority for s in sources}
     identities = store.identities()
@@ -100,18 +97,10 @@ def process_stage(
     if memo_run != store.latest_processed() or store.meta("memo_code") != code:
         memo = {}  # not the memo of the stored events: process everything
 
-    def normalize_one(key: tuple[str, str], data: str, state: str | None = None) -> Event | str:
-        uid = identities.get(key) or new_uid(*key)
-        if state is not None and (ready := early.pop(key, None)) is not None and ready[0] == state:
-            # Made of this very text during the crawl (famcal.prepare); the uid is the only
-            # other input of normalize.
-            if isinstance(ready[1], str):
-                log.info("rejected %s %s: %s", key[0], key[1][:200], ready[1])
-                return ready[1]
-            return evolve(ready[1], uid=uid)
+    def normalize_one(key: tuple[str, str], data: str) -> Event | str:
         raw = RawEvent.from_dict(json.loads(data))
         try:
-            return normalize(raw, uid=uid)
+            return normalize(raw, uid=identities.get(key) or new_uid(*key))
         except Rejected as exc:
             log.info("rejected %s %s: %s", key[0], key[1][:200], exc)
             return str(exc)
@@ -127,7 +116,7 @@ def process_stage(
         key = (source_id, record_id)
         state = record_state(data, runs)
         if is_changed(memo, key, state, unmarked=True):
-            done[len(rows)] = normalize_one(key, data, state)
+            done[len(rows)] = normalize_one(key, data)
         rows.append((source_id, record_id, state))
         missing_runs.append(runs)
     report.records = len(rows)
@@ -181,6 +170,8 @@ def process_stage(
     clean_texts = store.event_texts(clean_uids)
     if len(clean_texts) != len(clean_uids):  # the memo does not match the events: start over
         return process_stage(store, sources, now=now, run_id=run_id)
+    # Rule tags made during the crawl (famcal.prepare), taken when the workers are to fork.
+    prepared_tags = prepared() if prepared is not None and normalized else {}
     with _start_tagging(store, normalized, prepared=prepared_tags) as tagging:
         # Dedupe reads no tags (a merged event is tagged afresh below, a single one takes
         # its record's tags), so it runs here, untagged, while the workers tag.

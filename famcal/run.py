@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import SourceConfig
+from core.model import Tags
 from core.runlog import RunLog
 from core.store import Store
 from famcal.crawl_stage import (
@@ -43,7 +44,7 @@ from famcal.crawl_stage import (
     crawl_stage,
     exit_status,
 )
-from famcal.prepare import Prepared, Preparer
+from famcal.prepare import Preparer
 from famcal.process_stage import (
     ProcessReport,
     process_signature,
@@ -173,7 +174,7 @@ def _process(
     *,
     now: datetime,
     reuse: bool,
-    prepared: Prepared | None = None,
+    prepared: Callable[[], Mapping[str, Tags]] | None = None,
 ) -> ProcessReport | None:
     """None: skipped, since nothing a process would read has changed (with ``reuse``)."""
     processed: ProcessReport | None = None
@@ -263,40 +264,61 @@ def run(
     max_seconds: float | None = None,
 ) -> int:
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
-        # While the crawl child parses, the parent's thread warms up and prepares the
-        # records of the sources already written (famcal.prepare; exact whatever happens).
-        preparer = Preparer(work_dir, sources, since=records_since(now))
-        outcomes = _crawl(
+        # While the crawl child parses, this process warms up and a helper tags the records
+        # of the sources already written (famcal.prepare; exact whatever happens).
+        with Preparer(work_dir, sources, since=records_since(now)) as preparer:
+            status = _stages(
+                store, sources, book, preparer, now=now, out_dir=out_dir, work_dir=work_dir,
+                settings=settings, base_url=base_url, progress=progress, hooks=hooks,
+                max_seconds=max_seconds,
+            )  # fmt: skip
+        book.status = status
+    return book.status
+
+
+def _stages(
+    store: Store,
+    sources: Sequence[SourceConfig],
+    book: _Book,
+    preparer: Preparer,
+    *,
+    now: datetime,
+    out_dir: Path,
+    work_dir: Path,
+    settings: dict[str, Any] | None,
+    base_url: str | None,
+    progress: Progress,
+    hooks: Hooks,
+    max_seconds: float | None,
+) -> int:
+    outcomes = _crawl(
+        store,
+        sources,
+        book,
+        now=now,
+        work_dir=work_dir,
+        settings=settings,
+        progress=progress,
+        max_seconds=max_seconds,
+        during=preparer.running(),
+    )
+    with progress.bar("process and publish", 2) as advance:
+        hooks.before_stage("process")
+        processed = _process(store, sources, book, now=now, reuse=True, prepared=preparer.tags)
+        preparer.close()  # the process stage took its tags, or did not need them
+        advance(f"{processed.events} events" if processed else "unchanged")
+        hooks.before_stage("publish")
+        published = _publish(
             store,
-            sources,
             book,
             now=now,
-            work_dir=work_dir,
-            settings=settings,
-            progress=progress,
-            max_seconds=max_seconds,
-            during=preparer.running(),
+            out_dir=out_dir,
+            base_url=base_url,
+            reuse=True,
+            processed=processed,
         )
-        with progress.bar("process and publish", 2) as advance:
-            hooks.before_stage("process")
-            prepared = preparer.result()
-            del preparer
-            processed = _process(store, sources, book, now=now, reuse=True, prepared=prepared)
-            del prepared  # what it holds is the process stage's now
-            advance(f"{processed.events} events" if processed else "unchanged")
-            hooks.before_stage("publish")
-            published = _publish(
-                store,
-                book,
-                now=now,
-                out_dir=out_dir,
-                base_url=base_url,
-                reuse=True,
-                processed=processed,
-            )
-            advance(f"{len(published.feeds)} feeds")
-        book.status = exit_status(outcomes)
-    return book.status
+        advance(f"{len(published.feeds)} feeds")
+    return exit_status(outcomes)
 
 
 def crawl(

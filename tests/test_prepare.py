@@ -1,32 +1,37 @@
 """The crawl window's preparation (famcal.prepare, issue #20) and the process stage's tagging in
-the background change nothing: a process given what the preparer made of the crawl's lines —
-all of them, some, lines that differ from the stored records (a source that failed and kept
-its records), a cut line, garbage, an earlier crawl's file — stores the same events,
-identities, memo and tag cache and reports the same counts as one without; the warm-up
-changes no result; a run whose crawl has a failing source during the hand-over stores and
-publishes what a run without the preparer does."""
+the background change nothing: a process given the helper's tags of the crawl's lines — of
+every step, of lines that differ from the stored records (a source that failed and kept its
+records), with a cut line, garbage, an earlier crawl's file — stores the same events,
+identities, memo and tag cache and reports the same counts as one without; a helper that
+dies leaves no tags; the warm-up changes no result; a run whose crawl has a failing and a
+cut source during the hand-over stores and publishes what a run without the helper does."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core import parallel
-from core.config import SourceConfig, load_sources
+from core.config import load_sources
 from core.model import Health, RawEvent
 from core.store import RecordRow, Store
-from famcal import prepare, process_stage, run
-from famcal.prepare import Prepared, Preparer
+from famcal import process_stage, run
+from famcal.prepare import Preparer
 from famcal.process_stage import records_since
-from tests.conftest import FIXTURES, NOW, ROOT, LocalSite
+from pipeline.normalize import Rejected, normalize
+from pipeline.tag import rule_key
+from tests.conftest import FAST_CRAWL, FIXTURES, NOW, ROOT, LocalSite, famcal
 from tests.test_process_incremental import SOURCES, files, steps
 from tests.test_process_incremental import state as events_state
 
@@ -54,17 +59,6 @@ def save_lines(store: Store, found: Found, run_id: int) -> None:
         )  # fmt: skip
 
 
-def prepared_from(work: Path, sources: list[SourceConfig], *, expect: int) -> Prepared:
-    """Run the preparer over the lines in ``work`` (written after it began) until it has
-    read ``expect`` records."""
-    preparer = Preparer(work, sources, since=records_since(NOW))
-    with preparer.running():
-        deadline = time.monotonic() + 30
-        while len(preparer.result().normalized) < expect and time.monotonic() < deadline:
-            time.sleep(0.01)
-    return preparer.result()
-
-
 def full_state(store: Store) -> tuple[object, ...]:
     memo = store.db.execute("select * from process_memo order by source_id, record_id")
     tags = store.db.execute("select key, tags from tag_cache order by key")
@@ -79,62 +73,90 @@ def counts(report: process_stage.ProcessReport) -> tuple[object, ...]:
     )  # fmt: skip
 
 
+def prepared(work: Path, found: Found, *, before: Found | None = None) -> dict[str, Any]:
+    """The helper's tags for ``found`` written to ``work`` while it runs (``before``: files
+    already there when it starts, as an earlier crawl leaves them)."""
+    if before is not None:
+        write_lines(work, before)
+        old = time.time() - 3600
+        for path in work.glob("*.jsonl"):
+            os.utime(path, (old, old))
+    with Preparer(work, SOURCES, since=records_since(NOW)) as preparer:
+        with preparer.running():
+            write_lines(work, found)  # the crawl child writes while the helper runs
+        return preparer.tags(drain=True)
+
+
+def rule_keys(found: Found) -> set[str]:
+    keys = set()
+    for records in found.values():
+        for record in records:
+            with suppress(Rejected):
+                keys.add(rule_key(normalize(record, uid="u")))
+    return keys
+
+
 def test_prepared_process_equals_a_plain_one_step_by_step(tmp_path: Path) -> None:
     with_prep, plain = Store(tmp_path / "a.db"), Store(tmp_path / "b.db")
-    taken = 0
     for run_id, found in enumerate(steps(), start=1):
-        work = tmp_path / f"work{run_id}"
-        preparer = Preparer(work, SOURCES, since=records_since(NOW))
-        with preparer.running():
-            write_lines(work, found)  # the crawl child writes while the preparer runs
-            deadline = time.monotonic() + 30
-            total = sum(map(len, found.values()))
-            while len(preparer.result().normalized) < total and time.monotonic() < deadline:
-                time.sleep(0.01)
-        prepared = preparer.result()
-        assert len(prepared.normalized) == sum(map(len, found.values()))
-        assert any(isinstance(made, str) for _, made in prepared.normalized.values())  # "leer"
-        before = len(prepared.normalized)
+        tags = prepared(tmp_path / f"work{run_id}", found)
+        assert set(tags) == rule_keys(found)  # every distinct rule input, and only those
+        taken: list[int] = []
+
+        def take(tags: dict[str, Any] = tags, taken: list[int] = taken) -> dict[str, Any]:
+            taken.append(len(tags))
+            return tags
+
         save_lines(with_prep, found, run_id)
         save_lines(plain, found, run_id)
         a = process_stage.process_stage(
-            with_prep, SOURCES, now=NOW, run_id=run_id, incremental=True, prepared=prepared
+            with_prep, SOURCES, now=NOW, run_id=run_id, incremental=True, prepared=take
         )
-        taken += before - len(prepared.normalized)
         b = process_stage.process_stage(plain, SOURCES, now=NOW, run_id=run_id, incremental=True)
+        assert taken or run_id > 1  # the first (full) process takes them
         assert counts(a) == counts(b), run_id
         assert full_state(with_prep) == full_state(plain), run_id
-    assert taken > 0  # the stage did take prepared normalizations
 
 
 def test_lines_that_are_not_the_stored_records_change_nothing(tmp_path: Path) -> None:
     found = steps()[0]
-    stale = tmp_path / "work"
-    write_lines(stale, {"u": found["u"]})
-    old = time.time() - 3600
-    os.utime(stale / "u.jsonl", (old, old))  # an earlier crawl's file: not read
-    preparer = Preparer(stale, SOURCES, since=records_since(NOW))
-    with preparer.running():
-        sent = {k: list(v) for k, v in found.items() if k != "u"}
-        # "t" failed after sending other texts: its stored records stay the earlier ones.
-        sent["t"] = [RawEvent(**{**r.__dict__, "title": r.title + " (neu)"}) for r in sent["t"]]
-        for source_id, records in sent.items():
-            text = "".join(map(line, records))
-            if source_id == "s":  # garbage and a line cut off mid-way
-                text = "{not json\n" + text + line(records[0])[:25]
-            (stale / f"{source_id}.jsonl").write_text(text, encoding="utf-8")
-        deadline = time.monotonic() + 30
-        while len(preparer.result().normalized) < 12 and time.monotonic() < deadline:
-            time.sleep(0.01)
-    prepared = preparer.result()
-    assert ("t", "hexe") in prepared.normalized and ("u", "hexe") not in prepared.normalized
+    sent = {k: list(v) for k, v in found.items() if k != "u"}
+    # "t" failed after sending other texts: its stored records stay the earlier ones.
+    sent["t"] = [RawEvent(**{**r.__dict__, "title": r.title + " (neu)"}) for r in sent["t"]]
+    work = tmp_path / "work"
+    # "u"'s file is an earlier crawl's: not read.
+    tags = prepared(
+        work, sent, before={"u": [RawEvent(**{**found["u"][1].__dict__, "title": "x"})]}
+    )
+    text = (work / "s.jsonl").read_text(encoding="utf-8")
+    assert tags
+    # Garbage and a line cut off mid-way in "s": skipped, the rest prepared.
+    work2 = tmp_path / "work2"
+    with Preparer(work2, SOURCES, since=records_since(NOW)) as preparer:
+        with preparer.running():
+            work2.mkdir()
+            (work2 / "s.jsonl").write_text("{not json\n" + text + text[:25], encoding="utf-8")
+        tags.update(preparer.tags(drain=True))
     with_prep, plain = Store(tmp_path / "a.db"), Store(tmp_path / "b.db")
     for store in (with_prep, plain):
         save_lines(store, found, 1)
-    a = process_stage.process_stage(with_prep, SOURCES, now=NOW, run_id=1, prepared=prepared)
+    a = process_stage.process_stage(with_prep, SOURCES, now=NOW, run_id=1, prepared=lambda: tags)
     b = process_stage.process_stage(plain, SOURCES, now=NOW, run_id=1)
-    assert counts(a) == counts(b)  # "t"'s lines were not taken: not the stored records
+    assert counts(a) == counts(b)
     assert full_state(with_prep) == full_state(plain)
+
+
+def test_a_helper_that_dies_leaves_no_tags(tmp_path: Path) -> None:
+    with Preparer(tmp_path, SOURCES) as preparer:
+        with preparer.running():
+            pass
+        assert preparer._helper is not None
+        preparer._helper.kill()
+        preparer._helper.join()
+        assert preparer.tags() == {}
+    with Preparer(tmp_path, SOURCES) as unused, unused.running():  # its tags not taken
+        helper = unused._helper
+    assert helper is not None and not helper.is_alive()
 
 
 def test_background_tagging_equals_serial_tagging(
@@ -203,41 +225,34 @@ def test_run_with_a_failing_source_during_the_hand_over_loses_nothing(
         "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "HTTPCACHE_ENABLED": False,
         "DOWNLOAD_TIMEOUT": 10, "RETRY_TIMES": 0, "LOG_LEVEL": "WARNING",
     }  # fmt: skip
-    made: list[Preparer] = []
-
-    class Watched(Preparer):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            made.append(self)
 
     class Idle(Preparer):
-        def _run(self) -> None:  # prepares nothing
-            pass
+        @contextmanager
+        def running(self) -> Iterator[None]:  # no helper: prepares nothing
+            yield
 
-    outcome = {}
-    for name, kind in (("with", Watched), ("without", Idle)):
-        monkeypatch.setattr(run, "Preparer", kind)
-        store = Store(tmp_path / name / "events.db")
-        status = run.run(
-            store, sources, now=NOW, out_dir=tmp_path / name / "out",
-            work_dir=tmp_path / name / "work", settings=settings,
-        )  # fmt: skip
-        outcome[name] = (status, full_state(store), files(tmp_path / name / "out"))
-        store.close()
-    assert made and made[0].result().tags  # the good source was prepared
-    assert outcome["with"][0] == 3  # the broken source failed
-    health = json.loads(outcome["with"][2]["health.json"])
+    # With the helper: the command line in a child process (this one runs the site's
+    # thread, and a process with other threads does not fork).
+    sources_path = tmp_path / "sources.toml"
+    cli = famcal(
+        "run", "--sources", str(sources_path), "--db", str(tmp_path / "with" / "events.db"),
+        "--out", str(tmp_path / "with" / "out"), "--now", NOW.isoformat(), "-v", *FAST_CRAWL,
+    )  # fmt: skip
+    assert cli.returncode == 3, cli.stderr  # the broken source failed
+    prepared = re.search(r"the crawl window prepared (\d+) rule tags", cli.stderr)
+    assert prepared and int(prepared[1]) > 0, cli.stderr
+    monkeypatch.setattr(run, "Preparer", Idle)
+    store = Store(tmp_path / "without" / "events.db")
+    status = run.run(
+        store, sources, now=NOW, out_dir=tmp_path / "without" / "out",
+        work_dir=tmp_path / "without" / "work", settings=settings,
+    )  # fmt: skip
+    assert status == 3
+    with_store = Store(tmp_path / "with" / "events.db")
+    assert full_state(with_store) == full_state(store)
+    published = files(tmp_path / "with" / "out")
+    assert published == files(tmp_path / "without" / "out")
+    health = json.loads(published["health.json"])
     assert health["sources"]["kaputt"]["status"] == "failed"
-    assert outcome["with"] == outcome["without"]
+    store.close(), with_store.close()
     shutil.rmtree(tmp_path / "with"), shutil.rmtree(tmp_path / "without")
-
-
-def test_warm_up_is_what_the_preparer_runs_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr(prepare, "warm_up", lambda: calls.append("warm"))
-    preparer = Preparer(Path("/nonexistent-famcal-work"), SOURCES)
-    with preparer.running():
-        deadline = time.monotonic() + 10
-        while not calls and time.monotonic() < deadline:
-            time.sleep(0.01)
-    assert calls == ["warm"] and preparer.result() == Prepared()
