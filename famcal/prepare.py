@@ -51,6 +51,7 @@ log = logging.getLogger("famcal")
 
 PLACEHOLDER_UID = "prepared@famcal-hannover"  # replaced by the record's own before any use
 POLL_SECONDS = 0.05
+MTIME_MARGIN_NS = 50_000_000
 
 
 def warm_up() -> None:
@@ -233,8 +234,9 @@ class _Lines:
         except OSError:
             return None
         try:
-            # An earlier crawl's file that the crawl has not removed yet.
-            if os.fstat(handle.fileno()).st_mtime_ns < since_ns:
+            # An earlier crawl's file that the crawl has not removed yet (file times come
+            # from a coarser clock than time_ns: a margin of a few of its ticks).
+            if os.fstat(handle.fileno()).st_mtime_ns < since_ns - MTIME_MARGIN_NS:
                 handle.close()
                 return None
         except OSError:

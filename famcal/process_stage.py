@@ -35,6 +35,7 @@ from core.model import Event, RawEvent, Tags, evolve, json_digest
 from core.parallel import Pending, start_chunks
 from core.paths import code_digest, data_digest
 from core.store import MemoRow, Store
+from core.store.caches import tag_json
 from core.window import window
 from famcal import __version__
 from famcal.process_plan import is_changed, plan, record_state, with_recurrence
@@ -190,6 +191,7 @@ def process_stage(
                 known = prepared_tags.get(tag_key)  # the same rules' tags of the same input
                 merged_tags[tag_key] = known if known is not None else rule_tags(event)
         normalized, used_tags, tag_keys = tagging.finish(recurring=recurring)
+        tag_texts = tagging.texts
     report.merged += sum(len(e.sources) - 1 for e in merged.events)
     by_record = {(e.sources[0].id, e.sources[0].record_id): e for e in normalized}
     used_tags.update(merged_tags)
@@ -261,7 +263,7 @@ def process_stage(
         if memo_run is not None and clean_texts:
             store.keep_events(processed=run_id, previous=memo_run)
         store.keep_memo_tags(run_id)  # the clean records' tags, before the others are dropped
-        store.save_tag_cache(used_tags, run_id=run_id)
+        store.save_tag_cache(used_tags, run_id=run_id, texts=tag_texts)
     report.stored_digests.update((uid, json_digest(text)) for uid, text in clean_texts.items())
     fresh = {e.uid: e for e, _, _ in tracked}
     everything = [*(fresh[e.uid] for e in canonical), *kept]
@@ -306,7 +308,7 @@ class _Tagging:
         keys: list[str],
         known: dict[str, Tags],
         todo: list[str],
-        pending: Pending[Tags],
+        pending: Pending[tuple[Tags, str]],
     ) -> None:
         self.events, self.keys, self.known, self.todo, self.pending = (
             events,
@@ -315,12 +317,16 @@ class _Tagging:
             todo,
             pending,
         )
+        # The tag cache's JSON of the tags the workers made, made there too.
+        self.texts: dict[str, str] = {}
 
     def finish(
         self, *, recurring: frozenset[tuple[str, str]]
     ) -> tuple[list[Event], dict[str, Tags], dict[tuple[str, str], str]]:
         """The tagged events, the rule tags used by key and each record's key."""
-        self.known.update(zip(self.todo, self.pending.result(), strict=True))
+        for key, (tags, text) in zip(self.todo, self.pending.result(), strict=True):
+            self.known[key] = tags
+            self.texts[key] = text
         used = {key: self.known[key] for key in self.keys}
         tagged = [
             evolve(event, tags=with_overrides(event, used[key], recurring=recurring))
@@ -360,7 +366,13 @@ def _start_tagging(store: Store, events: list[Event], *, prepared: Mapping[str, 
         # window did), here, so the forked workers inherit them instead of each compiling
         # its own (and the merged events' retag finds them too).
         known[next(iter(todo))] = rule_tags(pending[0])
-    return _Tagging(events, keys, known, list(todo)[1:], start_chunks(rule_tags, pending[1:]))
+    return _Tagging(events, keys, known, list(todo)[1:], start_chunks(_tag, pending[1:]))
+
+
+def _tag(event: Event) -> tuple[Tags, str]:
+    """The rule tags and their stored JSON (``core.store`` ``tag_json``), in a worker."""
+    tags = rule_tags(event)
+    return tags, tag_json(tags)
 
 
 def _utc(stamp: str | None) -> str | None:
