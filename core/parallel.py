@@ -11,6 +11,11 @@ pure: a worker's side effects are lost with it.
 forked at once and the caller does other work until ``Pending.result()`` (the same list as
 ``map_chunks``; serially, at that call, when ``map_chunks`` would stay serial). Until then
 the caller must not start threads of its own; a worker that dies raises there.
+``stream_chunks(func, items, size=…)`` is the same map as an iterator for results too large
+to hold at once: the workers are forked at the call and work through chunks of ``size``
+items, and the results are yielded in order as their chunks come back (lazily, item by
+item, when ``map_chunks`` would stay serial); the workers are ended when the iterator is
+exhausted or closed.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -133,3 +140,41 @@ def start_chunks(
 def _set_job(func: Callable[[Any], Any], items: Sequence[Any]) -> None:
     global _job
     _job = (func, items)
+
+
+def stream_chunks(
+    func: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    size: int = 1000,
+    min_items: int = MIN_PARALLEL,
+) -> Generator[R, None, None]:
+    count = workers()
+    if _serial(len(items), min_items, count):
+        return (func(item) for item in items)
+    bounds = iter([(i, min(i + size, len(items))) for i in range(0, len(items), size)])
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(
+        max_workers=count, mp_context=context, initializer=_set_job, initargs=(func, items)
+    )
+    try:
+        # Two chunks a worker in flight, so that results wait for the caller only so far
+        # (the first submit forks the workers, now).
+        ahead = deque(pool.submit(_run_chunk, b) for b in islice(bounds, 2 * count))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    return _drain(pool, ahead, bounds)
+
+
+def _drain(
+    pool: ProcessPoolExecutor, ahead: deque[Future[list[R]]], bounds: Iterator[tuple[int, int]]
+) -> Generator[R, None, None]:
+    try:
+        while ahead:
+            part = ahead.popleft().result()
+            if (more := next(bounds, None)) is not None:
+                ahead.append(pool.submit(_run_chunk, more))
+            yield from part
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

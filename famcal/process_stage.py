@@ -15,6 +15,10 @@ processing everything, at the cost of what changed. The per-record memo that mak
 possible (``core.store.memo``) is saved in the same transaction as the events; without a
 memo of the stored events (first run, ``famcal process``, other rules) everything is
 processed. The merge log then lacks only repeats of decisions already logged.
+Tagging runs in worker processes while the parent dedupes (dedupe reads no tags: a merged
+event is tagged afresh, a single one takes its record's tags); ``prepared`` (a run's
+``famcal.prepare``) is called just before the workers fork and gives rule tags by
+``pipeline.tag.rule_key`` made during the crawl, which are taken for their keys.
 ``record_problems`` stores the rejections and repairs per source (for health.json);
 ``process_signature`` is what processing depends on besides the records.
 """
@@ -26,16 +30,19 @@ import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from core.config import SourceConfig
 from core.model import Event, RawEvent, Tags, evolve, json_digest
-from core.parallel import Pending, start_chunks
+from core.parallel import Pending, start_chunks, stream_chunks
 from core.paths import code_digest, data_digest
 from core.store import MemoRow, Store
 from core.store.caches import tag_json
+from core.store.events import event_row
 from core.window import window
 from famcal import __version__
 from famcal.process_plan import is_changed, plan, record_state, with_recurrence
@@ -227,6 +234,9 @@ def process_stage(
         merged.absorbed, stored_rows, produced, now=now, window_start=start, load=store.event_data
     )
     tracked = track([*canonical, *tombstones], stored_rows, now=now)
+    # The stored JSON of the events, over every core while the rest is made here, streamed
+    # into the store chunk by chunk (the texts are not all held at once).
+    event_rows = stream_chunks(partial(event_row, processed=run_id), tracked)
     report.new = sum(1 for e, _, _ in tracked if e.uid not in stored_rows)
     report.changed = sum(
         1
@@ -254,9 +264,13 @@ def process_stage(
             merged_key=group_key.get(uid) if uid else None,
             unlisted=uid in unlisted,
         )
-    with store.transaction():
+    with closing(event_rows), store.transaction():
         report.stored_digests = store.save_events(
-            tracked, processed=run_id, merge_log=decisions, identities=new_identities
+            tracked,
+            processed=run_id,
+            merge_log=decisions,
+            identities=new_identities,
+            rows=event_rows,
         )
         store.save_memo(memo_rows, removed=todo.removed, run_id=run_id, replace=not memo)
         store.set_meta("memo_code", code)

@@ -10,7 +10,9 @@ Contract:
   ``hooks.before_stage(name)`` is called before "process" and before "publish" (default:
   nothing) — for a caller that wants to act between stages, e.g. stop the run there.
   ``max_seconds`` bounds the run: the crawl gets ``crawl_seconds(max_seconds)`` of it, and
-  the sources it cuts are degraded with the run's budget named.
+  the sources it cuts are degraded with the run's budget named. While the crawl child runs,
+  ``famcal.prepare`` warms this process up and tags the records already written in a
+  helper process, whose tags the process stage takes (no result depends on it).
 - ``crawl``, ``process``, ``publish``: one stage alone (the commands of the same names);
   process always processes, publish always writes every file.
 - Each of these is one row of the store's ``runs``: started and finished by the wall clock

@@ -10,7 +10,7 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 
 from core import parallel
-from core.parallel import map_chunks, start_chunks
+from core.parallel import map_chunks, start_chunks, stream_chunks
 
 
 def square(n: int) -> int:
@@ -104,3 +104,16 @@ def test_a_dead_worker_raises_at_result() -> None:
     pending = start_chunks(die_on_seven, list(range(20)), min_items=1)
     with pytest.raises(BrokenProcessPool):
         pending.result()
+
+
+def test_streamed_chunks_equal_serial_and_end_their_workers() -> None:
+    items = list(range(5001))
+    streamed = stream_chunks(square, items, size=300, min_items=1)
+    assert next(streamed) == 0
+    assert [0, *streamed] == [n * n for n in items]
+    assert threading.active_count() == 1  # the pool's thread is gone: others may fork again
+    early = stream_chunks(square, items, size=300, min_items=1)
+    next(early)
+    early.close()  # closed before the end: the workers are ended too
+    assert threading.active_count() == 1
+    assert list(stream_chunks(square, [1, 2, 3])) == [1, 4, 9]
