@@ -188,6 +188,9 @@ def _help(conn: Connection, preparer: Preparer, started_ns: int, parent: int) ->
                 continue
             for line in ready:
                 found = True
+                if os.getppid() != parent:
+                    # The run is gone: end at once (a fork shares the run's lock file).
+                    os._exit(0)
                 _prepare(line, tags, since=preparer.since)
                 if not draining and conn.poll() and told():
                     return _send(conn, tags)
