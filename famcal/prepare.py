@@ -9,7 +9,8 @@ the code and data digests made: what the process stage's forked workers then inh
 helper warms itself up, then reads each source's record lines as the crawl child writes
 them (``spiders.worker``'s ``<work_dir>/<id>.jsonl``, only files written after it began,
 complete lines only), normalizes each record (placeholder uid) and tags each distinct rule
-input (``pipeline.tag.rule_tags``) — through the crawl stage's storing and the process
+input (``pipeline.tag.rule_tags``), at a lower priority (it is to use an idle core, not to
+slow the crawl child or the run) — through the crawl stage's storing and the process
 stage's normalizing, until ``preparer.tags()`` stops it and takes its rule tags by
 ``pipeline.tag.rule_key`` (the process stage calls it just before it forks its tagging
 workers). Leaving the ``Preparer`` ends a helper whose tags nobody took; a helper whose run
@@ -52,6 +53,7 @@ log = logging.getLogger("famcal")
 PLACEHOLDER_UID = "prepared@famcal-hannover"  # replaced by the record's own before any use
 POLL_SECONDS = 0.05
 MTIME_MARGIN_NS = 50_000_000
+HELPER_NICENESS = 10
 
 
 def warm_up() -> None:
@@ -163,6 +165,8 @@ def _help(conn: Connection, preparer: Preparer, started_ns: int, parent: int) ->
     no complete line is left), then send the tags."""
     tags: dict[str, Tags] = {}
     draining = False
+    # Only what is otherwise idle: the crawl child and the run itself come first.
+    os.nice(HELPER_NICENESS)
 
     def told() -> bool:  # True: stop now
         nonlocal draining
