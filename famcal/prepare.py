@@ -13,8 +13,9 @@ input (``pipeline.tag.rule_tags``), at a lower priority (it is to use an idle co
 slow the crawl child or the run) — through the crawl stage's storing and the process
 stage's normalizing, until ``preparer.tags()`` stops it and takes its rule tags by
 ``pipeline.tag.rule_key`` (the process stage calls it just before it forks its tagging
-workers). Leaving the ``Preparer`` ends a helper whose tags nobody took; a helper whose run
-died ends by itself. ``warm_up()`` is the warm-up alone.
+workers). ``known``: the rule keys the tag cache holds (``Store.tag_keys``), which it does
+not tag again. Leaving the ``Preparer`` ends a helper whose tags nobody took; a helper
+whose run died ends by itself. ``warm_up()`` is the warm-up alone.
 
 Why it cannot change a result: a rule tag is a pure function of its key (the rules' input
 and the rules' digest), so the process stage may take it for any event with that key,
@@ -31,7 +32,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,11 +83,17 @@ class Preparer:
     """See the module's contract. A context manager: leaving it ends the helper process."""
 
     def __init__(
-        self, work_dir: Path, sources: Sequence[SourceConfig], *, since: str | None = None
+        self,
+        work_dir: Path,
+        sources: Sequence[SourceConfig],
+        *,
+        since: str | None = None,
+        known: Collection[str] = frozenset(),
     ) -> None:
         self.work_dir = work_dir
         self.source_ids = [s.id for s in sources]
         self.since = since
+        self.known = known  # rule keys the tag cache has: not tagged again
         self._helper: BaseProcess | None = None
         self._conn: Connection | None = None
         self._tags: dict[str, Tags] | None = None
@@ -195,7 +202,7 @@ def _help(conn: Connection, preparer: Preparer, started_ns: int, parent: int) ->
                 if os.getppid() != parent:
                     # The run is gone: end at once (a fork shares the run's lock file).
                     os._exit(0)
-                _prepare(line, tags, since=preparer.since)
+                _prepare(line, tags, since=preparer.since, known=preparer.known)
                 if not draining and conn.poll() and told():
                     return _send(conn, tags)
         if os.getppid() != parent:
@@ -211,7 +218,9 @@ def _send(conn: Connection, tags: dict[str, Tags]) -> None:
     conn.close()
 
 
-def _prepare(line: str, tags: dict[str, Tags], *, since: str | None) -> None:
+def _prepare(
+    line: str, tags: dict[str, Tags], *, since: str | None, known: Collection[str]
+) -> None:
     try:
         data = json.loads(line)
         if since is not None and str(data["start"])[:10] < since:
@@ -221,7 +230,7 @@ def _prepare(line: str, tags: dict[str, Tags], *, since: str | None) -> None:
         except Rejected:
             return
         key = rule_key(event)
-        if key not in tags:
+        if key not in tags and key not in known:
             tags[key] = rule_tags(event)
     except Exception:  # left to the process stage, which meets it as it would anyway
         log.debug("not prepared: %s", line[:200], exc_info=True)

@@ -268,7 +268,8 @@ def run(
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
         # While the crawl child parses, this process warms up and a helper tags the records
         # of the sources already written (famcal.prepare; exact whatever happens).
-        with Preparer(work_dir, sources, since=records_since(now)) as preparer:
+        known = store.tag_keys()  # what the tag cache has is not tagged again
+        with Preparer(work_dir, sources, since=records_since(now), known=known) as preparer:
             status = _stages(
                 store, sources, book, preparer, now=now, out_dir=out_dir, work_dir=work_dir,
                 settings=settings, base_url=base_url, progress=progress, hooks=hooks,

@@ -256,3 +256,13 @@ def test_run_with_a_failing_source_during_the_hand_over_loses_nothing(
     assert health["sources"]["kaputt"]["status"] == "failed"
     store.close(), with_store.close()
     shutil.rmtree(tmp_path / "with"), shutil.rmtree(tmp_path / "without")
+
+
+def test_what_the_tag_cache_has_is_not_tagged_again(tmp_path: Path) -> None:
+    found = steps()[0]
+    known = rule_keys({"s": found["s"]})
+    with Preparer(tmp_path, SOURCES, since=records_since(NOW), known=known) as preparer:
+        with preparer.running():
+            write_lines(tmp_path, found)
+        tags = preparer.tags(drain=True)
+    assert set(tags) == rule_keys(found) - known and tags

@@ -48,6 +48,10 @@ class CachesPart:
                 found[key] = Tags.from_dict(json.loads(tags))
         return found
 
+    def tag_keys(self) -> set[str]:
+        """The rule keys the tag cache holds (``cached_tags`` without reading the tags)."""
+        return {key for (key,) in self.db.execute("select key from tag_cache")}
+
     def save_tag_cache(
         self, tags: Mapping[str, Tags], *, run_id: int, texts: Mapping[str, str] | None = None
     ) -> None:
