@@ -17,6 +17,12 @@ that no other item writes (the serial fallback runs it in the caller's process, 
 ``results()`` raise ``WorkerError`` after every worker has stopped; ``cancel()`` (also on
 leaving ``with``) stops those still running — after either, no worker writes anything more.
 Threads are not started, so the caller may fork again while the workers run.
+
+``stream_chunks(func, items, size=…)`` is the same map as an iterator for results too large
+to hold at once: the workers are forked at the call and work through chunks of ``size``
+items, and the results are yielded in order as their chunks come back (lazily, item by
+item, when ``map_chunks`` would stay serial); the workers are ended when the iterator is
+exhausted or closed. Its pool keeps a thread while it runs: nothing else forks meanwhile.
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ import multiprocessing
 import os
 import threading
 import traceback
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -190,3 +198,48 @@ def start_chunks(
     """``processes``: how many workers (default ``workers()``; fewer leave cores to the
     caller's own work meanwhile; below 1, serial)."""
     return Started(func, items, min_items, workers() if processes is None else processes)
+
+
+def _set_job(func: Callable[[Any], Any], items: Sequence[Any]) -> None:
+    global _job
+    _job = (func, items)
+
+
+def stream_chunks(
+    func: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    size: int = 1000,
+    min_items: int = MIN_PARALLEL,
+) -> Generator[R, None, None]:
+    if not _parallel(items, min_items):
+        return (func(item) for item in items)
+    bounds = iter([(i, min(i + size, len(items))) for i in range(0, len(items), size)])
+    context = multiprocessing.get_context("fork")
+    count = workers()
+    # The job reaches each worker as its initializer's argument, which a forked worker
+    # inherits (not pickled), whenever the pool forks it.
+    pool = ProcessPoolExecutor(
+        max_workers=count, mp_context=context, initializer=_set_job, initargs=(func, items)
+    )
+    try:
+        # Two chunks a worker in flight, so that results wait for the caller only so far
+        # (the first submit forks the workers, now).
+        ahead = deque(pool.submit(_run_chunk, b) for b in islice(bounds, 2 * count))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    return _drain(pool, ahead, bounds)
+
+
+def _drain(
+    pool: ProcessPoolExecutor, ahead: deque[Future[list[R]]], bounds: Iterator[tuple[int, int]]
+) -> Generator[R, None, None]:
+    try:
+        while ahead:
+            part = ahead.popleft().result()
+            if (more := next(bounds, None)) is not None:
+                ahead.append(pool.submit(_run_chunk, more))
+            yield from part
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -10,13 +10,15 @@ is taken for deleted. A source that sent exactly what its last healthy crawl rea
 stored records. Returns a ``SourceOutcome`` per source id; ``exit_status`` turns them into
 contract.md's exit status (0 all ok, 3 otherwise). ``deadline_seconds`` bounds the crawl
 (``spiders.crawl``); ``crawl_seconds(max_seconds)`` is the part of a run's time budget the
-crawl may use.
+crawl may use. ``during`` is entered for the crawl child's run only (a run's
+``famcal.prepare``: it is left before the records are stored).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -58,21 +60,24 @@ def crawl_stage(
     log_file: Path | None = None,
     progress: Progress = QUIET,
     deadline_seconds: float | None = None,
+    during: AbstractContextManager[object] | None = None,
 ) -> dict[str, SourceOutcome]:
     from spiders.crawl import crawl  # Scrapy loads only for the stages that crawl
 
     start, end = crawl_window(now)
-    results = crawl(
-        sources,
-        previous_digests=store.digests(),
-        window_start=start,
-        window_end=end,
-        work_dir=work_dir,
-        settings=settings,
-        log_file=log_file,
-        echo=progress.note if progress.enabled else None,
-        deadline_seconds=deadline_seconds,
-    )
+    previous_digests = store.digests()
+    with during if during is not None else nullcontext():
+        results = crawl(
+            sources,
+            previous_digests=previous_digests,
+            window_start=start,
+            window_end=end,
+            work_dir=work_dir,
+            settings=settings,
+            log_file=log_file,
+            echo=progress.note if progress.enabled else None,
+            deadline_seconds=deadline_seconds,
+        )
     outcomes: dict[str, SourceOutcome] = {}
     for source in sources:
         result = results[source.id]

@@ -15,6 +15,10 @@ processing everything, at the cost of what changed. The per-record memo that mak
 possible (``core.store.memo``) is saved in the same transaction as the events; without a
 memo of the stored events (first run, ``famcal process``, other rules) everything is
 processed. The merge log then lacks only repeats of decisions already logged.
+Tagging runs in worker processes while the parent dedupes (dedupe reads no tags: a merged
+event is tagged afresh, a single one takes its record's tags); ``prepared`` (a run's
+``famcal.prepare``) is called just before the workers fork and gives rule tags by
+``pipeline.tag.rule_key`` made during the crawl, which are taken for their keys.
 ``record_problems`` stores the rejections and repairs per source (for health.json);
 ``process_signature`` is what processing depends on besides the records.
 """
@@ -25,16 +29,20 @@ import hashlib
 import json
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from core.config import SourceConfig
 from core.model import Event, RawEvent, Tags, evolve, json_digest
-from core.parallel import map_chunks
+from core.parallel import Started, start_chunks, stream_chunks
 from core.paths import code_digest, data_digest
 from core.store import MemoRow, Store
+from core.store.caches import tag_json
+from core.store.events import event_row
 from core.window import window
 from famcal import __version__
 from famcal.process_plan import is_changed, plan, record_state, with_recurrence
@@ -82,6 +90,7 @@ def process_stage(
     now: datetime,
     run_id: int,
     incremental: bool = False,
+    prepared: Callable[[], Mapping[str, Tags]] | None = None,
 ) -> ProcessReport:
     report = ProcessReport()
     configured = {s.id: s for s in sources}
@@ -108,7 +117,7 @@ def process_stage(
     rows: list[tuple[str, str, str]] = []
     missing_runs: list[int] = []
     done: dict[int, Event | str] = {}
-    since = (start - timedelta(days=1)).date().isoformat()
+    since = records_since(now)
     for source_id, record_id, data, runs in store.record_rows(since=since):
         if source_id not in configured:
             continue
@@ -169,23 +178,29 @@ def process_stage(
     clean_texts = store.event_texts(clean_uids)
     if len(clean_texts) != len(clean_uids):  # the memo does not match the events: start over
         return process_stage(store, sources, now=now, run_id=run_id)
-    normalized, used_tags, tag_keys = _tag_all(store, normalized, recurring=recurring)
-
-    merged = dedupe(
-        normalized,
-        priority=priority,
-        created={uid: _utc(row["created"]) for uid, row in stored_rows.items()},
-        stale={key for key, runs in missing.items() if is_gone(runs)},
-    )
+    # Rule tags made during the crawl (famcal.prepare), taken when the workers are to fork.
+    prepared_tags = prepared() if prepared is not None and normalized else {}
+    with _start_tagging(store, normalized, prepared=prepared_tags) as tagging:
+        # Dedupe reads no tags (a merged event is tagged afresh below, a single one takes
+        # its record's tags), so it runs here, untagged, while the workers tag.
+        merged = dedupe(
+            normalized,
+            priority=priority,
+            created={uid: _utc(row["created"]) for uid, row in stored_rows.items()},
+            stale={key for key, runs in missing.items() if is_gone(runs)},
+        )
+        # Merged events are tagged again; through the same cache, so the next run (a new
+        # day, one changed event) reuses their tags too.
+        merged_keys = {e.uid: rule_key(e) for e in merged.events if len(e.sources) > 1}
+        merged_tags = store.cached_tags(merged_keys.values())
+        for event in merged.events:
+            if (tag_key := merged_keys.get(event.uid)) is not None and tag_key not in merged_tags:
+                known = prepared_tags.get(tag_key)  # the same rules' tags of the same input
+                merged_tags[tag_key] = known if known is not None else rule_tags(event)
+        normalized, used_tags, tag_keys = tagging.finish(recurring=recurring)
+        tag_texts = tagging.texts
     report.merged += sum(len(e.sources) - 1 for e in merged.events)
     by_record = {(e.sources[0].id, e.sources[0].record_id): e for e in normalized}
-    # Merged events are tagged again; through the same cache, so the next run (a new day,
-    # one changed event) reuses their tags too.
-    merged_keys = {e.uid: rule_key(e) for e in merged.events if len(e.sources) > 1}
-    merged_tags = store.cached_tags(merged_keys.values())
-    for event in merged.events:
-        if (tag_key := merged_keys.get(event.uid)) is not None and tag_key not in merged_tags:
-            merged_tags[tag_key] = rule_tags(event)
     used_tags.update(merged_tags)
     canonical: list[Event] = []
     new_identities: dict[tuple[str, str], str] = {}
@@ -198,6 +213,8 @@ def process_stage(
                 rule_tags_of=_known(merged_tags[tag_key]),
                 recurring=recurring,
             )
+        else:  # one record's event: its record's tags
+            event = evolve(event, tags=by_record[_first_ref(event)].tags)
         for ref in event.sources:
             key = (ref.id, ref.record_id)
             if identities.get(key) != event.uid:
@@ -208,6 +225,8 @@ def process_stage(
             report.cancelled_missing += 1
             unlisted.add(event.uid)
         canonical.append(event)
+    grouped = {(r.id, r.record_id) for e in canonical if len(e.sources) > 1 for r in e.sources}
+    merged.events.clear()  # untagged: ``canonical`` holds them now
     kept = [Event.from_dict(json.loads(text)) for text in clean_texts.values()]
     report.cancelled_missing += len(clean_unlisted)
     produced = {e.uid for e in canonical} | clean_texts.keys()
@@ -215,13 +234,15 @@ def process_stage(
         merged.absorbed, stored_rows, produced, now=now, window_start=start, load=store.event_data
     )
     tracked = track([*canonical, *tombstones], stored_rows, now=now)
+    # The stored JSON of the events, over every core while the rest is made here, streamed
+    # into the store chunk by chunk (the texts are not all held at once).
+    event_rows = stream_chunks(partial(event_row, processed=run_id), tracked)
     report.new = sum(1 for e, _, _ in tracked if e.uid not in stored_rows)
     report.changed = sum(
         1
         for e, mark, _ in tracked
         if e.uid in stored_rows and stored_rows[e.uid]["fingerprint"] != mark
     )
-    grouped = {(r.id, r.record_id) for e in merged.events if len(e.sources) > 1 for r in e.sources}
     decisions = decisions_to_log(
         merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
     )
@@ -243,16 +264,20 @@ def process_stage(
             merged_key=group_key.get(uid) if uid else None,
             unlisted=uid in unlisted,
         )
-    with store.transaction():
+    with closing(event_rows), store.transaction():
         report.stored_digests = store.save_events(
-            tracked, processed=run_id, merge_log=decisions, identities=new_identities
+            tracked,
+            processed=run_id,
+            merge_log=decisions,
+            identities=new_identities,
+            rows=event_rows,
         )
         store.save_memo(memo_rows, removed=todo.removed, run_id=run_id, replace=not memo)
         store.set_meta("memo_code", code)
         if memo_run is not None and clean_texts:
             store.keep_events(processed=run_id, previous=memo_run)
         store.keep_memo_tags(run_id)  # the clean records' tags, before the others are dropped
-        store.save_tag_cache(used_tags, run_id=run_id)
+        store.save_tag_cache(used_tags, run_id=run_id, texts=tag_texts)
     report.stored_digests.update((uid, json_digest(text)) for uid, text in clean_texts.items())
     fresh = {e.uid: e for e, _, _ in tracked}
     everything = [*(fresh[e.uid] for e in canonical), *kept]
@@ -270,6 +295,11 @@ def process_stage(
     return report
 
 
+def records_since(now: datetime) -> str:
+    """The first start day (ISO) of the records a process reads."""
+    return (window(now)[0] - timedelta(days=1)).date().isoformat()
+
+
 def _known(tags: Tags) -> Callable[[Event], Tags]:
     return lambda _event: tags
 
@@ -279,34 +309,84 @@ def _first_record(event: Event) -> tuple[str, str]:
     return min((ref.id, ref.record_id) for ref in event.sources)
 
 
-def _tag_all(
-    store: Store, events: list[Event], *, recurring: frozenset[tuple[str, str]]
-) -> tuple[list[Event], dict[str, Tags], dict[tuple[str, str], str]]:
-    """Tag every event. Tagging is the costliest pure step, so the rules run once per
-    distinct input (a series' occurrences share theirs), not again for inputs an earlier run
-    tagged with the same rules, and over every core for the rest; overrides always apply.
-    Also returns the rule tags used by key and each record's key."""
+def _first_ref(event: Event) -> tuple[str, str]:
+    return (event.sources[0].id, event.sources[0].record_id)
+
+
+class _Tagging:
+    """Tagging begun in the background (``_start_tagging``); ``finish`` waits for it."""
+
+    def __init__(
+        self,
+        events: list[Event],
+        keys: list[str],
+        known: dict[str, Tags],
+        todo: list[str],
+        pending: Started[tuple[Tags, str]],
+    ) -> None:
+        self.events, self.keys, self.known, self.todo, self.pending = (
+            events,
+            keys,
+            known,
+            todo,
+            pending,
+        )
+        # The tag cache's JSON of the tags the workers made, made there too.
+        self.texts: dict[str, str] = {}
+
+    def finish(
+        self, *, recurring: frozenset[tuple[str, str]]
+    ) -> tuple[list[Event], dict[str, Tags], dict[tuple[str, str], str]]:
+        """The tagged events, the rule tags used by key and each record's key."""
+        for key, (tags, text) in zip(self.todo, self.pending.results(), strict=True):
+            self.known[key] = tags
+            self.texts[key] = text
+        used = {key: self.known[key] for key in self.keys}
+        tagged = [
+            evolve(event, tags=with_overrides(event, used[key], recurring=recurring))
+            for key, event in zip(self.keys, self.events, strict=True)
+        ]
+        by_record = {_first_ref(e): key for e, key in zip(self.events, self.keys, strict=True)}
+        # The untagged events are the caller's to drop.
+        self.events, self.keys, self.known, self.todo = [], [], {}, []
+        return tagged, used, by_record
+
+    def __enter__(self) -> _Tagging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pending.cancel()
+
+
+def _start_tagging(store: Store, events: list[Event], *, prepared: Mapping[str, Tags]) -> _Tagging:
+    """Begin tagging every event. Tagging is the costliest pure step, so the rules run once
+    per distinct input (a series' occurrences share theirs), not again for inputs an earlier
+    run (or ``prepared``: this run's crawl window, ``famcal.prepare``) tagged with the same
+    rules, and over every core for the rest, in worker processes while the caller goes on;
+    overrides always apply (``finish``)."""
     keys = [rule_key(event) for event in events]
     known = store.cached_tags(keys)
     todo: dict[str, Event] = {}
     for key, event in zip(keys, events, strict=True):
-        if key not in known and key not in todo:
+        if key in known or key in todo:
+            continue
+        if (tags := prepared.get(key)) is not None:
+            known[key] = tags
+        else:
             todo[key] = event
     pending = list(todo.values())
-    # The first in this process: it loads and compiles the rules once, here, so the forked
-    # workers inherit them instead of each compiling its own (and the merged events' retag
-    # below finds them too).
-    fresh = [rule_tags(pending[0]), *map_chunks(rule_tags, pending[1:])] if pending else []
-    known.update(zip(todo, fresh, strict=True))
-    used = {key: known[key] for key in keys}
-    tagged = [
-        evolve(event, tags=with_overrides(event, used[key], recurring=recurring))
-        for key, event in zip(keys, events, strict=True)
-    ]
-    by_record = {
-        (e.sources[0].id, e.sources[0].record_id): key for e, key in zip(events, keys, strict=True)
-    }
-    return tagged, used, by_record
+    if pending:
+        # The first in this process: it loads and compiles the rules once (unless the crawl
+        # window did), here, so the forked workers inherit them instead of each compiling
+        # its own (and the merged events' retag finds them too).
+        known[next(iter(todo))] = rule_tags(pending[0])
+    return _Tagging(events, keys, known, list(todo)[1:], start_chunks(_tag, pending[1:]))
+
+
+def _tag(event: Event) -> tuple[Tags, str]:
+    """The rule tags and their stored JSON (``core.store`` ``tag_json``), in a worker."""
+    tags = rule_tags(event)
+    return tags, tag_json(tags)
 
 
 def _utc(stamp: str | None) -> str | None:

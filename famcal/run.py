@@ -10,7 +10,9 @@ Contract:
   ``hooks.before_stage(name)`` is called before "process" and before "publish" (default:
   nothing) — for a caller that wants to act between stages, e.g. stop the run there.
   ``max_seconds`` bounds the run: the crawl gets ``crawl_seconds(max_seconds)`` of it, and
-  the sources it cuts are degraded with the run's budget named.
+  the sources it cuts are degraded with the run's budget named. While the crawl child runs,
+  ``famcal.prepare`` warms this process up and tags the records already written in a
+  helper process, whose tags the process stage takes (no result depends on it).
 - ``crawl``, ``process``, ``publish``: one stage alone (the commands of the same names);
   process always processes, publish always writes every file.
 - Each of these is one row of the store's ``runs``: started and finished by the wall clock
@@ -23,14 +25,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from core.config import SourceConfig
+from core.model import Tags
 from core.runlog import RunLog
 from core.store import Store
 from famcal.crawl_stage import (
@@ -43,7 +46,14 @@ from famcal.crawl_stage import (
     crawl_stage,
     exit_status,
 )
-from famcal.process_stage import ProcessReport, process_signature, process_stage, record_problems
+from famcal.prepare import Preparer
+from famcal.process_stage import (
+    ProcessReport,
+    process_signature,
+    process_stage,
+    record_problems,
+    records_since,
+)
 from famcal.progress import QUIET, Progress
 from famcal.publish_stage import publish_stage
 from feeds.publish import PublishReport
@@ -135,6 +145,7 @@ def _crawl(
     settings: dict[str, Any] | None,
     progress: Progress,
     max_seconds: float | None = None,
+    during: AbstractContextManager[object] | None = None,
 ) -> dict[str, SourceOutcome]:
     with book.timed("crawl"):
         outcomes = crawl_stage(
@@ -147,6 +158,7 @@ def _crawl(
             log_file=book.runlog.path.with_suffix(".crawl.log") if book.runlog else None,
             progress=progress,
             deadline_seconds=crawl_seconds(max_seconds),
+            during=during,
         )
     book.counts["sources"] = {
         k: {"status": v.status.value, "events": v.events, "error": v.error, "skipped": v.skipped}
@@ -158,7 +170,13 @@ def _crawl(
 
 
 def _process(
-    store: Store, sources: Sequence[SourceConfig], book: _Book, *, now: datetime, reuse: bool
+    store: Store,
+    sources: Sequence[SourceConfig],
+    book: _Book,
+    *,
+    now: datetime,
+    reuse: bool,
+    prepared: Callable[[], Mapping[str, Tags]] | None = None,
 ) -> ProcessReport | None:
     """None: skipped, since nothing a process would read has changed (with ``reuse``)."""
     processed: ProcessReport | None = None
@@ -180,6 +198,7 @@ def _process(
                 now=now,
                 run_id=book.run_id,
                 incremental=reuse and store.meta("process_signature") == signature,
+                prepared=prepared,
             )
             store.set_meta("process_signature", signature)
             store.set_meta("process_pending", "0")
@@ -247,33 +266,62 @@ def run(
     max_seconds: float | None = None,
 ) -> int:
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
-        outcomes = _crawl(
+        # While the crawl child parses, this process warms up and a helper tags the records
+        # of the sources already written (famcal.prepare; exact whatever happens).
+        known = store.tag_keys()  # what the tag cache has is not tagged again
+        with Preparer(work_dir, sources, since=records_since(now), known=known) as preparer:
+            status = _stages(
+                store, sources, book, preparer, now=now, out_dir=out_dir, work_dir=work_dir,
+                settings=settings, base_url=base_url, progress=progress, hooks=hooks,
+                max_seconds=max_seconds,
+            )  # fmt: skip
+        book.status = status
+    return book.status
+
+
+def _stages(
+    store: Store,
+    sources: Sequence[SourceConfig],
+    book: _Book,
+    preparer: Preparer,
+    *,
+    now: datetime,
+    out_dir: Path,
+    work_dir: Path,
+    settings: dict[str, Any] | None,
+    base_url: str | None,
+    progress: Progress,
+    hooks: Hooks,
+    max_seconds: float | None,
+) -> int:
+    outcomes = _crawl(
+        store,
+        sources,
+        book,
+        now=now,
+        work_dir=work_dir,
+        settings=settings,
+        progress=progress,
+        max_seconds=max_seconds,
+        during=preparer.running(),
+    )
+    with progress.bar("process and publish", 2) as advance:
+        hooks.before_stage("process")
+        processed = _process(store, sources, book, now=now, reuse=True, prepared=preparer.tags)
+        preparer.close()  # the process stage took its tags, or did not need them
+        advance(f"{processed.events} events" if processed else "unchanged")
+        hooks.before_stage("publish")
+        published = _publish(
             store,
-            sources,
             book,
             now=now,
-            work_dir=work_dir,
-            settings=settings,
-            progress=progress,
-            max_seconds=max_seconds,
+            out_dir=out_dir,
+            base_url=base_url,
+            reuse=True,
+            processed=processed,
         )
-        with progress.bar("process and publish", 2) as advance:
-            hooks.before_stage("process")
-            processed = _process(store, sources, book, now=now, reuse=True)
-            advance(f"{processed.events} events" if processed else "unchanged")
-            hooks.before_stage("publish")
-            published = _publish(
-                store,
-                book,
-                now=now,
-                out_dir=out_dir,
-                base_url=base_url,
-                reuse=True,
-                processed=processed,
-            )
-            advance(f"{len(published.feeds)} feeds")
-        book.status = exit_status(outcomes)
-    return book.status
+        advance(f"{len(published.feeds)} feeds")
+    return exit_status(outcomes)
 
 
 def crawl(

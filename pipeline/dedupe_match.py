@@ -86,6 +86,8 @@ def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().translate(_UMLAUTS)
     # Remaining accents (é, ñ) compare as their base letter: sources disagree on them.
     decomposed = unicodedata.normalize("NFKD", text)
+    if decomposed.isascii():  # no combining mark is ASCII: nothing to drop (most titles)
+        return decomposed
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

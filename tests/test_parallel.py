@@ -1,4 +1,4 @@
-"""map_chunks and start_chunks: the same results in the same order, in parallel or not; a
+"""map_chunks, start_chunks and stream_chunks: the same results in the same order, in parallel or not; a
 started map's failed worker raises, and no worker outlives ``results`` or ``cancel``."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from core import parallel
-from core.parallel import WorkerError, map_chunks, start_chunks
+from core.parallel import WorkerError, map_chunks, start_chunks, stream_chunks
 
 
 def square(n: int) -> int:
@@ -136,3 +136,16 @@ def test_cancel_stops_the_workers() -> None:
         pass
     assert not multiprocessing.active_children()
     assert time.monotonic() - begin < 4
+
+
+def test_streamed_chunks_equal_serial_and_end_their_workers() -> None:
+    items = list(range(5001))
+    streamed = stream_chunks(square, items, size=300, min_items=1)
+    assert next(streamed) == 0
+    assert [0, *streamed] == [n * n for n in items]
+    assert threading.active_count() == 1  # the pool's thread is gone: others may fork again
+    early = stream_chunks(square, items, size=300, min_items=1)
+    next(early)
+    early.close()  # closed before the end: the workers are ended too
+    assert threading.active_count() == 1
+    assert list(stream_chunks(square, [1, 2, 3])) == [1, 4, 9]

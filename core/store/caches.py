@@ -48,8 +48,16 @@ class CachesPart:
                 found[key] = Tags.from_dict(json.loads(tags))
         return found
 
-    def save_tag_cache(self, tags: Mapping[str, Tags], *, run_id: int) -> None:
-        """Keep exactly this run's rule tags: upsert them, drop every other entry."""
+    def tag_keys(self) -> set[str]:
+        """The rule keys the tag cache holds (``cached_tags`` without reading the tags)."""
+        return {key for (key,) in self.db.execute("select key from tag_cache")}
+
+    def save_tag_cache(
+        self, tags: Mapping[str, Tags], *, run_id: int, texts: Mapping[str, str] | None = None
+    ) -> None:
+        """Keep exactly this run's rule tags: upsert them, drop every other entry.
+        ``texts``: ``tag_json`` of some of them, made already (e.g. in worker processes)."""
+        made = texts or {}
         with self.db.atomic():
             upsert_rows(
                 self.db,
@@ -57,8 +65,7 @@ class CachesPart:
                 pk=("key",),
                 columns=("key", "tags", "run_id"),
                 rows=(
-                    (key, json.dumps(value.to_dict(), ensure_ascii=False), run_id)
-                    for key, value in tags.items()
+                    (key, made.get(key) or tag_json(value), run_id) for key, value in tags.items()
                 ),
             )
             self.db.table("tag_cache").delete_where("run_id != ?", [run_id])
@@ -124,6 +131,11 @@ class CachesPart:
                 columns=("uid", "key", "html", "ics"),
                 rows=((uid, *mark) for uid, mark in pages.items() if stored.get(uid) != mark),
             )
+
+
+def tag_json(tags: Tags) -> str:
+    """The stored form of rule tags in ``tag_cache``."""
+    return json.dumps(tags.to_dict(), ensure_ascii=False)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

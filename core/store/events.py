@@ -12,7 +12,7 @@ Contract:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -46,29 +46,20 @@ class EventsPart:
         processed: int,
         merge_log: Sequence[dict[str, Any]] = (),
         identities: Mapping[tuple[str, str], str] | None = None,
+        rows: Iterable[tuple[EventRow, str]] | None = None,
     ) -> dict[str, str]:
         """Upsert (event, fingerprint, created) rows, the merge decisions and the changed
         identities, atomically. Returns the ``json_digest`` of each saved event's stored
         JSON (``Event.to_json``) by uid, so callers can key work by it without serializing
-        the events again."""
+        the events again. ``rows``: ``event_row`` of each of ``events`` in order (with the
+        same ``processed``), made elsewhere (e.g. streamed from worker processes)."""
         digests: dict[str, str] = {}
+        made = rows if rows is not None else (event_row(e, processed=processed) for e in events)
 
-        def row(event: Event, fingerprint: str, created: str) -> tuple[str | int | None, ...]:
-            text = event.to_json()
-            digests[event.uid] = json_digest(text)
-            return (
-                event.uid,
-                _sort_key(event),
-                event.end.isoformat() if event.end else None,
-                int(bool(event.tags and event.tags.family)),
-                event.status.value,
-                event.sequence,
-                event.updated.isoformat() if event.updated else None,
-                created,
-                fingerprint,
-                processed,
-                text,
-            )
+        def values() -> Iterator[EventRow]:
+            for (event, _, _), (row, digest) in zip(events, made, strict=True):
+                digests[event.uid] = digest
+                yield row
 
         with self.db.atomic():
             if identities:
@@ -85,7 +76,7 @@ class EventsPart:
                 "events",
                 pk=("uid",),
                 columns=EVENT_COLUMNS,
-                rows=(row(*entry) for entry in events),
+                rows=values(),
             )
             if merge_log:
                 self.db.table("merge_log").insert_all(
@@ -210,6 +201,30 @@ class EventsPart:
         for source_id, record_id, uid, decision, reason in rows:
             latest.setdefault((source_id, record_id), set()).add((uid, decision, reason))
         return latest
+
+
+EventRow = tuple[str | int | None, ...]
+
+
+def event_row(entry: tuple[Event, str, str], *, processed: int) -> tuple[EventRow, str]:
+    """The ``events`` row (``EVENT_COLUMNS``) of one tracked (event, fingerprint, created)
+    and the ``json_digest`` of its JSON. Pure: ``save_events`` makes it, or takes it made."""
+    event, fingerprint, created = entry
+    text = event.to_json()
+    row = (
+        event.uid,
+        _sort_key(event),
+        event.end.isoformat() if event.end else None,
+        int(bool(event.tags and event.tags.family)),
+        event.status.value,
+        event.sequence,
+        event.updated.isoformat() if event.updated else None,
+        created,
+        fingerprint,
+        processed,
+        text,
+    )
+    return row, json_digest(text)
 
 
 def _sort_key(event: Event) -> str:
