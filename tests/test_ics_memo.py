@@ -1,0 +1,155 @@
+"""Reuse of the fast reader's last read (``spiders.ics_fast.PlainMemo``, issue #20): a read
+with a memo of an earlier read gives exactly what a fresh read gives — on every real file of
+the shared corpus, on the benchmarks' sources with one event changed, when the window moves,
+when the file's X-WR-TIMEZONE changes, when a remembered zone no longer reads as plain, and
+when the memo file is broken — and reuses the blocks it may."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.synth_real import change_one, realistic_sources
+from core.model import BERLIN
+from spiders.ics_fast import PlainMemo, read_plain
+from spiders.ics_parse import NotACalendar, decode, parse_ics
+from tests.test_ics import CORPUS_FILES, WIDE
+from tests.test_ics_fast import FEED, FILES, OWN, calendar
+
+
+def fresh(text: str, window: dict[str, Any]) -> Any:
+    return read_plain(text, *window.values(), "Europe/Berlin", None)
+
+
+def learned(text: str, window: dict[str, Any], path: Path) -> PlainMemo:
+    """A memo as the spider keeps one: filled by a read, saved, loaded for the next."""
+    memo = PlainMemo()
+    read_plain(text, *window.values(), "Europe/Berlin", None, memo)
+    memo.save(path)
+    return PlainMemo.load(path)
+
+
+def again(text: str, window: dict[str, Any], memo: PlainMemo) -> Any:
+    return read_plain(text, *window.values(), "Europe/Berlin", None, memo)
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason="shared corpus ics-real/ not present")
+@pytest.mark.parametrize("window", [WIDE, FEED], ids=["wide", "feed"])
+def test_every_real_file_reads_the_same_from_its_memo(
+    window: dict[str, Any], tmp_path: Path
+) -> None:
+    reused = 0
+    for number, path in enumerate([*FILES, *OWN]):
+        text = decode(path.read_bytes())
+        memo = learned(text, window, tmp_path / f"{number}.json")
+        assert again(text, window, memo) == fresh(text, window), path.name
+        reused += memo.reused
+        # And the whole reading, skips and order included.
+        body = path.read_bytes()
+        try:
+            plain = list(parse_ics(body, workers=1, **window))
+        except NotACalendar:
+            continue
+        memo = learned(text, window, tmp_path / f"{number}.json")
+        assert list(parse_ics(body, workers=1, memo=memo, **window)) == plain, path.name
+    assert reused > 100  # not vacuous
+
+
+def test_one_changed_event_is_read_again_and_the_rest_reused(tmp_path: Path) -> None:
+    sources = realistic_sources(600, start=datetime(2026, 11, 25, 8, tzinfo=BERLIN))
+    stadt = sources.pop("stadt")
+    changed, _ = change_one(stadt, others=list(sources.values()))
+    memo = learned(decode(stadt), FEED, tmp_path / "stadt.json")
+    blocks = len(memo.known)
+    assert again(decode(changed), FEED, memo) == fresh(decode(changed), FEED)
+    assert memo.reused == blocks - 1  # the one changed VEVENT was read again
+    assert len(memo.made) == blocks
+    memo.save(tmp_path / "stadt.json")
+    memo = PlainMemo.load(tmp_path / "stadt.json")
+    assert again(decode(changed), FEED, memo) == fresh(decode(changed), FEED)
+    assert memo.reused == blocks
+
+
+def test_a_moved_window_reads_afresh(tmp_path: Path) -> None:
+    text = decode(realistic_sources(300)["stadt"])
+    memo = learned(text, WIDE, tmp_path / "m.json")
+    assert again(text, FEED, memo) == fresh(text, FEED)
+    assert memo.reused == 0
+    later = {key: value.replace(day=value.day + 1) for key, value in FEED.items()}
+    memo = learned(text, FEED, tmp_path / "m.json")
+    assert again(text, later, memo) == fresh(text, later)
+    assert memo.reused == 0
+
+
+EVENTS = (
+    "BEGIN:VEVENT\r\nUID:float@x\r\nDTSTART:20261201T100000\r\nDTEND:20261201T110000\r\n"
+    "SUMMARY:Floating\r\nEND:VEVENT\r\n",
+    "BEGIN:VEVENT\r\nUID:utc@x\r\nDTSTART:20261202T100000Z\r\nDTEND:20261202T110000Z\r\n"
+    "SUMMARY:UTC\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT\r\n",
+    "BEGIN:VEVENT\r\nUID:zoned@x\r\nDTSTART;TZID=Europe/Berlin:20261203T100000\r\n"
+    "DTEND;TZID=Europe/Berlin:20261203T110000\r\nSUMMARY:Zoned\r\nEND:VEVENT\r\n",
+)
+
+
+def zoned_calendar(zone: str | None) -> str:
+    head = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//DE\r\n"
+    if zone is not None:
+        head += f"X-WR-TIMEZONE:{zone}\r\n"
+    return calendar(*EVENTS, head=head)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(None, "Europe/Berlin"), ("Europe/Berlin", "America/New_York"), ("Asia/Tokyo", None)],
+)
+def test_a_changed_calendar_zone_reads_afresh(
+    before: str | None, after: str | None, tmp_path: Path
+) -> None:
+    memo = learned(zoned_calendar(before), FEED, tmp_path / "m.json")
+    assert len(memo.known) == 3
+    text = zoned_calendar(after)
+    found = fresh(text, FEED)
+    assert found is not None and len(found[0]) == 5
+    assert again(text, FEED, memo) == found
+    assert memo.reused == 0
+
+
+def test_a_remembered_zone_is_looked_up_again(tmp_path: Path) -> None:
+    text = zoned_calendar(None)
+    path = tmp_path / "m.json"
+    learned(text, FEED, path)
+    data = json.loads(path.read_text())
+    zones = sorted(entry["zones"] for entry in data["blocks"].values())
+    assert zones == [[], [], ["Europe/Berlin"]]
+    for entry in data["blocks"].values():
+        if entry["zones"]:
+            entry["zones"] = ["Nowhere/Atlantis"]  # as if it no longer read as plain
+            entry["items"] = []  # what a reuse would wrongly give
+    path.write_text(json.dumps(data))
+    memo = PlainMemo.load(path)
+    assert again(text, FEED, memo) == fresh(text, FEED)
+    assert memo.reused == 2  # the zoned block was read again
+
+
+@pytest.mark.parametrize(
+    "content", ["", "{", "[]", '{"version": 0, "blocks": {}}', '{"version": 1, "blocks": []}']
+)
+def test_a_broken_memo_is_an_empty_one(content: str, tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(content)
+    memo = PlainMemo.load(path)
+    text = zoned_calendar("Europe/Berlin")
+    assert again(text, FEED, memo) == fresh(text, FEED)
+    assert memo.reused == 0 and len(memo.made) == 3
+    assert PlainMemo.load(tmp_path / "missing.json").known == {}
+
+
+def test_the_memo_is_saved_whole(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "m.json"
+    memo = learned(zoned_calendar(None), FEED, path)
+    assert len(memo.known) == 3
+    assert [p.name for p in path.parent.iterdir()] == ["m.json"]  # no partial file left
