@@ -17,6 +17,10 @@ memo of the stored events (first run, ``famcal process``, other rules) everythin
 processed. The merge log then lacks only repeats of decisions already logged.
 ``record_problems`` stores the rejections and repairs per source (for health.json);
 ``process_signature`` is what processing depends on besides the records.
+``ReadAhead(store)`` (issue #20) reads the latest process run's stored events on a thread of
+its own — the run starts it before the crawl, whose child keeps the other core busy — and
+``process_stage(ahead=…)`` takes a kept event (and its JSON's digest) from it where the stored
+JSON it reads is the one read ahead, else it reads that event itself: the same events.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -82,7 +87,12 @@ def process_stage(
     now: datetime,
     run_id: int,
     incremental: bool = False,
+    ahead: ReadAhead | None = None,
 ) -> ProcessReport:
+    # Before anything forks (map_chunks stays serial while another thread runs).
+    read_ahead = ahead.result() if ahead is not None and incremental else {}
+    if ahead is not None and not incremental:
+        ahead.cancel()
     report = ProcessReport()
     configured = {s.id: s for s in sources}
     priority = {s.id: s.priority for s in sources}
@@ -208,7 +218,7 @@ def process_stage(
             report.cancelled_missing += 1
             unlisted.add(event.uid)
         canonical.append(event)
-    kept = [Event.from_dict(json.loads(text)) for text in clean_texts.values()]
+    kept = [_kept(uid, text, read_ahead) for uid, text in clean_texts.items()]
     report.cancelled_missing += len(clean_unlisted)
     produced = {e.uid for e in canonical} | clean_texts.keys()
     tombstones = merge_tombstones(
@@ -253,7 +263,9 @@ def process_stage(
             store.keep_events(processed=run_id, previous=memo_run)
         store.keep_memo_tags(run_id)  # the clean records' tags, before the others are dropped
         store.save_tag_cache(used_tags, run_id=run_id)
-    report.stored_digests.update((uid, json_digest(text)) for uid, text in clean_texts.items())
+    report.stored_digests.update(
+        (uid, _kept_digest(uid, text, read_ahead)) for uid, text in clean_texts.items()
+    )
     fresh = {e.uid: e for e, _, _ in tracked}
     everything = [*(fresh[e.uid] for e in canonical), *kept]
     everything.sort(key=_first_record)
@@ -268,6 +280,52 @@ def process_stage(
         len(todo.dirty),
     )
     return report
+
+
+class ReadAhead:
+    """The latest process run's stored events, read on a thread of its own (the module's
+    contract): by uid, the stored JSON, its ``Event`` and its ``json_digest``."""
+
+    def __init__(self, store: Store) -> None:
+        self._found: dict[str, tuple[str, Event, str]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._read, args=(store,), name="famcal-read-ahead", daemon=True
+        )
+        self._thread.start()
+
+    def _read(self, store: Store) -> None:
+        try:
+            for uid, text in store.latest_event_texts_apart():
+                if self._stop.is_set():
+                    return
+                self._found[uid] = (text, Event.from_dict(json.loads(text)), json_digest(text))
+        except Exception as exc:  # the process stage reads what is missing itself
+            log.warning("reading the stored events ahead failed: %s", exc)
+
+    def result(self) -> dict[str, tuple[str, Event, str]]:
+        """What was read (once: the caller holds it from now on)."""
+        self._thread.join()
+        found, self._found = self._found, {}
+        return found
+
+    def cancel(self) -> None:
+        """Stop reading (a run that does not process) and wait for the thread to end."""
+        self._stop.set()
+        self._thread.join()
+        self._found = {}
+
+
+def _kept(uid: str, text: str, read_ahead: dict[str, tuple[str, Event, str]]) -> Event:
+    found = read_ahead.get(uid)
+    if found is not None and found[0] == text:
+        return found[1]
+    return Event.from_dict(json.loads(text))
+
+
+def _kept_digest(uid: str, text: str, read_ahead: dict[str, tuple[str, Event, str]]) -> str:
+    found = read_ahead.get(uid)
+    return found[2] if found is not None and found[0] == text else json_digest(text)
 
 
 def _known(tags: Tags) -> Callable[[Event], Tags]:

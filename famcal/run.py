@@ -43,7 +43,13 @@ from famcal.crawl_stage import (
     crawl_stage,
     exit_status,
 )
-from famcal.process_stage import ProcessReport, process_signature, process_stage, record_problems
+from famcal.process_stage import (
+    ProcessReport,
+    ReadAhead,
+    process_signature,
+    process_stage,
+    record_problems,
+)
 from famcal.progress import QUIET, Progress
 from famcal.publish_stage import publish_stage
 from feeds.publish import PublishReport
@@ -158,7 +164,13 @@ def _crawl(
 
 
 def _process(
-    store: Store, sources: Sequence[SourceConfig], book: _Book, *, now: datetime, reuse: bool
+    store: Store,
+    sources: Sequence[SourceConfig],
+    book: _Book,
+    *,
+    now: datetime,
+    reuse: bool,
+    ahead: ReadAhead | None = None,
 ) -> ProcessReport | None:
     """None: skipped, since nothing a process would read has changed (with ``reuse``)."""
     processed: ProcessReport | None = None
@@ -171,6 +183,8 @@ def _process(
             and store.latest_processed() is not None
         ):
             book.counts["process"] = {"skipped": "no source changed since the last run"}
+            if ahead is not None:
+                ahead.cancel()
         else:
             # Incremental (only what changed records touch) when the rules and the sources'
             # settings are those of the last process; ``famcal process`` redoes everything.
@@ -180,6 +194,7 @@ def _process(
                 now=now,
                 run_id=book.run_id,
                 incremental=reuse and store.meta("process_signature") == signature,
+                ahead=ahead,
             )
             store.set_meta("process_signature", signature)
             store.set_meta("process_pending", "0")
@@ -247,31 +262,37 @@ def run(
     max_seconds: float | None = None,
 ) -> int:
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
-        outcomes = _crawl(
-            store,
-            sources,
-            book,
-            now=now,
-            work_dir=work_dir,
-            settings=settings,
-            progress=progress,
-            max_seconds=max_seconds,
-        )
-        with progress.bar("process and publish", 2) as advance:
-            hooks.before_stage("process")
-            processed = _process(store, sources, book, now=now, reuse=True)
-            advance(f"{processed.events} events" if processed else "unchanged")
-            hooks.before_stage("publish")
-            published = _publish(
+        # The stored events are read on this process's idle core while the crawl child
+        # runs on the other (famcal.process_stage.ReadAhead).
+        ahead = ReadAhead(store)
+        try:
+            outcomes = _crawl(
                 store,
+                sources,
                 book,
                 now=now,
-                out_dir=out_dir,
-                base_url=base_url,
-                reuse=True,
-                processed=processed,
+                work_dir=work_dir,
+                settings=settings,
+                progress=progress,
+                max_seconds=max_seconds,
             )
-            advance(f"{len(published.feeds)} feeds")
+            with progress.bar("process and publish", 2) as advance:
+                hooks.before_stage("process")
+                processed = _process(store, sources, book, now=now, reuse=True, ahead=ahead)
+                advance(f"{processed.events} events" if processed else "unchanged")
+                hooks.before_stage("publish")
+                published = _publish(
+                    store,
+                    book,
+                    now=now,
+                    out_dir=out_dir,
+                    base_url=base_url,
+                    reuse=True,
+                    processed=processed,
+                )
+                advance(f"{len(published.feeds)} feeds")
+        finally:
+            ahead.cancel()
         book.status = exit_status(outcomes)
     return book.status
 

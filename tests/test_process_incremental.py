@@ -160,3 +160,58 @@ def test_one_changed_record_redoes_only_its_day(
     assert report.changed == 1 and report.events == 11
     processed = store.db.execute("select count(*) from events where processed = 2").fetchone()
     assert processed[0] == report.events
+
+
+def test_events_read_ahead_give_the_same_process(tmp_path: Path) -> None:
+    # famcal run reads the stored events ahead while the crawl runs (ReadAhead); processing
+    # with them gives what reading them in the stage gives — also when what was read ahead
+    # is stale (read before an earlier step), where the stage reads the events itself.
+    ahead_store, plain = Store(tmp_path / "a.db"), Store(tmp_path / "b.db")
+    stale: process_stage.ReadAhead | None = None
+    for run_id, found in enumerate(steps(), start=1):
+        out = {}
+        fresh = process_stage.ReadAhead(ahead_store)  # before the crawl's records are saved
+        for name, store in (("a", ahead_store), ("b", plain)):
+            save(store, found, run_id)
+            ahead = (stale if run_id % 3 == 0 else fresh) if name == "a" else None
+            report = process_stage.process_stage(
+                store, SOURCES, now=NOW, run_id=run_id, incremental=True, ahead=ahead
+            )
+            out[name] = tmp_path / f"{name}{run_id}"
+            publish_stage.publish_stage(
+                store,
+                now=NOW,
+                out_dir=out[name],
+                events=report.canonical,
+                stored_digests=report.stored_digests,
+            )
+            counts = (
+                report.records, report.events, report.merged, dict(report.rejected),
+                report.new, report.changed, report.cancelled_missing, report.canonical,
+                report.stored_digests,
+            )  # fmt: skip
+            if name == "a":
+                expected = counts
+            else:
+                assert counts == expected, run_id
+        assert state(ahead_store) == state(plain), run_id
+        assert files(out["a"]) == files(out["b"]), run_id
+        shutil.rmtree(out["a"]), shutil.rmtree(out["b"])
+        if run_id == 1:
+            stale = process_stage.ReadAhead(ahead_store)
+            assert len(stale.result()) == report.events  # read, then handed over once
+            stale = process_stage.ReadAhead(ahead_store)
+        fresh.cancel()
+
+
+def test_a_cancelled_read_ahead_stops(tmp_path: Path) -> None:
+    store = Store(tmp_path / "c.db")
+    save(store, crawl(), 1)
+    process_stage.process_stage(store, SOURCES, now=NOW, run_id=1)
+    ahead = process_stage.ReadAhead(store)
+    ahead.cancel()
+    assert ahead.result() == {}
+    # A full process (not incremental) cancels it and reads nothing of it.
+    ahead = process_stage.ReadAhead(store)
+    process_stage.process_stage(store, SOURCES, now=NOW, run_id=2, ahead=ahead)
+    assert ahead.result() == {}
