@@ -25,9 +25,11 @@ JSON it reads is the one read ahead, else it reads that event itself: the same e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -295,6 +297,11 @@ class ReadAhead:
         self._thread.start()
 
     def _read(self, store: Store) -> None:
+        with contextlib.suppress(AttributeError, OSError):
+            # Only a core nobody else needs: on Linux a thread has a nice value of its own,
+            # so the crawl child (and a busy machine's other work) goes first; a run that
+            # finds nothing changed loses nothing to it.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         try:
             for uid, text in store.latest_event_texts_apart():
                 if self._stop.is_set():
