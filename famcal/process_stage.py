@@ -20,16 +20,15 @@ processed. The merge log then lacks only repeats of decisions already logged.
 ``ReadAhead(store)`` (issue #20) reads the latest process run's stored events on a thread of
 its own — the run starts it before the crawl, whose child keeps the other core busy — and
 ``process_stage(ahead=…)`` takes a kept event (and its JSON's digest) from it where the stored
-JSON it reads is the one read ahead, else it reads that event itself: the same events.
+JSON it reads is the one read ahead, else it reads that event itself: the same events. What
+the thread has not read when the stage starts, the stage reads (the thread stops).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -286,9 +285,13 @@ def process_stage(
 
 class ReadAhead:
     """The latest process run's stored events, read on a thread of its own (the module's
-    contract): by uid, the stored JSON, its ``Event`` and its ``json_digest``."""
+    contract): by uid, the stored JSON, its ``Event`` and its ``json_digest``. ``result``
+    stops the thread and reads what it had not read yet itself: the caller does not wait for
+    a thread that a busy machine gives less than a core."""
 
     def __init__(self, store: Store) -> None:
+        self._rows: list[tuple[str, str]] = []
+        self._done = 0  # rows read so far
         self._found: dict[str, tuple[str, Event, str]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -297,30 +300,33 @@ class ReadAhead:
         self._thread.start()
 
     def _read(self, store: Store) -> None:
-        with contextlib.suppress(AttributeError, OSError):
-            # Only a core nobody else needs: on Linux a thread has a nice value of its own,
-            # so the crawl child (and a busy machine's other work) goes first; a run that
-            # finds nothing changed loses nothing to it.
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         try:
-            for uid, text in store.latest_event_texts_apart():
-                if self._stop.is_set():
-                    return
-                self._found[uid] = (text, Event.from_dict(json.loads(text)), json_digest(text))
+            self._rows = store.latest_event_texts_apart()
+            self._step(lambda: self._stop.is_set())
         except Exception as exc:  # the process stage reads what is missing itself
             log.warning("reading the stored events ahead failed: %s", exc)
+            self._rows = []
+
+    def _step(self, stop: Callable[[], bool]) -> None:
+        rows, found = self._rows, self._found
+        while self._done < len(rows) and not stop():
+            uid, text = rows[self._done]
+            found[uid] = (text, Event.from_dict(json.loads(text)), json_digest(text))
+            self._done += 1
 
     def result(self) -> dict[str, tuple[str, Event, str]]:
-        """What was read (once: the caller holds it from now on)."""
+        """What was read, the rest read now (once: the caller holds it from now on)."""
+        self._stop.set()
         self._thread.join()
-        found, self._found = self._found, {}
+        self._step(lambda: False)
+        found, self._found, self._rows = self._found, {}, []
         return found
 
     def cancel(self) -> None:
         """Stop reading (a run that does not process) and wait for the thread to end."""
         self._stop.set()
         self._thread.join()
-        self._found = {}
+        self._found, self._rows = {}, []
 
 
 def _kept(uid: str, text: str, read_ahead: dict[str, tuple[str, Event, str]]) -> Event:

@@ -153,3 +153,24 @@ def test_the_memo_is_saved_whole(tmp_path: Path) -> None:
     memo = learned(zoned_calendar(None), FEED, path)
     assert len(memo.known) == 3
     assert [p.name for p in path.parent.iterdir()] == ["m.json"]  # no partial file left
+
+
+VTIMEZONE = (
+    "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+    "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
+    "END:STANDARD\r\nBEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nTZOFFSETFROM:+0100\r\n"
+    "TZOFFSETTO:+0200\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n"
+    "END:VTIMEZONE\r\n"
+)
+
+
+@pytest.mark.parametrize("added", [True, False], ids=["vtimezone-added", "vtimezone-removed"])
+def test_a_changed_timezone_block_reads_the_same(added: bool, tmp_path: Path) -> None:
+    without, with_zone = zoned_calendar(None), calendar(VTIMEZONE, *EVENTS)
+    before, after = (without, with_zone) if added else (with_zone, without)
+    memo = learned(before, FEED, tmp_path / "m.json")
+    assert again(after, FEED, memo) == fresh(after, FEED)
+    body = after.encode()
+    plain = list(parse_ics(body, workers=1, **FEED))
+    memo = learned(before, FEED, tmp_path / "m.json")
+    assert list(parse_ics(body, workers=1, memo=memo, **FEED)) == plain
