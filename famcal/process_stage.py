@@ -21,7 +21,8 @@ processed. The merge log then lacks only repeats of decisions already logged.
 its own — the run starts it before the crawl, whose child keeps the other core busy — and
 ``process_stage(ahead=…)`` takes a kept event (and its JSON's digest) from it where the stored
 JSON it reads is the one read ahead, else it reads that event itself: the same events. What
-the thread has not read when the stage starts, the stage reads (the thread stops).
+the thread has not read when the stage starts, the stage reads (the thread stops); with
+``ready`` the thread starts reading only once that says so.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import json
 import logging
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -90,10 +91,8 @@ def process_stage(
     incremental: bool = False,
     ahead: ReadAhead | None = None,
 ) -> ProcessReport:
-    # Before anything forks (map_chunks stays serial while another thread runs).
-    read_ahead = ahead.result() if ahead is not None and incremental else {}
-    if ahead is not None and not incremental:
-        ahead.cancel()
+    if ahead is not None:
+        ahead.stop()  # before anything forks (map_chunks stays serial while a thread runs)
     report = ProcessReport()
     configured = {s.id: s for s in sources}
     priority = {s.id: s.priority for s in sources}
@@ -180,6 +179,7 @@ def process_stage(
     clean_texts = store.event_texts(clean_uids)
     if len(clean_texts) != len(clean_uids):  # the memo does not match the events: start over
         return process_stage(store, sources, now=now, run_id=run_id)
+    read_ahead = ahead.result(clean_texts) if ahead is not None and clean_texts else {}
     normalized, used_tags, tag_keys = _tag_all(store, normalized, recurring=recurring)
 
     merged = dedupe(
@@ -283,14 +283,21 @@ def process_stage(
     return report
 
 
+READY_POLL = 0.05  # seconds between two looks of ReadAhead at its ``ready``
+
+
 class ReadAhead:
     """The latest process run's stored events, read on a thread of its own (the module's
     contract): by uid, the stored JSON, its ``Event`` and its ``json_digest``. ``result``
     stops the thread and reads what it had not read yet itself: the caller does not wait for
     a thread that a busy machine gives less than a core."""
 
-    def __init__(self, store: Store) -> None:
-        self._rows: list[tuple[str, str]] = []
+    def __init__(self, store: Store, *, ready: Callable[[], bool] | None = None) -> None:
+        # ``ready``: polled until true before reading (the run's: a crawled document
+        # changed), so that a run with nothing changed spends nothing on it.
+        self._ready = ready
+        self._store = store
+        self._rows: list[tuple[str, str]] | None = None  # None: not read from the store yet
         self._done = 0  # rows read so far
         self._found: dict[str, tuple[str, Event, str]] = {}
         self._stop = threading.Event()
@@ -300,6 +307,9 @@ class ReadAhead:
         self._thread.start()
 
     def _read(self, store: Store) -> None:
+        while self._ready is not None and not self._ready():
+            if self._stop.wait(READY_POLL):
+                return
         try:
             self._rows = store.latest_event_texts_apart()
             self._step(lambda: self._stop.is_set())
@@ -307,25 +317,32 @@ class ReadAhead:
             log.warning("reading the stored events ahead failed: %s", exc)
             self._rows = []
 
-    def _step(self, stop: Callable[[], bool]) -> None:
+    def _step(self, stop: Callable[[], bool], wanted: Container[str] | None = None) -> None:
+        if self._rows is None:
+            self._rows = self._store.latest_event_texts_apart()
         rows, found = self._rows, self._found
         while self._done < len(rows) and not stop():
             uid, text = rows[self._done]
-            found[uid] = (text, Event.from_dict(json.loads(text)), json_digest(text))
+            if wanted is None or uid in wanted:
+                found[uid] = (text, Event.from_dict(json.loads(text)), json_digest(text))
             self._done += 1
 
-    def result(self) -> dict[str, tuple[str, Event, str]]:
-        """What was read, the rest read now (once: the caller holds it from now on)."""
+    def stop(self) -> None:
+        """Stop the thread (before the stage forks its workers), keeping what it read."""
         self._stop.set()
         self._thread.join()
-        self._step(lambda: False)
+
+    def result(self, wanted: Container[str]) -> dict[str, tuple[str, Event, str]]:
+        """What was read, and of ``wanted`` what was not read yet, read now (once: the
+        caller holds it from now on)."""
+        self.stop()
+        self._step(lambda: False, wanted)
         found, self._found, self._rows = self._found, {}, []
         return found
 
     def cancel(self) -> None:
-        """Stop reading (a run that does not process) and wait for the thread to end."""
-        self._stop.set()
-        self._thread.join()
+        """Stop reading (a run that does not process) and drop what was read."""
+        self.stop()
         self._found, self._rows = {}, []
 
 

@@ -22,6 +22,7 @@ Contract:
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -263,8 +264,8 @@ def run(
 ) -> int:
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
         # The stored events are read on this process's idle core while the crawl child
-        # runs on the other (famcal.process_stage.ReadAhead).
-        ahead = ReadAhead(store)
+        # runs on the other (famcal.process_stage.ReadAhead), once it writes records.
+        ahead = ReadAhead(store, ready=_records_coming(work_dir))
         try:
             outcomes = _crawl(
                 store,
@@ -295,6 +296,27 @@ def run(
             ahead.cancel()
         book.status = exit_status(outcomes)
     return book.status
+
+
+def _records_coming(work_dir: Path) -> Callable[[], bool]:
+    """True once the crawl child writes the records of a changed document (its
+    ``<source>.jsonl`` files in ``work_dir``, spiders.worker; the crawl removes the last
+    run's before it starts, and a second's margin of their times covers coarse clocks)."""
+    since = time.time() - 1.0
+
+    def coming() -> bool:
+        try:
+            with os.scandir(work_dir) as listing:
+                for entry in listing:
+                    if entry.name.endswith(".jsonl"):
+                        stat = entry.stat()
+                        if stat.st_size and stat.st_mtime >= since:
+                            return True
+        except OSError:  # no folder yet
+            pass
+        return False
+
+    return coming
 
 
 def crawl(

@@ -6,13 +6,14 @@ rejected record, a new record sharing a merged UID's day)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from core.config import SourceConfig
-from core.model import Health, Location, RawEvent, SourceType
+from core.model import Event, Health, Location, RawEvent, SourceType, json_digest
 from core.store import Store
 from famcal import process_stage, publish_stage
 from tests.conftest import NOW
@@ -199,7 +200,9 @@ def test_events_read_ahead_give_the_same_process(tmp_path: Path) -> None:
         shutil.rmtree(out["a"]), shutil.rmtree(out["b"])
         if run_id == 1:
             stale = process_stage.ReadAhead(ahead_store)
-            assert len(stale.result()) == report.events  # read, then handed over once
+            assert len(stale.result(set(stale_uids := [e.uid for e in report.canonical]))) == len(
+                stale_uids
+            )  # read, then handed over once
             stale = process_stage.ReadAhead(ahead_store)
         fresh.cancel()
 
@@ -210,8 +213,38 @@ def test_a_cancelled_read_ahead_stops(tmp_path: Path) -> None:
     process_stage.process_stage(store, SOURCES, now=NOW, run_id=1)
     ahead = process_stage.ReadAhead(store)
     ahead.cancel()
-    assert ahead.result() == {}
+    assert ahead.result(set()) == {}
     # A full process (not incremental) cancels it and reads nothing of it.
     ahead = process_stage.ReadAhead(store)
     process_stage.process_stage(store, SOURCES, now=NOW, run_id=2, ahead=ahead)
-    assert ahead.result() == {}
+    assert not ahead._thread.is_alive()
+
+
+def test_a_read_ahead_that_never_gets_ready_is_read_by_the_stage(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.db")
+    save(store, crawl(), 1)
+    report = process_stage.process_stage(store, SOURCES, now=NOW, run_id=1)
+    waiting = process_stage.ReadAhead(store, ready=lambda: False)
+    found = waiting.result({e.uid for e in report.canonical})  # stops the thread, reads it
+    assert sorted(found) == sorted(e.uid for e in report.canonical)
+    for uid, (text, event, digest) in found.items():
+        assert event == Event.from_dict(json.loads(text)) and digest == json_digest(text), uid
+    process_stage.ReadAhead(store, ready=lambda: False).cancel()  # returns at once
+
+
+def test_records_coming_means_a_crawl_writes_records_now(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from famcal.run import _records_coming
+
+    old = tmp_path / "s.jsonl"
+    old.write_text("{}\n")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))  # the last run's, not removed yet
+    coming = _records_coming(tmp_path)
+    assert not coming()
+    (tmp_path / "t.jsonl").write_text("")  # a spider started: no records yet
+    assert not coming()
+    (tmp_path / "t.jsonl").write_text('{"title": "x"}\n')
+    assert coming()
+    assert not _records_coming(tmp_path / "missing")()
