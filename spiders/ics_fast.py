@@ -391,8 +391,9 @@ def read_plain(
         if memo is not None:
             digest = _block_digest(context, lines)
             known = memo.known.get(digest)
-            if known is not None and _zones_plain(reader, known["zones"]):
-                items.extend(map(_from_memo, known["items"]))
+            remembered = _remembered(reader, known) if known is not None else None
+            if known is not None and remembered is not None:
+                items.extend(remembered)
                 memo.made[digest] = known
                 memo.reused += 1
                 continue
@@ -404,10 +405,9 @@ def read_plain(
             continue
         items.extend(found)
         if memo is not None:
-            memo.made[digest] = {
-                "zones": sorted(reader.used),
-                "items": [_to_memo(item) for item in found],
-            }
+            memo.made[digest] = json.dumps(
+                {"zones": sorted(reader.used), "items": [_to_memo(item) for item in found]}
+            )
     keep = set(rest)
     pieces = []
     position = 0
@@ -426,26 +426,33 @@ def read_plain(
 @dataclass
 class PlainMemo:
     """What ``read_plain`` made of a document's plain VEVENTs: ``known`` from the last read
-    (block digest → the TZIDs looked up and the occurrence dicts, in the JSON form of
-    ``_to_memo``), ``made`` by this one (the blocks it read or reused: the next read's
-    ``known``), ``reused`` how many blocks were taken from ``known``."""
+    (block digest → the JSON text of the TZIDs looked up and the occurrence dicts, in the form
+    of ``_to_memo``), ``made`` by this one (the blocks it read or reused: the next read's
+    ``known``), ``reused`` how many blocks were taken from ``known``. Saved as one line per
+    block, ``digest TAB JSON``, so that a reused block is written as it was read, not
+    serialized again."""
 
-    known: dict[str, dict[str, Any]] = field(default_factory=dict)
-    made: dict[str, dict[str, Any]] = field(default_factory=dict)
+    known: dict[str, str] = field(default_factory=dict)
+    made: dict[str, str] = field(default_factory=dict)
     reused: int = 0
 
     @classmethod
     def load(cls, path: Path) -> PlainMemo:
         """The memo saved at ``path``; an empty one when there is none or it is unreadable
-        (then every block is read afresh)."""
+        (then every block is read afresh; a broken line costs only its block)."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except (OSError, ValueError):
             return cls()
-        if not isinstance(data, dict) or data.get("version") != _MEMO_VERSION:
+        head, _, body = text.partition("\n")
+        if head != _MEMO_HEAD:
             return cls()
-        blocks = data.get("blocks")
-        return cls(known=blocks if isinstance(blocks, dict) else {})
+        known: dict[str, str] = {}
+        for line in body.splitlines():
+            digest, tab, entry = line.partition("\t")
+            if tab:
+                known[digest] = entry
+        return cls(known=known)
 
     def save(self, path: Path) -> None:
         """``made`` for the next read, written whole or not at all (a crawl killed while
@@ -454,12 +461,12 @@ class PlainMemo:
             return  # the same blocks as last time: the saved memo is this one
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
-        text = json.dumps({"version": _MEMO_VERSION, "blocks": self.made})
-        partial.write_text(text, encoding="utf-8")
+        lines = [f"{digest}\t{entry}\n" for digest, entry in self.made.items()]
+        partial.write_text(_MEMO_HEAD + "\n" + "".join(lines), encoding="utf-8")
         os.replace(partial, path)
 
 
-_MEMO_VERSION = 1
+_MEMO_HEAD = "famcal plain memo 2"
 
 
 @functools.cache
@@ -507,16 +514,17 @@ def _block_digest(context: str, lines: list[str]) -> str:
     return digest.hexdigest()
 
 
-def _zones_plain(reader: _Reader, zones: Any) -> bool:
-    """The zones a remembered block's TZIDs named are still read as they were (plain)."""
-    if not isinstance(zones, list):
-        return False
+def _remembered(reader: _Reader, known: str) -> list[dict[str, Any]] | None:
+    """A remembered block's occurrence dicts, if the zones its TZIDs named are still read as
+    they were (plain); None for a block to read afresh (and for a broken entry)."""
     try:
+        entry = json.loads(known)
+        zones, items = entry["zones"], entry["items"]
         for tzid in zones:
             reader.zone(tzid)
-    except (_NotPlain, TypeError):
-        return False
-    return True
+        return [_from_memo(item) for item in items]
+    except (_NotPlain, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _to_memo(item: dict[str, Any]) -> dict[str, Any]:

@@ -122,21 +122,35 @@ def test_a_remembered_zone_is_looked_up_again(tmp_path: Path) -> None:
     text = zoned_calendar(None)
     path = tmp_path / "m.json"
     learned(text, FEED, path)
-    data = json.loads(path.read_text())
-    zones = sorted(entry["zones"] for entry in data["blocks"].values())
-    assert zones == [[], [], ["Europe/Berlin"]]
-    for entry in data["blocks"].values():
+    head, *lines = path.read_text().splitlines()
+    entries = [json.loads(line.split("\t", 1)[1]) for line in lines]
+    assert sorted(entry["zones"] for entry in entries) == [[], [], ["Europe/Berlin"]]
+    for entry in entries:
         if entry["zones"]:
             entry["zones"] = ["Nowhere/Atlantis"]  # as if it no longer read as plain
             entry["items"] = []  # what a reuse would wrongly give
-    path.write_text(json.dumps(data))
+    digests = [line.split("\t", 1)[0] for line in lines]
+    written = [f"{d}\t{json.dumps(e)}" for d, e in zip(digests, entries, strict=True)]
+    path.write_text("\n".join([head, *written]) + "\n")
     memo = PlainMemo.load(path)
     assert again(text, FEED, memo) == fresh(text, FEED)
     assert memo.reused == 2  # the zoned block was read again
 
 
+def test_a_broken_entry_costs_only_its_block(tmp_path: Path) -> None:
+    text = zoned_calendar(None)
+    path = tmp_path / "m.json"
+    learned(text, FEED, path)
+    head, first, *rest = path.read_text().splitlines()
+    broken = [f"{first.split(chr(9))[0]}\t{{\"zones\": [], \"items\": [{{\"x\": 1}}]}}"]
+    path.write_text("\n".join([head, *broken, *rest, "no tab here", "\tempty"]) + "\n")
+    memo = PlainMemo.load(path)
+    assert again(text, FEED, memo) == fresh(text, FEED)
+    assert memo.reused == 2
+
+
 @pytest.mark.parametrize(
-    "content", ["", "{", "[]", '{"version": 0, "blocks": {}}', '{"version": 1, "blocks": []}']
+    "content", ["", "{", "famcal plain memo 1\nx\ty\n", "\x00\x01", "famcal plain memo 2"]
 )
 def test_a_broken_memo_is_an_empty_one(content: str, tmp_path: Path) -> None:
     path = tmp_path / "m.json"
@@ -146,6 +160,8 @@ def test_a_broken_memo_is_an_empty_one(content: str, tmp_path: Path) -> None:
     assert again(text, FEED, memo) == fresh(text, FEED)
     assert memo.reused == 0 and len(memo.made) == 3
     assert PlainMemo.load(tmp_path / "missing.json").known == {}
+    path.write_bytes(b"\xff\xfe not text")
+    assert PlainMemo.load(path).known == {}
 
 
 def test_the_memo_is_saved_whole(tmp_path: Path) -> None:
