@@ -60,7 +60,7 @@ class IcsSpider(SourceSpider):
         if not memo_dir:
             return None
         name = hashlib.sha256(url.encode()).hexdigest()[:16]
-        return Path(memo_dir) / f"{self.source.id}-{name}.json"
+        return Path(memo_dir) / f"{self.source.id}-{name}.memo"
 
     def parse_start(self, response: Response) -> Iterable[Any]:
         if self.unchanged(response):

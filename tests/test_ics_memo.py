@@ -45,7 +45,7 @@ def test_every_real_file_reads_the_same_from_its_memo(
     reused = 0
     for number, path in enumerate([*FILES, *OWN]):
         text = decode(path.read_bytes())
-        memo = learned(text, window, tmp_path / f"{number}.json")
+        memo = learned(text, window, tmp_path / f"{number}.memo")
         assert again(text, window, memo) == fresh(text, window), path.name
         reused += memo.reused
         # And the whole reading, skips and order included.
@@ -54,7 +54,7 @@ def test_every_real_file_reads_the_same_from_its_memo(
             plain = list(parse_ics(body, workers=1, **window))
         except NotACalendar:
             continue
-        memo = learned(text, window, tmp_path / f"{number}.json")
+        memo = learned(text, window, tmp_path / f"{number}.memo")
         assert list(parse_ics(body, workers=1, memo=memo, **window)) == plain, path.name
     assert reused > 100  # not vacuous
 
@@ -63,24 +63,24 @@ def test_one_changed_event_is_read_again_and_the_rest_reused(tmp_path: Path) -> 
     sources = realistic_sources(600, start=datetime(2026, 11, 25, 8, tzinfo=BERLIN))
     stadt = sources.pop("stadt")
     changed, _ = change_one(stadt, others=list(sources.values()))
-    memo = learned(decode(stadt), FEED, tmp_path / "stadt.json")
+    memo = learned(decode(stadt), FEED, tmp_path / "stadt.memo")
     blocks = len(memo.known)
     assert again(decode(changed), FEED, memo) == fresh(decode(changed), FEED)
     assert memo.reused == blocks - 1  # the one changed VEVENT was read again
     assert len(memo.made) == blocks
-    memo.save(tmp_path / "stadt.json")
-    memo = PlainMemo.load(tmp_path / "stadt.json")
+    memo.save(tmp_path / "stadt.memo")
+    memo = PlainMemo.load(tmp_path / "stadt.memo")
     assert again(decode(changed), FEED, memo) == fresh(decode(changed), FEED)
     assert memo.reused == blocks
 
 
 def test_a_moved_window_reads_afresh(tmp_path: Path) -> None:
     text = decode(realistic_sources(300)["stadt"])
-    memo = learned(text, WIDE, tmp_path / "m.json")
+    memo = learned(text, WIDE, tmp_path / "m.memo")
     assert again(text, FEED, memo) == fresh(text, FEED)
     assert memo.reused == 0
     later = {key: value.replace(day=value.day + 1) for key, value in FEED.items()}
-    memo = learned(text, FEED, tmp_path / "m.json")
+    memo = learned(text, FEED, tmp_path / "m.memo")
     assert again(text, later, memo) == fresh(text, later)
     assert memo.reused == 0
 
@@ -109,7 +109,7 @@ def zoned_calendar(zone: str | None) -> str:
 def test_a_changed_calendar_zone_reads_afresh(
     before: str | None, after: str | None, tmp_path: Path
 ) -> None:
-    memo = learned(zoned_calendar(before), FEED, tmp_path / "m.json")
+    memo = learned(zoned_calendar(before), FEED, tmp_path / "m.memo")
     assert len(memo.known) == 3
     text = zoned_calendar(after)
     found = fresh(text, FEED)
@@ -120,7 +120,7 @@ def test_a_changed_calendar_zone_reads_afresh(
 
 def test_a_remembered_zone_is_looked_up_again(tmp_path: Path) -> None:
     text = zoned_calendar(None)
-    path = tmp_path / "m.json"
+    path = tmp_path / "m.memo"
     learned(text, FEED, path)
     head, *lines = path.read_text().splitlines()
     entries = [json.loads(line.split("\t", 1)[1]) for line in lines]
@@ -139,7 +139,7 @@ def test_a_remembered_zone_is_looked_up_again(tmp_path: Path) -> None:
 
 def test_a_broken_entry_costs_only_its_block(tmp_path: Path) -> None:
     text = zoned_calendar(None)
-    path = tmp_path / "m.json"
+    path = tmp_path / "m.memo"
     learned(text, FEED, path)
     head, first, *rest = path.read_text().splitlines()
     broken = [f"{first.split(chr(9))[0]}\t{{\"zones\": [], \"items\": [{{\"x\": 1}}]}}"]
@@ -153,22 +153,22 @@ def test_a_broken_entry_costs_only_its_block(tmp_path: Path) -> None:
     "content", ["", "{", "famcal plain memo 1\nx\ty\n", "\x00\x01", "famcal plain memo 2"]
 )
 def test_a_broken_memo_is_an_empty_one(content: str, tmp_path: Path) -> None:
-    path = tmp_path / "m.json"
+    path = tmp_path / "m.memo"
     path.write_text(content)
     memo = PlainMemo.load(path)
     text = zoned_calendar("Europe/Berlin")
     assert again(text, FEED, memo) == fresh(text, FEED)
     assert memo.reused == 0 and len(memo.made) == 3
-    assert PlainMemo.load(tmp_path / "missing.json").known == {}
+    assert PlainMemo.load(tmp_path / "missing.memo").known == {}
     path.write_bytes(b"\xff\xfe not text")
     assert PlainMemo.load(path).known == {}
 
 
 def test_the_memo_is_saved_whole(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "m.json"
+    path = tmp_path / "sub" / "m.memo"
     memo = learned(zoned_calendar(None), FEED, path)
     assert len(memo.known) == 3
-    assert [p.name for p in path.parent.iterdir()] == ["m.json"]  # no partial file left
+    assert [p.name for p in path.parent.iterdir()] == ["m.memo"]  # no partial file left
 
 
 VTIMEZONE = (
@@ -184,9 +184,9 @@ VTIMEZONE = (
 def test_a_changed_timezone_block_reads_the_same(added: bool, tmp_path: Path) -> None:
     without, with_zone = zoned_calendar(None), calendar(VTIMEZONE, *EVENTS)
     before, after = (without, with_zone) if added else (with_zone, without)
-    memo = learned(before, FEED, tmp_path / "m.json")
+    memo = learned(before, FEED, tmp_path / "m.memo")
     assert again(after, FEED, memo) == fresh(after, FEED)
     body = after.encode()
     plain = list(parse_ics(body, workers=1, **FEED))
-    memo = learned(before, FEED, tmp_path / "m.json")
+    memo = learned(before, FEED, tmp_path / "m.memo")
     assert list(parse_ics(body, workers=1, memo=memo, **FEED)) == plain
