@@ -299,24 +299,25 @@ def run(
 
 
 def _records_coming(work_dir: Path) -> Callable[[], bool]:
-    """True once the crawl child writes the records of a changed document (its
-    ``<source>.jsonl`` files in ``work_dir``, spiders.worker; the crawl removes the last
-    run's before it starts, and a second's margin of their times covers coarse clocks)."""
+    """True once the crawl child reads a changed document or writes records: a
+    ``<source>.reading`` file in ``<work_dir>/plain`` (``spiders.ics``) or a ``<source>.jsonl``
+    with records in ``work_dir`` (``spiders.worker``) newer than this call (the crawl removes
+    the last run's records before it starts; a second's margin covers coarse clocks)."""
     since = time.time() - 1.0
 
-    def coming() -> bool:
+    def fresh(folder: Path, suffix: str) -> bool:
         try:
-            with os.scandir(work_dir) as listing:
+            with os.scandir(folder) as listing:
                 for entry in listing:
-                    if entry.name.endswith(".jsonl"):
+                    if entry.name.endswith(suffix):
                         stat = entry.stat()
-                        if stat.st_size and stat.st_mtime >= since:
+                        if stat.st_mtime >= since and (suffix == ".reading" or stat.st_size):
                             return True
         except OSError:  # no folder yet
             pass
         return False
 
-    return coming
+    return lambda: fresh(work_dir / "plain", ".reading") or fresh(work_dir, ".jsonl")
 
 
 def crawl(

@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from benchmarks.synth_real import change_one, realistic_sources
-from core.model import BERLIN
+from core.model import BERLIN, Health, SourceType
+from spiders.crawl import crawl
 from spiders.ics_fast import PlainMemo, read_plain
 from spiders.ics_parse import NotACalendar, decode, parse_ics
+from tests.conftest import LocalSite
 from tests.test_ics import CORPUS_FILES, WIDE
 from tests.test_ics_fast import FEED, FILES, OWN, calendar
 
@@ -190,3 +192,33 @@ def test_a_changed_timezone_block_reads_the_same(added: bool, tmp_path: Path) ->
     plain = list(parse_ics(body, workers=1, **FEED))
     memo = learned(before, FEED, tmp_path / "m.memo")
     assert list(parse_ics(body, workers=1, memo=memo, **FEED)) == plain
+
+
+def test_a_crawl_keeps_a_memo_and_reads_the_same_with_it(tmp_path: Path, site: LocalSite) -> None:
+    # Real crawls (the child process, Scrapy) of one ICS source: the second, after one event
+    # changed, reuses the others from the first's memo and keeps what a crawl without one
+    # keeps; reading the changed document is noted for the run (the read-ahead's signal).
+    from tests.test_crawl_e2e import FAST, WINDOW, source
+    from tests.test_lifecycle_e2e import LATERNE, SINGEN, V, calendar, filler
+
+    events = [LATERNE, SINGEN, *filler(12)]
+    changed = [V(LATERNE.uid, "Laternenumzug mit Musik", LATERNE.start, LATERNE.end), *events[1:]]
+    stadt = source("stadt", SourceType.ICS, site.url("/stadt.ics"))
+    settings = {**FAST, "HTTPCACHE_ENABLED": False}
+
+    def records(work: Path) -> list[dict[str, Any]]:
+        found = crawl([stadt], work_dir=work, settings=settings, **WINDOW)["stadt"]
+        assert found.status is Health.OK, found.error
+        return sorted((r.to_dict() for r in found.records()), key=lambda r: r["record_id"])
+
+    site.put("/stadt.ics", calendar(*events))
+    first = records(tmp_path / "kept")
+    memos = list((tmp_path / "kept" / "plain").glob("stadt-*.memo"))
+    assert len(memos) == 1 and len(PlainMemo.load(memos[0]).known) == len(events)
+    assert (tmp_path / "kept" / "plain" / "stadt.reading").exists()
+    site.put("/stadt.ics", calendar(*changed))
+    again = records(tmp_path / "kept")
+    log = (tmp_path / "kept" / "crawl.log").read_text(encoding="utf-8")
+    assert f"{len(events) - 1} plain VEVENTs reused of the last read" in log
+    assert again == records(tmp_path / "fresh") != first
+    assert "Laternenumzug mit Musik" in {r["title"] for r in again}

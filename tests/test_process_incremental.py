@@ -248,3 +248,12 @@ def test_records_coming_means_a_crawl_writes_records_now(tmp_path: Path) -> None
     (tmp_path / "t.jsonl").write_text('{"title": "x"}\n')
     assert coming()
     assert not _records_coming(tmp_path / "missing")()
+    # A changed ICS document being read (spiders.ics), before any record.
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "s.reading").touch()
+    os.utime(tmp_path / "plain" / "s.reading", (time.time() - 3600, time.time() - 3600))
+    (tmp_path / "t.jsonl").write_text("")
+    coming = _records_coming(tmp_path)
+    assert not coming()
+    (tmp_path / "plain" / "s.reading").touch()
+    assert coming()
