@@ -22,7 +22,8 @@ its own — the run starts it before the crawl, whose child keeps the other core
 ``process_stage(ahead=…)`` takes a kept event (and its JSON's digest) from it where the stored
 JSON it reads is the one read ahead, else it reads that event itself: the same events. What
 the thread has not read when the stage starts, the stage reads (the thread stops); with
-``ready`` the thread starts reading only once that says so.
+``ready`` the thread starts reading only once that says so, with ``over`` it stops once that
+says so.
 """
 
 from __future__ import annotations
@@ -284,6 +285,7 @@ def process_stage(
 
 
 READY_POLL = 0.05  # seconds between two looks of ReadAhead at its ``ready``
+OVER_EVERY = 400  # events read between two looks at its ``over`` (≈ 15 ms)
 
 
 class ReadAhead:
@@ -292,10 +294,19 @@ class ReadAhead:
     stops the thread and reads what it had not read yet itself: the caller does not wait for
     a thread that a busy machine gives less than a core."""
 
-    def __init__(self, store: Store, *, ready: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ready: Callable[[], bool] | None = None,
+        over: Callable[[], bool] | None = None,
+    ) -> None:
         # ``ready``: polled until true before reading (the run's: a crawled document
-        # changed), so that a run with nothing changed spends nothing on it.
+        # changed), so that a run with nothing changed spends nothing on it; ``over``:
+        # polled while reading, true stops it (the run's: the crawl child is done, and this
+        # process's main thread works again, which a thread holding the GIL would slow).
         self._ready = ready
+        self._over = over
         self._store = store
         self._rows: list[tuple[str, str]] | None = None  # None: not read from the store yet
         self._done = 0  # rows read so far
@@ -312,10 +323,17 @@ class ReadAhead:
                 return
         try:
             self._rows = store.latest_event_texts_apart()
-            self._step(lambda: self._stop.is_set())
+            self._step(self._stopping)
         except Exception as exc:  # the process stage reads what is missing itself
             log.warning("reading the stored events ahead failed: %s", exc)
             self._rows = []
+
+    def _stopping(self) -> bool:
+        if self._stop.is_set():
+            return True
+        if self._over is not None and self._done % OVER_EVERY == 0 and self._over():
+            self._stop.set()
+        return self._stop.is_set()
 
     def _step(self, stop: Callable[[], bool], wanted: Container[str] | None = None) -> None:
         if self._rows is None:

@@ -265,7 +265,11 @@ def run(
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
         # The stored events are read on this process's idle core while the crawl child
         # runs on the other (famcal.process_stage.ReadAhead), once it writes records.
-        ahead = ReadAhead(store, ready=_records_coming(work_dir))
+        ahead = ReadAhead(
+            store,
+            ready=_records_coming(work_dir),
+            over=_crawl_over(work_dir, len(sources)),
+        )
         try:
             outcomes = _crawl(
                 store,
@@ -296,6 +300,26 @@ def run(
             ahead.cancel()
         book.status = exit_status(outcomes)
     return book.status
+
+
+def _crawl_over(work_dir: Path, count: int) -> Callable[[], bool]:
+    """True once every source's spider closed (its ``<source>.result.json`` in
+    ``work_dir``, spiders.worker, newer than this call): then the crawl stage's own work
+    in this process starts."""
+    since = time.time() - 1.0
+
+    def over() -> bool:
+        closed = 0
+        try:
+            with os.scandir(work_dir) as listing:
+                for entry in listing:
+                    if entry.name.endswith(".result.json") and entry.stat().st_mtime >= since:
+                        closed += 1
+        except OSError:
+            return False
+        return closed >= count
+
+    return over
 
 
 def _records_coming(work_dir: Path) -> Callable[[], bool]:

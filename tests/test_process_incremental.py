@@ -257,3 +257,31 @@ def test_records_coming_means_a_crawl_writes_records_now(tmp_path: Path) -> None
     assert not coming()
     (tmp_path / "plain" / "s.reading").touch()
     assert coming()
+
+
+def test_a_read_ahead_stops_when_its_over_says_so(tmp_path: Path) -> None:
+    store = Store(tmp_path / "f.db")
+    save(store, crawl(), 1)
+    report = process_stage.process_stage(store, SOURCES, now=NOW, run_id=1)
+    over = process_stage.ReadAhead(store, over=lambda: True)
+    over._thread.join()  # stopped at its first look, having read nothing
+    assert over._found == {}
+    wanted = {e.uid for e in report.canonical}
+    assert set(over.result(wanted)) == wanted  # the stage reads them itself
+
+
+def test_crawl_over_means_every_spider_closed(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from famcal.run import _crawl_over
+
+    (tmp_path / "s.result.json").write_text("{}")
+    os.utime(tmp_path / "s.result.json", (time.time() - 3600, time.time() - 3600))
+    over = _crawl_over(tmp_path, 2)
+    assert not over()
+    (tmp_path / "s.result.json").write_text("{}")
+    assert not over()
+    (tmp_path / "t.result.json").write_text("{}")
+    assert over()
+    assert not _crawl_over(tmp_path / "missing", 1)()
