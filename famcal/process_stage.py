@@ -19,8 +19,9 @@ processed. The merge log then lacks only repeats of decisions already logged.
 ``process_signature`` is what processing depends on besides the records.
 ``ReadAhead(store)`` (issue #20) reads the latest process run's stored events on a thread of
 its own — the run starts it before the crawl, whose child keeps the other core busy — and
-``process_stage(ahead=…)`` takes a kept event (and its JSON's digest) from it where the stored
-JSON it reads is the one read ahead, else it reads that event itself: the same events. What
+``process_stage(ahead=…)`` takes a kept event from it where the stored JSON it reads has the
+digest of the one read ahead (``json_digest``, which keys the render cache too), else it
+reads that event itself: the same events. What
 the thread has not read when the stage starts, the stage reads (the thread stops); with
 ``ready`` the thread starts reading only once that says so, with ``over`` it stops once that
 says so.
@@ -220,7 +221,10 @@ def process_stage(
             report.cancelled_missing += 1
             unlisted.add(event.uid)
         canonical.append(event)
-    kept = [_kept(uid, text, read_ahead) for uid, text in clean_texts.items()]
+    clean_digests = {uid: json_digest(text) for uid, text in clean_texts.items()}
+    kept = [
+        _kept(text, clean_digests[uid], read_ahead.get(uid)) for uid, text in clean_texts.items()
+    ]
     report.cancelled_missing += len(clean_unlisted)
     produced = {e.uid for e in canonical} | clean_texts.keys()
     tombstones = merge_tombstones(
@@ -265,9 +269,7 @@ def process_stage(
             store.keep_events(processed=run_id, previous=memo_run)
         store.keep_memo_tags(run_id)  # the clean records' tags, before the others are dropped
         store.save_tag_cache(used_tags, run_id=run_id)
-    report.stored_digests.update(
-        (uid, _kept_digest(uid, text, read_ahead)) for uid, text in clean_texts.items()
-    )
+    report.stored_digests.update(clean_digests)
     fresh = {e.uid: e for e, _, _ in tracked}
     everything = [*(fresh[e.uid] for e in canonical), *kept]
     everything.sort(key=_first_record)
@@ -286,11 +288,12 @@ def process_stage(
 
 READY_POLL = 0.05  # seconds between two looks of ReadAhead at its ``ready``
 OVER_EVERY = 400  # events read between two looks at its ``over`` (≈ 15 ms)
+_READ = ("", "")
 
 
 class ReadAhead:
     """The latest process run's stored events, read on a thread of its own (the module's
-    contract): by uid, the stored JSON, its ``Event`` and its ``json_digest``. ``result``
+    contract): by uid, the ``json_digest`` of the stored JSON and its ``Event``. ``result``
     stops the thread and reads what it had not read yet itself: the caller does not wait for
     a thread that a busy machine gives less than a core."""
 
@@ -310,7 +313,9 @@ class ReadAhead:
         self._store = store
         self._rows: list[tuple[str, str]] | None = None  # None: not read from the store yet
         self._done = 0  # rows read so far
-        self._found: dict[str, tuple[str, Event, str]] = {}
+        # uid -> (json_digest of the stored JSON, its Event); the JSON itself is not kept
+        # (the stage holds its own copy: two would cost ≈ 60 MB at 20,000 events).
+        self._found: dict[str, tuple[str, Event]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._read, args=(store,), name="famcal-read-ahead", daemon=True
@@ -342,7 +347,8 @@ class ReadAhead:
         while self._done < len(rows) and not stop():
             uid, text = rows[self._done]
             if wanted is None or uid in wanted:
-                found[uid] = (text, Event.from_dict(json.loads(text)), json_digest(text))
+                found[uid] = (json_digest(text), Event.from_dict(json.loads(text)))
+            rows[self._done] = _READ  # its text is not needed any more
             self._done += 1
 
     def stop(self) -> None:
@@ -350,7 +356,7 @@ class ReadAhead:
         self._stop.set()
         self._thread.join()
 
-    def result(self, wanted: Container[str]) -> dict[str, tuple[str, Event, str]]:
+    def result(self, wanted: Container[str]) -> dict[str, tuple[str, Event]]:
         """What was read, and of ``wanted`` what was not read yet, read now (once: the
         caller holds it from now on)."""
         self.stop()
@@ -364,16 +370,11 @@ class ReadAhead:
         self._found, self._rows = {}, []
 
 
-def _kept(uid: str, text: str, read_ahead: dict[str, tuple[str, Event, str]]) -> Event:
-    found = read_ahead.get(uid)
-    if found is not None and found[0] == text:
-        return found[1]
+def _kept(text: str, digest: str, ahead: tuple[str, Event] | None) -> Event:
+    # The digest stands for the JSON, as everywhere the render cache keys an event by it.
+    if ahead is not None and ahead[0] == digest:
+        return ahead[1]
     return Event.from_dict(json.loads(text))
-
-
-def _kept_digest(uid: str, text: str, read_ahead: dict[str, tuple[str, Event, str]]) -> str:
-    found = read_ahead.get(uid)
-    return found[2] if found is not None and found[0] == text else json_digest(text)
 
 
 def _known(tags: Tags) -> Callable[[Event], Tags]:
