@@ -34,6 +34,7 @@ from core.vocab import Status as Status
 from core.vocab import Topic as Topic
 
 BERLIN = ZoneInfo("Europe/Berlin")
+_D = TypeVar("_D")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,7 +220,22 @@ class Tags:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Tags:
         """Read ``to_dict``'s form (missing keys take the field's default)."""
+        # Built as ``_built`` builds (every stored event a run reads has tags); the same
+        # value as ``cls(**…)``, which the keys ``to_dict`` does not write still go through.
+        if len(data) == len(_TAG_DEFAULTS) and data.keys() == _TAG_DEFAULTS.keys():
+            return _built(cls, {name: read(data[name]) for name, read in _tag_readers()})
         return cls(**{name: read(data[name]) for name, read in _tag_readers() if name in data})
+
+
+def _built(cls: type[_D], values: dict[str, Any]) -> _D:
+    """A frozen dataclass of the model made from all its field values, without its
+    ``__init__`` (which sets each field through ``object.__setattr__``: most of the cost of
+    reading ≈ 20,000 stored events back). The model's classes have no ``__post_init__`` and
+    no slots, so this is the value ``cls(**values)`` makes; ``values`` must name every field
+    (the callers check that it does or build it from the field list)."""
+    new: _D = object.__new__(cls)
+    new.__dict__.update(values)
+    return new
 
 
 @cache
@@ -242,13 +258,26 @@ def _tag_writers() -> tuple[tuple[str, Any], ...]:
 
 @cache
 def _tag_readers() -> tuple[tuple[str, Any], ...]:
-    """Per field, how its JSON value is read (``_read_tag``, with the vocabularies' slugs
-    looked up in a dict: ``from_dict`` runs for every stored event a run reads)."""
+    """Per field, how its JSON value is read: what ``_read_tag`` makes of it, with the
+    vocabularies' slugs looked up in a dict and a function per kind (``from_dict`` runs for
+    every stored event a run reads; ``tests/test_model.py`` compares them)."""
+
+    def same(value: Any) -> Any:
+        return value
+
+    def texts(value: Any) -> tuple[str, ...]:
+        return tuple(map(str, value)) if value else ()
 
     def reader(f: dataclasses.Field[Any]) -> Any:
         kind, vocabulary = f.metadata["kind"], f.metadata["vocabulary"]
-        if vocabulary is None or kind not in (TagKind.SLUG, TagKind.SLUGS):
-            return lambda value: _read_tag(f, value)
+        if kind is TagKind.FLAG:
+            return bool
+        if kind in (TagKind.MAYBE, TagKind.NUMBER, TagKind.TEXT):
+            return same
+        if vocabulary is None:
+            if kind is TagKind.SLUG:
+                return lambda value: str(value) if value else f.default
+            return texts
         members = {m.value: m for m in vocabulary}
 
         def one(value: Any) -> Any:
@@ -256,7 +285,7 @@ def _tag_readers() -> tuple[tuple[str, Any], ...]:
 
         if kind is TagKind.SLUG:
             return lambda value: one(value) if value else f.default
-        return lambda value: tuple(one(v) for v in value or ())
+        return lambda value: tuple([one(v) for v in value]) if value else ()
 
     return tuple((f.name, reader(f)) for f in dataclasses.fields(Tags))
 
@@ -354,30 +383,40 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
-        all_day = bool(data["all_day"])
-        return cls(
-            uid=data["uid"],
-            title=data["title"],
-            start=parse_when(data["start"]),
-            end=parse_when(data["end"]) if data.get("end") else None,
-            all_day=all_day,
-            description=data.get("description") or "",
-            url=data.get("url"),
-            location=Location.from_dict(data.get("location")),
-            categories=tuple(data.get("categories") or ()),
-            price=data.get("price"),
-            image=data.get("image"),
-            hints=dict(data.get("hints") or {}),
-            sources=tuple(SourceRef(**s) for s in data.get("sources") or ()),
-            tags=Tags.from_dict(data["tags"]) if data.get("tags") is not None else None,
-            sequence=int(data.get("sequence") or 0),
-            updated=datetime.fromisoformat(data["updated"]) if data.get("updated") else None,
-            created=datetime.fromisoformat(data["created"]) if data.get("created") else None,
-            field_sources=dict(data.get("field_sources") or {}),
+        tags = data.get("tags")
+        return _built(
+            cls,
+            {
+                "uid": data["uid"],
+                "title": data["title"],
+                "start": parse_when(data["start"]),
+                "end": parse_when(data["end"]) if data.get("end") else None,
+                "all_day": bool(data["all_day"]),
+                "description": data.get("description") or "",
+                "url": data.get("url"),
+                "location": Location.from_dict(data.get("location")),
+                "categories": tuple(data.get("categories") or ()),
+                "price": data.get("price"),
+                "image": data.get("image"),
+                "hints": dict(data.get("hints") or {}),
+                "sources": tuple(_source_ref(s) for s in data.get("sources") or ()),
+                "tags": Tags.from_dict(tags) if tags is not None else None,
+                "sequence": int(data.get("sequence") or 0),
+                "updated": datetime.fromisoformat(data["updated"]) if data.get("updated") else None,
+                "created": datetime.fromisoformat(data["created"]) if data.get("created") else None,
+                "field_sources": dict(data.get("field_sources") or {}),
+            },
         )
 
 
-_D = TypeVar("_D")
+_TAG_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Tags)}
+_SOURCE_FIELDS = frozenset(f.name for f in dataclasses.fields(SourceRef))
+
+
+def _source_ref(data: dict[str, Any]) -> SourceRef:
+    if len(data) == len(_SOURCE_FIELDS) and data.keys() == _SOURCE_FIELDS:
+        return _built(SourceRef, data.copy())
+    return SourceRef(**data)  # defaults for missing keys, TypeError for unknown ones
 
 
 def evolve(obj: _D, **changes: Any) -> _D:

@@ -24,6 +24,7 @@ Contract:
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -49,6 +50,7 @@ from famcal.crawl_stage import (
 from famcal.prepare import Preparer
 from famcal.process_stage import (
     ProcessReport,
+    ReadAhead,
     process_signature,
     process_stage,
     record_problems,
@@ -177,6 +179,7 @@ def _process(
     now: datetime,
     reuse: bool,
     prepared: Callable[[], Mapping[str, Tags]] | None = None,
+    ahead: ReadAhead | None = None,
 ) -> ProcessReport | None:
     """None: skipped, since nothing a process would read has changed (with ``reuse``)."""
     processed: ProcessReport | None = None
@@ -189,6 +192,8 @@ def _process(
             and store.latest_processed() is not None
         ):
             book.counts["process"] = {"skipped": "no source changed since the last run"}
+            if ahead is not None:
+                ahead.cancel()
         else:
             # Incremental (only what changed records touch) when the rules and the sources'
             # settings are those of the last process; ``famcal process`` redoes everything.
@@ -199,6 +204,7 @@ def _process(
                 run_id=book.run_id,
                 incremental=reuse and store.meta("process_signature") == signature,
                 prepared=prepared,
+                ahead=ahead,
             )
             store.set_meta("process_signature", signature)
             store.set_meta("process_pending", "0")
@@ -266,15 +272,26 @@ def run(
     max_seconds: float | None = None,
 ) -> int:
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
-        # While the crawl child parses, this process warms up and a helper tags the records
-        # of the sources already written (famcal.prepare; exact whatever happens).
+        # While the crawl child parses, this process warms up, a helper tags the records of
+        # the sources already written (famcal.prepare) and a thread reads the stored events
+        # back once a changed document is read (famcal.process_stage.ReadAhead); each is
+        # exact whatever happens, and each only uses the core the crawl child leaves idle.
         known = store.tag_keys()  # what the tag cache has is not tagged again
-        with Preparer(work_dir, sources, since=records_since(now), known=known) as preparer:
-            status = _stages(
-                store, sources, book, preparer, now=now, out_dir=out_dir, work_dir=work_dir,
-                settings=settings, base_url=base_url, progress=progress, hooks=hooks,
-                max_seconds=max_seconds,
-            )  # fmt: skip
+        ahead = ReadAhead(
+            store,
+            ready=_records_coming(work_dir),
+            over=_crawl_over(work_dir, len(sources)),
+            start=False,  # with the crawl (_crawl_window)
+        )
+        try:
+            with Preparer(work_dir, sources, since=records_since(now), known=known) as preparer:
+                status = _stages(
+                    store, sources, book, preparer, ahead, now=now, out_dir=out_dir,
+                    work_dir=work_dir, settings=settings, base_url=base_url, progress=progress,
+                    hooks=hooks, max_seconds=max_seconds,
+                )  # fmt: skip
+        finally:
+            ahead.cancel()
         book.status = status
     return book.status
 
@@ -284,6 +301,7 @@ def _stages(
     sources: Sequence[SourceConfig],
     book: _Book,
     preparer: Preparer,
+    ahead: ReadAhead,
     *,
     now: datetime,
     out_dir: Path,
@@ -303,11 +321,13 @@ def _stages(
         settings=settings,
         progress=progress,
         max_seconds=max_seconds,
-        during=preparer.running(),
+        during=_crawl_window(preparer, ahead),
     )
     with progress.bar("process and publish", 2) as advance:
         hooks.before_stage("process")
-        processed = _process(store, sources, book, now=now, reuse=True, prepared=preparer.tags)
+        processed = _process(
+            store, sources, book, now=now, reuse=True, prepared=preparer.tags, ahead=ahead
+        )
         preparer.close()  # the process stage took its tags, or did not need them
         advance(f"{processed.events} events" if processed else "unchanged")
         hooks.before_stage("publish")
@@ -322,6 +342,57 @@ def _stages(
         )
         advance(f"{len(published.feeds)} feeds")
     return exit_status(outcomes)
+
+
+@contextmanager
+def _crawl_window(preparer: Preparer, ahead: ReadAhead) -> Iterator[None]:
+    """Around the crawl child's run: the preparation, then the read-ahead thread (after the
+    helper forked: this process forks only while no other thread runs)."""
+    with preparer.running():
+        ahead.start()
+        yield
+
+
+def _crawl_over(work_dir: Path, count: int) -> Callable[[], bool]:
+    """True once every source's spider closed (its ``<source>.result.json`` in
+    ``work_dir``, spiders.worker, newer than this call): then the crawl stage's own work
+    in this process starts."""
+    since = time.time() - 1.0
+
+    def over() -> bool:
+        closed = 0
+        try:
+            with os.scandir(work_dir) as listing:
+                for entry in listing:
+                    if entry.name.endswith(".result.json") and entry.stat().st_mtime >= since:
+                        closed += 1
+        except OSError:
+            return False
+        return closed >= count
+
+    return over
+
+
+def _records_coming(work_dir: Path) -> Callable[[], bool]:
+    """True once the crawl child reads a changed document or writes records: a
+    ``<source>.reading`` file in ``<work_dir>/plain`` (``spiders.ics``) or a ``<source>.jsonl``
+    with records in ``work_dir`` (``spiders.worker``) newer than this call (the crawl removes
+    the last run's records before it starts; a second's margin covers coarse clocks)."""
+    since = time.time() - 1.0
+
+    def fresh(folder: Path, suffix: str) -> bool:
+        try:
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    if entry.name.endswith(suffix):
+                        stat = entry.stat()
+                        if stat.st_mtime >= since and (suffix == ".reading" or stat.st_size):
+                            return True
+        except OSError:  # no folder yet
+            pass
+        return False
+
+    return lambda: fresh(work_dir / "plain", ".reading") or fresh(work_dir, ".jsonl")
 
 
 def crawl(

@@ -319,15 +319,14 @@ def end_instant(obj: Mapping[str, Any]) -> datetime:
 
 def search_text(obj: Mapping[str, Any]) -> str:
     """The folded text ``q`` searches: title, description and every place field."""
-    return fold_words(
-        " ".join(
-            str(x or "")
-            for x in (
-                obj.get("title"),
-                obj.get("description"),
-                *(obj.get("location") or {}).values(),
-            )
-        )
+    return fold_words(search_source(obj))
+
+
+def search_source(obj: Mapping[str, Any]) -> str:
+    """``search_text`` before folding."""
+    return " ".join(
+        str(x or "")
+        for x in (obj.get("title"), obj.get("description"), *(obj.get("location") or {}).values())
     )
 
 

@@ -11,11 +11,21 @@ Contract:
   calendar at all fails the source.
 - Budgets (issue #14): a series cut at ``max_series_occurrences`` is the source's
   ``max_occurrences`` budget (degraded, the kept occurrences stored).
+- Reuse (issue #20): with ``memo_dir`` (the crawl's work folder, ``spiders.worker``) each
+  document's plain VEVENTs are remembered there (``spiders.ics_fast.PlainMemo``, one file per
+  source and URL, saved after a complete read that was not truncated), so a document of
+  which one event changed reads only that event again. A memo that cannot be written is
+  logged and costs only the reuse. Reading a changed document touches
+  ``<memo_dir>/<source id>.reading`` first (``note_reading``: the run's signal to read its
+  stored events ahead).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 from typing import Any
 
 from scrapy.http import Response
@@ -23,7 +33,10 @@ from scrapy.http import Response
 from core.model import SourceType
 from spiders.base import SourceSpider
 from spiders.common import DEFAULT_TIMEZONE, Skip
+from spiders.ics_fast import PlainMemo
 from spiders.ics_parse import SERIES_BUDGET, TRUNCATED, NotACalendar, parse_ics
+
+log = logging.getLogger(__name__)
 
 __all__ = ["TRUNCATED", "IcsSpider", "NotACalendar", "Skip", "https_url", "parse_ics"]
 
@@ -44,12 +57,32 @@ class IcsSpider(SourceSpider):
         for url in self.source.start_urls:
             yield self.start_request(https_url(url), self.parse_start)
 
+    def memo_path(self, url: str) -> Path | None:
+        memo_dir = getattr(self, "memo_dir", None)  # set by spiders.worker
+        if not memo_dir:
+            return None
+        name = hashlib.sha256(url.encode()).hexdigest()[:16]
+        return Path(memo_dir) / f"{self.source.id}-{name}.memo"
+
+    def note_reading(self, folder: Path) -> None:
+        """``<folder>/<source id>.reading``, touched as a changed document is read: famcal
+        run starts reading its stored events on its idle core then (``famcal.run``)."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{self.source.id}.reading").touch()
+        except OSError as exc:  # only the run's head start is lost
+            log.warning("could not note the reading in %s: %s", folder, exc)
+
     def parse_start(self, response: Response) -> Iterable[Any]:
         if self.unchanged(response):
             return
         timezone = str(self.source.options.get("timezone") or DEFAULT_TIMEZONE)
         truncated = False
         read = 0
+        memo_path = self.memo_path(response.url)
+        memo = PlainMemo.load(memo_path) if memo_path is not None else None
+        if memo_path is not None:
+            self.note_reading(memo_path.parent)
         try:
             for item in parse_ics(
                 response.body,
@@ -57,6 +90,7 @@ class IcsSpider(SourceSpider):
                 window_end=self.window_end,
                 default_timezone=timezone,
                 max_series=self.source.max_series_occurrences,
+                memo=memo,
             ):
                 if isinstance(item, Skip) and item.reason == TRUNCATED:
                     truncated = True
@@ -70,6 +104,12 @@ class IcsSpider(SourceSpider):
         except NotACalendar as exc:
             self.fail(f"{exc} ({response.url})")
             return
+        if memo is not None and memo_path is not None and not truncated:
+            log.info("%s: %d plain VEVENTs reused of the last read", response.url, memo.reused)
+            try:
+                memo.save(memo_path)
+            except OSError as exc:  # only the next read's reuse is lost
+                log.warning("could not save %s: %s", memo_path, exc)
         if truncated:
             # The salvaged events are used; the source still counts as failed, so nothing
             # it no longer lists is taken for deleted.

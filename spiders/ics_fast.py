@@ -35,13 +35,31 @@ Contract:
   built by ``spiders.ics_expand``'s own ``_occurrence`` from the values icalendar's value
   types read, as recurring-ical-events would hand them over (DTEND always set, the
   occurrence's start as its RECURRENCE-ID).
+- Reuse (issue #20): with ``memo`` (a ``PlainMemo``, kept by the spider per document in the
+  crawl's work folder) a plain VEVENT whose unfolded lines the last read took as plain gives
+  the occurrence dicts made then instead of being read again — keyed by a digest of its lines
+  and of everything else they depend on (the window, the default zone, ``max_series``, the
+  file's X-WR-TIMEZONE, this package's code, the versions of icalendar,
+  recurring-ical-events, dateutil and the zone data); the zones its TZIDs named are looked
+  up again (icalendar's zone cache is the process's), and a block whose zones are no longer
+  plain is read afresh. The items are the same as without ``memo``, in the same order
+  (``tests/test_ics_memo.py``); ``memo.made`` holds this read's blocks for the next.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
 import re
+import sys
+import zoneinfo
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,6 +70,8 @@ from icalendar.prop import vText, vUri
 from icalendar.timezone import tzp
 from recurring_ical_events.util import time_span_contains_event
 
+from core.model import Location
+from core.paths import code_digest
 from spiders.ics_chunks import Unsplittable, _logical_lines, _name, event_blocks
 from spiders.ics_expand import _occurrence
 from spiders.ics_fast_rule import NotPlain as _NotPlain
@@ -92,6 +112,7 @@ class _Reader:
         self._factories: dict[tuple[str, str | None], Any] = {}
         self._zones: dict[str, tzinfo | None] = {}
         self.calendar_zone = calendar_zone  # X-WR-TIMEZONE
+        self.used: set[str] = set()  # the TZIDs looked up (for the memo: per VEVENT)
 
     def factory(self, name: str, value_type: str | None) -> Any:
         key = (name, value_type)
@@ -101,6 +122,7 @@ class _Reader:
         return found
 
     def zone(self, tzid: str) -> tzinfo:
+        self.used.add(tzid)
         if tzid not in self._zones:
             found = tzp.timezone(tzid)
             plain = isinstance(found, ZoneInfo) and found.key == tzid
@@ -337,6 +359,7 @@ def read_plain(
     window_end: datetime,
     default_timezone: str,
     max_series: int | None,
+    memo: PlainMemo | None = None,
 ) -> tuple[list[dict[str, Any]], str] | None:
     try:
         blocks = event_blocks(text)
@@ -353,6 +376,9 @@ def read_plain(
         return None
     keys = Counter(key for _, _, key, _ in blocks)
     reader = _Reader(found_zone)
+    context = ""
+    if memo is not None:
+        context = _memo_context(found_zone, window_start, window_end, default_timezone, max_series)
     items: list[dict[str, Any]] = []
     rest: list[int] = []
     for number, (_, _, key, lines) in enumerate(blocks):
@@ -361,12 +387,27 @@ def read_plain(
         if keys[key] != 1 or key[0] != "uid" or key[1].startswith("nouid-"):
             rest.append(number)
             continue
+        digest = ""
+        if memo is not None:
+            digest = _block_digest(context, lines)
+            known = memo.known.get(digest)
+            remembered = _remembered(reader, known) if known is not None else None
+            if known is not None and remembered is not None:
+                items.extend(remembered)
+                memo.made[digest] = known
+                memo.reused += 1
+                continue
+        reader.used = set()
         try:
-            items.extend(
-                _event(reader, lines, window_start, window_end, default_timezone, max_series)
-            )
+            found = _event(reader, lines, window_start, window_end, default_timezone, max_series)
         except Exception:  # _NotPlain, or any value this reader cannot take: the reference's
             rest.append(number)
+            continue
+        items.extend(found)
+        if memo is not None:
+            memo.made[digest] = json.dumps(
+                {"zones": sorted(reader.used), "items": [_to_memo(item) for item in found]}
+            )
     keep = set(rest)
     pieces = []
     position = 0
@@ -377,3 +418,123 @@ def read_plain(
         position = end
     pieces.append(text[position:])
     return items, "".join(pieces)
+
+
+# --- reuse of the last read (issue #20) ------------------------------------------------
+
+
+@dataclass
+class PlainMemo:
+    """What ``read_plain`` made of a document's plain VEVENTs: ``known`` from the last read
+    (block digest → the JSON text of the TZIDs looked up and the occurrence dicts, in the form
+    of ``_to_memo``), ``made`` by this one (the blocks it read or reused: the next read's
+    ``known``), ``reused`` how many blocks were taken from ``known``. Saved as one line per
+    block, ``digest TAB JSON``, so that a reused block is written as it was read, not
+    serialized again."""
+
+    known: dict[str, str] = field(default_factory=dict)
+    made: dict[str, str] = field(default_factory=dict)
+    reused: int = 0
+
+    @classmethod
+    def load(cls, path: Path) -> PlainMemo:
+        """The memo saved at ``path``; an empty one when there is none or it is unreadable
+        (then every block is read afresh; a broken line costs only its block)."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return cls()
+        head, _, body = text.partition("\n")
+        if head != _MEMO_HEAD:
+            return cls()
+        known: dict[str, str] = {}
+        for line in body.splitlines():
+            digest, tab, entry = line.partition("\t")
+            if tab:
+                known[digest] = entry
+        return cls(known=known)
+
+    def save(self, path: Path) -> None:
+        """``made`` for the next read, written whole or not at all (a crawl killed while
+        writing leaves the last memo, or none)."""
+        if self.reused == len(self.made) == len(self.known):
+            return  # the same blocks as last time: the saved memo is this one
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        lines = [f"{digest}\t{entry}\n" for digest, entry in self.made.items()]
+        partial.write_text(_MEMO_HEAD + "\n" + "".join(lines), encoding="utf-8")
+        os.replace(partial, path)
+
+
+_MEMO_HEAD = "famcal plain memo 2"
+
+
+@functools.cache
+def _code_version() -> str:
+    """What a remembered read depends on besides its input: this package's code, the
+    libraries whose value types, window test and rule expansion it uses, and the zone data
+    (the tzdata package's version and the system's zone files, by their stamp)."""
+    parts = [sys.version, code_digest("spiders")]
+    for name in ("icalendar", "recurring-ical-events", "python-dateutil", "tzdata"):
+        try:
+            parts.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name}=none")
+    for folder in zoneinfo.TZPATH:
+        for name in ("tzdata.zi", "."):
+            try:
+                stat = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            parts.append(f"{folder}/{name}:{stat.st_mtime_ns}:{stat.st_size}")
+            break
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _memo_context(
+    zone: ZoneInfo | None,
+    window_start: datetime,
+    window_end: datetime,
+    default_timezone: str,
+    max_series: int | None,
+) -> str:
+    """Everything besides a VEVENT's lines that ``_event`` reads (the reader's zone cache
+    aside: ``_zones_plain``)."""
+    window = [
+        f"{when.isoformat()} {when.tzinfo!r}" for when in (window_start, window_end)
+    ]
+    calendar_zone = zone.key if zone is not None else ""
+    return "\x1f".join([_code_version(), *window, default_timezone, str(max_series), calendar_zone])
+
+
+def _block_digest(context: str, lines: list[str]) -> str:
+    digest = hashlib.blake2b(context.encode(), digest_size=20)
+    for line in lines:
+        digest.update(b"\n" + line.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _remembered(reader: _Reader, known: str) -> list[dict[str, Any]] | None:
+    """A remembered block's occurrence dicts, if the zones its TZIDs named are still read as
+    they were (plain); None for a block to read afresh (and for a broken entry)."""
+    try:
+        entry = json.loads(known)
+        zones, items = entry["zones"], entry["items"]
+        for tzid in zones:
+            reader.zone(tzid)
+        return [_from_memo(item) for item in items]
+    except (_NotPlain, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _to_memo(item: dict[str, Any]) -> dict[str, Any]:
+    location: Location = item["location"]
+    return {**item, "location": location.to_dict(), "categories": list(item["categories"])}
+
+
+def _from_memo(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **item,
+        "location": Location(**item["location"]),
+        "categories": tuple(item["categories"]),
+    }

@@ -42,7 +42,9 @@ Contract:
   only the rest of the file — kept whole when that is all of it — goes the way above (in
   parts when the rest is large). The rest must read cleanly as a calendar of its own, else
   the whole file is read as before. The plain items come first; ``plain=False`` reads
-  every file with icalendar + recurring-ical-events only (the reference).
+  every file with icalendar + recurring-ical-events only (the reference). With ``memo``
+  (``spiders.ics_fast.PlainMemo``) the plain VEVENTs the last read of the document took
+  are reused, not read again: the same items.
 - This module reads the file (decoding, salvage, the parts); expanding a read calendar into
   occurrences and the fields of one occurrence are ``spiders.ics_expand``'s
   (``SERIES_BUDGET`` and ``BAD_X_WR_TIMEZONE`` are re-exported here).
@@ -80,7 +82,7 @@ from spiders.ics_expand import (
     text_of,
     with_components,
 )
-from spiders.ics_fast import read_plain
+from spiders.ics_fast import PlainMemo, read_plain
 
 TRUNCATED = "truncated file"
 # From this many VEVENTs a file is read on every core (below, starting workers and cutting
@@ -115,6 +117,7 @@ def parse_ics(
     parallel_from: int = PARALLEL_FROM,
     max_series: int | None = None,
     plain: bool = True,
+    memo: PlainMemo | None = None,
 ) -> Iterator[dict[str, Any] | Skip]:
     text = decode(body)
     if "begin:vcalendar" not in text[:65536].lower():
@@ -131,7 +134,7 @@ def parse_ics(
     with contextlib.ExitStack() as running:
         items: Iterator[dict[str, Any] | Skip] | None = None
         if closed and plain:
-            items = _plain_first(text, count, parallel_from, running, *window)
+            items = _plain_first(text, count, parallel_from, running, *window, memo=memo)
         if items is None and closed and count > 1 and not multiprocessing.current_process().daemon:
             items = running.enter_context(_in_parts(text, count, parallel_from, *window))
         if items is None:
@@ -168,11 +171,13 @@ def _plain_first(
     window_end: datetime,
     default_timezone: str,
     max_series: int | None,
+    *,
+    memo: PlainMemo | None = None,
 ) -> Iterator[dict[str, Any] | Skip] | None:
     """The plain VEVENTs read by ``spiders.ics_fast``, then the rest of the file by the
     reference; None when the whole file is the reference's."""
     window = (window_start, window_end, default_timezone, max_series)
-    found = read_plain(text, *window)
+    found = read_plain(text, *window, memo)
     if found is None:
         return None
     plain, rest = found

@@ -9,7 +9,8 @@ most ``min(max_seconds, the job's deadline_seconds)`` (Scrapy's ``CLOSESPIDER_TI
 running out is the ``max_seconds`` budget (or the run's, when that was the shorter). One
 spider's exception is that source's error, not the run's. When its parent (the famcal run)
 dies — even by SIGKILL — the worker ends within a second instead of crawling on as an
-orphan that would write into the next run's folder.
+orphan that would write into the next run's folder. Spiders get ``<out_dir>/plain`` as
+``memo_dir``, where the ics spider keeps what it read of each document (``spiders.ics``).
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ def run(job: dict[str, Any]) -> None:
             previous_digests=dict(data.get("digests") or {}),
             seconds=seconds,
             seconds_budget="run max_seconds" if run_bound else "max_seconds",
+            memo_dir=str(out_dir / "plain"),  # what the ics spider read last (spiders.ics)
         )
     process.start()
 

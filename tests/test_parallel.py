@@ -1,5 +1,6 @@
-"""map_chunks, start_chunks and stream_chunks: the same results in the same order, in parallel or not; a
-started map's failed worker raises, and no worker outlives ``results`` or ``cancel``."""
+"""map_chunks, start_chunks and stream_chunks: the same results in the same order, in
+parallel or not; a started map's failed worker raises, and no worker outlives ``results`` or
+``cancel``; a stream's pool ends with the stream."""
 
 from __future__ import annotations
 

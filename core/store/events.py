@@ -12,8 +12,10 @@ Contract:
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -38,6 +40,7 @@ EVENT_COLUMNS = (
 
 class EventsPart:
     db: sqlite_utils.Database
+    path: Path
 
     def save_events(
         self,
@@ -103,6 +106,20 @@ class EventsPart:
                 self.db.execute(f"select uid, data from events where uid in ({marks})", chunk)
             )
         return texts
+
+    def latest_event_texts_apart(self) -> list[tuple[str, str]]:
+        """(uid, stored JSON) of the latest process run's events, read over a read-only
+        connection of its own: for a thread that reads them ahead while this connection
+        writes (``famcal.process_stage.ReadAhead``)."""
+        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("PRAGMA busy_timeout=10000")
+            return conn.execute(
+                "select uid, data from events "
+                "where processed = (select max(processed) from events)"
+            ).fetchall()
+        finally:
+            conn.close()
 
     def keep_events(self, *, processed: int, previous: int) -> None:
         """Mark the events of the process run ``previous`` that the process memo still names

@@ -53,7 +53,14 @@ from feeds.filters import BY_PARAM, end_instant, site_declaration
 from feeds.jsonfeed import event_object
 from feeds.labels import labels
 from feeds.publish import Content, PublishReport, feed_specs, window_events
-from feeds.site.entries import card, event_key, index_entry, search_words, series_key
+from feeds.site.entries import (
+    FoldedWords,
+    card,
+    event_key,
+    index_entry,
+    search_words,
+    series_key,
+)
 from feeds.site.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
 from feeds.site.pagekeys import EventPages, page_digest, series_digest
 from feeds.site.pages import DirectoryFeed, event_page, health_page, index_page, list_page
@@ -103,13 +110,14 @@ def index_files(
     until = (now.astimezone(BERLIN).date() + timedelta(days=NEAR_DAYS)).isoformat()
     near: tuple[list[dict[str, Any]], list[str]] = ([], [])
     months: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+    folded = FoldedWords()  # the events' words, each folded once
     for event, obj in zip(family, objects, strict=True):
         if end_instant(obj) <= now:
             continue  # ended before the publish: no visitor's list shows it
         entry = index_entry(event, obj)
         part = near if entry["d0"] <= until else months.setdefault(entry["d0"][:7], ([], []))
         part[0].append(entry)
-        part[1].append(search_words(obj))
+        part[1].append(search_words(obj, folded))
     order = sorted(months)
     yield "site/index.json", _compact({
         "declaration": site_declaration(),
