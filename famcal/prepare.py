@@ -170,6 +170,11 @@ def _warm_quietly() -> None:
 def _help(conn: Connection, preparer: Preparer, started_ns: int, parent: int) -> None:
     """The helper process: prepare lines until told to "stop" (or, told to "drain", until
     no complete line is left), then send the tags."""
+    # Nothing of the run's is kept open here (its lock file above all: a flock lasts while
+    # any fork holds it, and a killed run's next one must get it at once).
+    keep = conn.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
     tags: dict[str, Tags] = {}
     draining = False
     # Only what is otherwise idle: the crawl child and the run itself come first.

@@ -266,3 +266,19 @@ def test_what_the_tag_cache_has_is_not_tagged_again(tmp_path: Path) -> None:
             write_lines(tmp_path, found)
         tags = preparer.tags(drain=True)
     assert set(tags) == rule_keys(found) - known and tags
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_the_helper_keeps_nothing_of_the_run_open(tmp_path: Path) -> None:
+    held = os.open(tmp_path / "events.db.lock", os.O_RDWR | os.O_CREAT)  # like the run's lock
+    try:
+        with Preparer(tmp_path, SOURCES) as preparer, preparer.running():
+            assert preparer._helper is not None and preparer._helper.pid is not None
+            fds = Path(f"/proc/{preparer._helper.pid}/fd")
+            deadline = time.monotonic() + 10
+            while len(list(fds.iterdir())) > 4 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            # stdin, stdout, stderr and its pipe to the run
+            assert len(list(fds.iterdir())) <= 4
+    finally:
+        os.close(held)
