@@ -3,10 +3,11 @@ parses, the parent only waits and one core is free.
 
 Contract: ``with Preparer(work_dir, sources, since=…) as preparer:`` around a run's stages;
 ``with preparer.running():`` around the crawl child's run forks one helper process (when
-this process may fork: no other thread) and warms this process up in a thread joined on
-leaving (the tagging rules compiled, the learned model and dedupe's configuration loaded,
-the code and data digests made: what the process stage's forked workers then inherit). The
-helper warms itself up, then reads each source's record lines as the crawl child writes
+this process may fork: no other thread) and, once a source has written records, warms this
+process up in a thread joined on leaving (the tagging rules compiled, the learned model and
+dedupe's configuration loaded, the code and data digests made: what the process stage's
+forked workers then inherit; a crawl that writes no record costs no warm-up). The helper
+reads each source's record lines as the crawl child writes
 them (``spiders.worker``'s ``<work_dir>/<id>.jsonl``, only files written after it began,
 complete lines only), normalizes each record (placeholder uid) and tags each distinct rule
 input (``pipeline.tag.rule_tags``), at a lower priority (it is to use an idle core, not to
@@ -114,12 +115,33 @@ class Preparer:
             self._helper.start()
             theirs.close()
             self._conn = mine
-        warming = threading.Thread(target=_warm_quietly, name="famcal-warm-up", daemon=True)
+        crawled = threading.Event()
+        warming = threading.Thread(
+            target=self._warm_when_written,
+            args=(time_ns(), crawled),
+            name="famcal-warm-up",
+            daemon=True,
+        )
         warming.start()
         try:
             yield
         finally:
+            crawled.set()
             warming.join()
+
+    def _warm_when_written(self, started_ns: int, crawled: threading.Event) -> None:
+        """Warm up once a source has written records (a crawl that finds every source
+        unchanged writes none, and its run processes nothing)."""
+        while not crawled.is_set():
+            for source_id in self.source_ids:
+                try:
+                    found = (self.work_dir / f"{source_id}.jsonl").stat()
+                except OSError:
+                    continue
+                if found.st_size and found.st_mtime_ns >= started_ns - MTIME_MARGIN_NS:
+                    _warm_quietly()
+                    return
+            crawled.wait(POLL_SECONDS)
 
     def tags(self, *, drain: bool = False) -> dict[str, Tags]:
         """Stop the helper and take its rule tags by rule key (once; empty when there is no
@@ -187,8 +209,7 @@ def _help(conn: Connection, preparer: Preparer, started_ns: int, parent: int) ->
         draining = True
         return False
 
-    _warm_quietly()
-    files: dict[str, _Lines] = {}
+    files: dict[str, _Lines] = {}  # the first line read compiles the rules here
     while True:
         found = False
         for source_id in preparer.source_ids:
