@@ -14,10 +14,10 @@ staged by forked workers (``feeds.site.EventFiles.start``) while this process jo
 feeds and builds the index; a failure anywhere stops them before the staging folder goes.
 The render cache is saved while the page workers finish (keyed, it is valid whether or not
 the publish completes); the page cache and the feed marks after the renames (the feed
-marks are cleared before them). The reports compare with the history the last publish stored
-(meta ``report_history``). ``aenderungen.json`` (always written, ``[]`` when
-none) lists the UIDs gone for good of the last ``GONE_DAYS``
-(``pipeline.lifecycle.gone_for_good``, from the store), for the change feed:
+marks, and the marks of the pages being rewritten, are cleared before them). The reports
+compare with the history the last publish stored (meta ``report_history``).
+``aenderungen.json`` (always written, ``[]`` when none) lists the UIDs gone for good of the
+last ``GONE_DAYS`` (``pipeline.lifecycle.gone_for_good``, from the store), for the change feed:
 ``[{"id", "date_modified", "_replaced_by"}]``.
 """
 
@@ -106,6 +106,10 @@ def publish_stage(
     store.set_meta(FEED_MARKS, "{}")
     vevents = {uid: form.vevent for uid, form in known.items()}
     event_files = plan_event_files(events, now=now, health=health_doc, vevents=vevents, pages=pages)
+    # The same for the pages about to be rewritten: a publish that fails after their renames
+    # must not leave the last publish's marks on them (a later publish of that publish's
+    # inputs would keep a page of the same size but other bytes); saved anew after the renames.
+    store.forget_pages(e.uid for e in event_files.todo)
 
     saved: list[bool] = []
 

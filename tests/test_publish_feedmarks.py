@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from core.model import evolve
 from core.store import Store
 from famcal import publish_stage
 from feeds.staging import Staged, Staging
@@ -109,4 +110,39 @@ def test_marks_of_a_publish_that_failed_after_its_renames_are_not_trusted(
     assert other in (out / "alle.json").read_text(encoding="utf-8")
     # The first inputs again: no feed file is taken for current by the first publish's marks.
     publish_stage.publish_stage(store, now=NOW, out_dir=out, events=events, base_url=first)
+    assert files(out) == expected
+
+
+def test_page_marks_of_a_publish_that_failed_after_its_renames_are_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page cache as the feed marks: a publish that rewrote an event page and failed
+    before its marks were saved leaves no mark of the page before it, so a later publish of
+    the earlier inputs renders the page again instead of keeping one of the same size."""
+    store = Store(tmp_path / "e.db")
+    out = tmp_path / "out"
+    events = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 4"), 1).canonical
+    publish_stage.publish_stage(store, now=NOW, out_dir=out, events=events)
+    expected = files(out)
+    family = next(e for e in events if e.tags and e.tags.family)
+    # The same event with a title of the same length: its page changes, not its size.
+    other = [
+        evolve(e, title=e.title.replace("4", "5").replace("Bilder", "Bildor"))
+        if e.uid == family.uid
+        else e
+        for e in events
+    ]
+    assert other != events
+
+    def lost(*args: Any, **kwargs: Any) -> None:
+        raise OSError("killed after the renames")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "save_pages", lost)
+        with pytest.raises(OSError):
+            publish_stage.publish_stage(store, now=NOW, out_dir=out, events=other)
+    changed = {n for n, data in files(out).items() if expected.get(n) != data}
+    assert any(n.startswith("termine/") and n.endswith(".html") for n in changed)
+    # The first inputs again: the folder is the first publish's, page for page.
+    publish_stage.publish_stage(store, now=NOW, out_dir=out, events=events)
     assert files(out) == expected

@@ -114,6 +114,14 @@ class CachesPart:
             for uid, key, html, ics in self.db.execute("select uid, key, html, ics from page_cache")
         }
 
+    def forget_pages(self, uids: Iterable[str]) -> None:
+        """Drop the marks of these uids' pages (a publish about to rewrite them)."""
+        with self.db.atomic():
+            for chunk in _chunks(sorted(uids), 500):
+                self.db.table("page_cache").delete_where(
+                    f"uid in ({','.join('?' for _ in chunk)})", chunk
+                )
+
     def save_pages(self, pages: Mapping[str, tuple[str, int, int]]) -> None:
         """Keep exactly ``pages`` (uid -> digest and sizes): the rows that changed are written,
         those of other uids deleted."""
