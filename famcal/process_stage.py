@@ -21,27 +21,18 @@ event is tagged afresh, a single one takes its record's tags); ``prepared`` (a r
 ``pipeline.tag.rule_key`` made during the crawl, which are taken for their keys.
 ``record_problems`` stores the rejections and repairs per source (for health.json);
 ``process_signature`` is what processing depends on besides the records.
-``ReadAhead(store)`` (issue #20) reads the latest process run's stored events on a thread of
-its own (``start()``) — the run starts it with the crawl, whose child keeps the other core
-busy — and
-``process_stage(ahead=…)`` takes a kept event from it where the stored JSON it reads has the
-digest of the one read ahead (``json_digest``, which keys the render cache too), else it
-reads that event itself: the same events. What
-the thread has not read when the stage starts, the stage reads (the thread stops); with
-``ready`` the thread starts reading only once that says so, with ``over`` it stops once that
-says so.
+``ahead`` (``famcal.read_ahead.ReadAhead``, started by the run during the crawl) gives the
+kept events read ahead; one is taken only where its stored JSON has the digest of the one
+read now, so the events are the same with or without it.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import json
 import logging
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,6 +49,7 @@ from core.store.events import event_row
 from core.window import window
 from famcal import __version__
 from famcal.process_plan import is_changed, plan, record_state, with_recurrence
+from famcal.read_ahead import ReadAhead, kept_event
 from pipeline.dedupe import block_key, dedupe, new_uid
 from pipeline.lifecycle import (
     cancel_if_unlisted,
@@ -245,7 +237,8 @@ def process_stage(
     merged.events.clear()  # untagged: ``canonical`` holds them now
     clean_digests = {uid: json_digest(text) for uid, text in clean_texts.items()}
     kept = [
-        _kept(text, clean_digests[uid], read_ahead.get(uid)) for uid, text in clean_texts.items()
+        kept_event(text, clean_digests[uid], read_ahead.get(uid))
+        for uid, text in clean_texts.items()
     ]
     report.cancelled_missing += len(clean_unlisted)
     produced = {e.uid for e in canonical} | clean_texts.keys()
@@ -317,117 +310,6 @@ def process_stage(
 def records_since(now: datetime) -> str:
     """The first start day (ISO) of the records a process reads."""
     return (window(now)[0] - timedelta(days=1)).date().isoformat()
-
-
-READY_POLL = 0.05  # seconds between two looks of ReadAhead at its ``ready``
-OVER_EVERY = 400  # events read between two looks at its ``over`` (≈ 15 ms)
-_READ = ("", "")
-
-
-class ReadAhead:
-    """The latest process run's stored events, read on a thread of its own (the module's
-    contract): by uid, the ``json_digest`` of the stored JSON and its ``Event``. ``result``
-    stops the thread and reads what it had not read yet itself: the caller does not wait for
-    a thread that a busy machine gives less than a core."""
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        ready: Callable[[], bool] | None = None,
-        over: Callable[[], bool] | None = None,
-        start: bool = True,
-    ) -> None:
-        # ``ready``: polled until true before reading (the run's: a crawled document
-        # changed), so that a run with nothing changed spends nothing on it; ``over``:
-        # polled while reading, true stops it (the run's: the crawl child is done, and this
-        # process's main thread works again, which a thread holding the GIL would slow).
-        self._ready = ready
-        self._over = over
-        self._store = store
-        self._rows: list[tuple[str, str]] | None = None  # None: not read from the store yet
-        self._done = 0  # rows read so far
-        # uid -> (json_digest of the stored JSON, its Event); the JSON itself is not kept
-        # (the stage holds its own copy: two would cost ≈ 60 MB at 20,000 events).
-        self._found: dict[str, tuple[str, Event]] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._read, args=(store,), name="famcal-read-ahead", daemon=True
-        )
-        if start:
-            self.start()
-
-    def start(self) -> None:
-        """Start the thread (a caller that forks does so before: no fork while it runs)."""
-        if not self._stop.is_set() and self._thread.ident is None:
-            self._thread.start()
-
-    def _read(self, store: Store) -> None:
-        while self._ready is not None and not self._ready():
-            if self._stop.wait(READY_POLL):
-                return
-        try:
-            self._rows = store.latest_event_texts_apart()
-            self._step(self._stopping)
-        except Exception as exc:  # the process stage reads what is missing itself
-            log.warning("reading the stored events ahead failed: %s", exc)
-            self._rows = []
-
-    def _stopping(self) -> bool:
-        if self._stop.is_set():
-            return True
-        if self._over is not None and self._done % OVER_EVERY == 0 and self._over():
-            self._stop.set()
-        return self._stop.is_set()
-
-    def _step(self, stop: Callable[[], bool], wanted: Container[str] | None = None) -> None:
-        if self._rows is None:
-            self._rows = self._store.latest_event_texts_apart()
-        rows, found = self._rows, self._found
-        while self._done < len(rows) and not stop():
-            uid, text = rows[self._done]
-            if wanted is None or uid in wanted:
-                found[uid] = (json_digest(text), Event.from_dict(json.loads(text)))
-            rows[self._done] = _READ  # its text is not needed any more
-            self._done += 1
-
-    def stop(self) -> None:
-        """Stop the thread (before the stage forks its workers), keeping what it read."""
-        self._stop.set()
-        if self._thread.ident is not None:  # started
-            self._thread.join()
-
-    def result(self, wanted: Container[str]) -> dict[str, tuple[str, Event]]:
-        """What was read, and of ``wanted`` what was not read yet, read now (once: the
-        caller holds it from now on)."""
-        self.stop()
-        self._step(lambda: False, wanted)
-        found, self._found, self._rows = self._found, {}, []
-        _trim_heap()
-        return found
-
-    def cancel(self) -> None:
-        """Stop reading (a run that does not process) and drop what was read."""
-        self.stop()
-        self._found, self._rows = {}, []
-
-
-def _trim_heap() -> None:
-    """Give the C heap's free memory back (glibc's ``malloc_trim``, where there is one): the
-    thread's texts were allocated in a malloc arena of its own, which the main thread does
-    not reuse, so without this a changed run's peak grew by their size."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _kept(text: str, digest: str, ahead: tuple[str, Event] | None) -> Event:
-    # The digest stands for the JSON, as everywhere the render cache keys an event by it.
-    if ahead is not None and ahead[0] == digest:
-        return ahead[1]
-    return Event.from_dict(json.loads(text))
 
 
 def _known(tags: Tags) -> Callable[[Event], Tags]:

@@ -12,7 +12,8 @@ Contract:
   ``max_seconds`` bounds the run: the crawl gets ``crawl_seconds(max_seconds)`` of it, and
   the sources it cuts are degraded with the run's budget named. While the crawl child runs,
   ``famcal.prepare`` warms this process up and tags the records already written in a
-  helper process, whose tags the process stage takes (no result depends on it).
+  helper process, whose tags the process stage takes, and ``famcal.read_ahead`` reads the
+  stored events back once a changed document is read (no result depends on either).
 - ``crawl``, ``process``, ``publish``: one stage alone (the commands of the same names);
   process always processes, publish always writes every file.
 - Each of these is one row of the store's ``runs``: started and finished by the wall clock
@@ -24,7 +25,6 @@ Contract:
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -50,7 +50,6 @@ from famcal.crawl_stage import (
 from famcal.prepare import Preparer
 from famcal.process_stage import (
     ProcessReport,
-    ReadAhead,
     process_signature,
     process_stage,
     record_problems,
@@ -58,6 +57,7 @@ from famcal.process_stage import (
 )
 from famcal.progress import QUIET, Progress
 from famcal.publish_stage import publish_stage
+from famcal.read_ahead import ReadAhead, crawl_over, records_coming
 from feeds.publish import PublishReport
 
 __all__ = [
@@ -274,13 +274,13 @@ def run(
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
         # While the crawl child parses, this process warms up, a helper tags the records of
         # the sources already written (famcal.prepare) and a thread reads the stored events
-        # back once a changed document is read (famcal.process_stage.ReadAhead); each is
+        # back once a changed document is read (famcal.read_ahead); each is
         # exact whatever happens, and each only uses the core the crawl child leaves idle.
         known = store.tag_keys()  # what the tag cache has is not tagged again
         ahead = ReadAhead(
             store,
-            ready=_records_coming(work_dir),
-            over=_crawl_over(work_dir, len(sources)),
+            ready=records_coming(work_dir),
+            over=crawl_over(work_dir, len(sources)),
             start=False,  # with the crawl (_crawl_window)
         )
         try:
@@ -351,48 +351,6 @@ def _crawl_window(preparer: Preparer, ahead: ReadAhead) -> Iterator[None]:
     with preparer.running():
         ahead.start()
         yield
-
-
-def _crawl_over(work_dir: Path, count: int) -> Callable[[], bool]:
-    """True once every source's spider closed (its ``<source>.result.json`` in
-    ``work_dir``, spiders.worker, newer than this call): then the crawl stage's own work
-    in this process starts."""
-    since = time.time() - 1.0
-
-    def over() -> bool:
-        closed = 0
-        try:
-            with os.scandir(work_dir) as listing:
-                for entry in listing:
-                    if entry.name.endswith(".result.json") and entry.stat().st_mtime >= since:
-                        closed += 1
-        except OSError:
-            return False
-        return closed >= count
-
-    return over
-
-
-def _records_coming(work_dir: Path) -> Callable[[], bool]:
-    """True once the crawl child reads a changed document or writes records: a
-    ``<source>.reading`` file in ``<work_dir>/plain`` (``spiders.ics``) or a ``<source>.jsonl``
-    with records in ``work_dir`` (``spiders.worker``) newer than this call (the crawl removes
-    the last run's records before it starts; a second's margin covers coarse clocks)."""
-    since = time.time() - 1.0
-
-    def fresh(folder: Path, suffix: str) -> bool:
-        try:
-            with os.scandir(folder) as listing:
-                for entry in listing:
-                    if entry.name.endswith(suffix):
-                        stat = entry.stat()
-                        if stat.st_mtime >= since and (suffix == ".reading" or stat.st_size):
-                            return True
-        except OSError:  # no folder yet
-            pass
-        return False
-
-    return lambda: fresh(work_dir / "plain", ".reading") or fresh(work_dir, ".jsonl")
 
 
 def crawl(

@@ -15,7 +15,7 @@ import pytest
 from core.config import SourceConfig
 from core.model import Event, Health, Location, RawEvent, SourceType, json_digest
 from core.store import Store
-from famcal import process_stage, publish_stage
+from famcal import process_stage, publish_stage, read_ahead
 from tests.conftest import NOW
 
 SOURCES = [
@@ -168,10 +168,10 @@ def test_events_read_ahead_give_the_same_process(tmp_path: Path) -> None:
     # with them gives what reading them in the stage gives — also when what was read ahead
     # is stale (read before an earlier step), where the stage reads the events itself.
     ahead_store, plain = Store(tmp_path / "a.db"), Store(tmp_path / "b.db")
-    stale: process_stage.ReadAhead | None = None
+    stale: read_ahead.ReadAhead | None = None
     for run_id, found in enumerate(steps(), start=1):
         out = {}
-        fresh = process_stage.ReadAhead(ahead_store)  # before the crawl's records are saved
+        fresh = read_ahead.ReadAhead(ahead_store)  # before the crawl's records are saved
         for name, store in (("a", ahead_store), ("b", plain)):
             save(store, found, run_id)
             ahead = (stale if run_id % 3 == 0 else fresh) if name == "a" else None
@@ -199,11 +199,11 @@ def test_events_read_ahead_give_the_same_process(tmp_path: Path) -> None:
         assert files(out["a"]) == files(out["b"]), run_id
         shutil.rmtree(out["a"]), shutil.rmtree(out["b"])
         if run_id == 1:
-            stale = process_stage.ReadAhead(ahead_store)
+            stale = read_ahead.ReadAhead(ahead_store)
             assert len(stale.result(set(stale_uids := [e.uid for e in report.canonical]))) == len(
                 stale_uids
             )  # read, then handed over once
-            stale = process_stage.ReadAhead(ahead_store)
+            stale = read_ahead.ReadAhead(ahead_store)
         fresh.cancel()
 
 
@@ -211,11 +211,11 @@ def test_a_cancelled_read_ahead_stops(tmp_path: Path) -> None:
     store = Store(tmp_path / "c.db")
     save(store, crawl(), 1)
     process_stage.process_stage(store, SOURCES, now=NOW, run_id=1)
-    ahead = process_stage.ReadAhead(store)
+    ahead = read_ahead.ReadAhead(store)
     ahead.cancel()
     assert ahead.result(set()) == {}
     # A full process (not incremental) cancels it and reads nothing of it.
-    ahead = process_stage.ReadAhead(store)
+    ahead = read_ahead.ReadAhead(store)
     process_stage.process_stage(store, SOURCES, now=NOW, run_id=2, ahead=ahead)
     assert not ahead._thread.is_alive()
 
@@ -224,38 +224,38 @@ def test_a_read_ahead_that_never_gets_ready_is_read_by_the_stage(tmp_path: Path)
     store = Store(tmp_path / "d.db")
     save(store, crawl(), 1)
     report = process_stage.process_stage(store, SOURCES, now=NOW, run_id=1)
-    waiting = process_stage.ReadAhead(store, ready=lambda: False)
+    waiting = read_ahead.ReadAhead(store, ready=lambda: False)
     found = waiting.result({e.uid for e in report.canonical})  # stops the thread, reads it
     assert sorted(found) == sorted(e.uid for e in report.canonical)
     texts = store.event_texts(found)
     for uid, (digest, event) in found.items():
         assert event == Event.from_dict(json.loads(texts[uid])), uid
         assert digest == json_digest(texts[uid]), uid
-    process_stage.ReadAhead(store, ready=lambda: False).cancel()  # returns at once
+    read_ahead.ReadAhead(store, ready=lambda: False).cancel()  # returns at once
 
 
 def test_records_coming_means_a_crawl_writes_records_now(tmp_path: Path) -> None:
     import os
     import time
 
-    from famcal.run import _records_coming
+    from famcal.read_ahead import records_coming
 
     old = tmp_path / "s.jsonl"
     old.write_text("{}\n")
     os.utime(old, (time.time() - 3600, time.time() - 3600))  # the last run's, not removed yet
-    coming = _records_coming(tmp_path)
+    coming = records_coming(tmp_path)
     assert not coming()
     (tmp_path / "t.jsonl").write_text("")  # a spider started: no records yet
     assert not coming()
     (tmp_path / "t.jsonl").write_text('{"title": "x"}\n')
     assert coming()
-    assert not _records_coming(tmp_path / "missing")()
+    assert not records_coming(tmp_path / "missing")()
     # A changed ICS document being read (spiders.ics), before any record.
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "s.reading").touch()
     os.utime(tmp_path / "plain" / "s.reading", (time.time() - 3600, time.time() - 3600))
     (tmp_path / "t.jsonl").write_text("")
-    coming = _records_coming(tmp_path)
+    coming = records_coming(tmp_path)
     assert not coming()
     (tmp_path / "plain" / "s.reading").touch()
     assert coming()
@@ -265,7 +265,7 @@ def test_a_read_ahead_stops_when_its_over_says_so(tmp_path: Path) -> None:
     store = Store(tmp_path / "f.db")
     save(store, crawl(), 1)
     report = process_stage.process_stage(store, SOURCES, now=NOW, run_id=1)
-    over = process_stage.ReadAhead(store, over=lambda: True)
+    over = read_ahead.ReadAhead(store, over=lambda: True)
     over._thread.join()  # stopped at its first look, having read nothing
     assert over._found == {}
     wanted = {e.uid for e in report.canonical}
@@ -276,14 +276,14 @@ def test_crawl_over_means_every_spider_closed(tmp_path: Path) -> None:
     import os
     import time
 
-    from famcal.run import _crawl_over
+    from famcal.read_ahead import crawl_over
 
     (tmp_path / "s.result.json").write_text("{}")
     os.utime(tmp_path / "s.result.json", (time.time() - 3600, time.time() - 3600))
-    over = _crawl_over(tmp_path, 2)
+    over = crawl_over(tmp_path, 2)
     assert not over()
     (tmp_path / "s.result.json").write_text("{}")
     assert not over()
     (tmp_path / "t.result.json").write_text("{}")
     assert over()
-    assert not _crawl_over(tmp_path / "missing", 1)()
+    assert not crawl_over(tmp_path / "missing", 1)()
