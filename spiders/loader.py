@@ -7,7 +7,10 @@ each as its source's spider class (``spiders.registry.source_spider``), so that
 Such a crawl reads the window ``famcal crawl`` reads around ``-a now=<ISO 8601>`` (default:
 the current time — Scrapy's command line is the caller here), or ``-a window_start=…
 -a window_end=…``; it does not know the store, so it never skips an unchanged document.
-A sources file that cannot be read is a ``ConfigError`` naming the file and key.
+A sources file that cannot be read is a ``ConfigError`` naming the file and key, raised when
+a spider is first listed or loaded: famcal's crawl child builds its spiders from the job it is
+given and never asks the loader, so it must not need a sources file in its working directory
+(a cron job's ``famcal run --sources /etc/…`` runs from anywhere).
 """
 
 from __future__ import annotations
@@ -37,8 +40,15 @@ _Names = list[str]  # (``list`` is a method name below)
 
 class SourceSpiderLoader:
     def __init__(self, settings: BaseSettings) -> None:
-        path = Path(settings.get("FAMCAL_SOURCES") or "data/sources.toml")
-        self.sources: dict[str, SourceConfig] = {s.id: s for s in load_sources(path)}
+        self._path = Path(settings.get("FAMCAL_SOURCES") or "data/sources.toml")
+        self._sources: dict[str, SourceConfig] | None = None
+
+    @property
+    def sources(self) -> dict[str, SourceConfig]:
+        # Read on first use, not when Scrapy builds the loader (see the module's contract).
+        if self._sources is None:
+            self._sources = {s.id: s for s in load_sources(self._path)}
+        return self._sources
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Self:

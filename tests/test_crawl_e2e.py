@@ -103,6 +103,21 @@ def test_every_run_revalidates_and_sees_changes(tmp_path: Path, site: LocalSite)
         assert result.count == 0
 
 
+def test_crawl_runs_from_any_working_directory(
+    tmp_path: Path, site: LocalSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron job runs famcal from wherever it is started: the crawl child takes its sources
+    from the job, not from a data/sources.toml it would look for in its working directory
+    (found on a run from outside the checkout: every source failed with that file's error)."""
+    site.put("/k.ics", calendar(LATERNE, SINGEN), Last_Modified=OLD)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = run_crawl(tmp_path, [source("k", SourceType.ICS, site.url("/k.ics"))])["k"]
+    assert result.status is Health.OK, result.error
+    assert titles(result) == sorted([LATERNE.title, SINGEN.title])
+
+
 def test_reset_and_timeout_during_revalidation_fail(tmp_path: Path, site: LocalSite) -> None:
     url = site.put("/cal.ics", calendar(LATERNE), **HEADERS["static-file"])
     src = [source("partner", SourceType.ICS, url)]
