@@ -1,20 +1,23 @@
 """The publish stage: the feeds, ``index.html``, the reports for the city (``feeds.reports``)
 and ``health.json`` from the processed events.
 
-Contract: ``publish_stage(store, now=…, out_dir=…)`` writes every file of the published folder
-(staged, so a killed publish leaves the previous files). With ``reuse``, a publish whose
-inputs are those of the last one rewrites only health.json, health.html and aenderungen.json.
-Each shown event's serialized forms come from the last publish where neither the event nor the
-code that serializes it changed; an event page is rendered only when its inputs changed since
-the page the folder holds (``feeds.site.pagekeys``), so a publish after one event changed
-rewrites that event's two files and the feeds, lists and index that show it; a feed file
-whose inputs and size on disk are those of the last publish is not even joined
-(``feeds.publish.FeedMarks``, meta ``publish_feed_marks``). The event pages are rendered and
-staged by forked workers (``feeds.site.EventFiles.start``) while this process joins the
-feeds and builds the index; a failure anywhere stops them before the staging folder goes.
-The render cache is saved while the page workers finish (keyed, it is valid whether or not
-the publish completes); the page cache and the feed marks after the renames (the feed
-marks, and the marks of the pages being rewritten, are cleared before them). The reports
+Contract: ``publish_stage(store, now=…, out_dir=…)`` writes every file of the published
+folder (staged, so a killed publish leaves the previous files). With ``reuse``, a publish
+whose inputs are those of the last one rewrites only health.json, health.html and
+aenderungen.json. Each shown event's serialized forms come from the last publish where
+neither the event nor the code that serializes it changed; an event page is rendered only
+when its inputs changed since the page the folder holds (``feeds.site.pagekeys``), so a
+publish after one event changed rewrites that event's two files and the feeds, lists and
+index that show it; a feed file whose inputs and size on disk are those of the last publish
+is not even joined (``feeds.publish.FeedMarks``, meta ``publish_feed_marks``), nor is a site
+index file, language page or list page whose marks match (``feeds.site.site_files``). The
+event pages are rendered and staged by forked workers (``feeds.site.EventFiles.start``)
+while this process joins the feeds and builds the index; a failure anywhere stops them
+before the staging folder goes. The render cache is saved while the page workers finish
+(keyed, it is valid whether or not the publish completes); the page cache and the feed marks
+after the renames (the feed marks, and the marks of the pages being rewritten, are cleared
+before them).
+The reports
 compare with the history the last publish stored (meta ``report_history``).
 ``aenderungen.json`` (always written, ``[]`` when none) lists the UIDs gone for good of the
 last ``GONE_DAYS`` (``pipeline.lifecycle.gone_for_good``, from the store), for the change feed:
@@ -138,6 +141,7 @@ def publish_stage(
                 vevents=vevents,
                 pages=pages,
                 event_files=event_files,
+                marks=feeds,
             )
         yield from report_files(reports, base_url=base_url)
         # health.json carries the run's time ("generated"), so it is the one file that

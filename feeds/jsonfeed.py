@@ -26,6 +26,12 @@ from feeds.labels import describe_event
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
+def event_span(event: Event) -> dict[str, str | None]:
+    """The ``start`` and ``end`` of the ``_event`` object, alone: what
+    ``feeds.filters.local_dates`` and ``end_instant`` read, made without the rest."""
+    return {"start": event.start.isoformat(), "end": event.end.isoformat() if event.end else None}
+
+
 def event_object(event: Event) -> dict[str, Any]:
     """The ``_event`` object: the event's own fields, then every tag field as ``Tags.to_dict``
     writes it (the tag declaration decides which; see ``feeds.schema``)."""
@@ -35,8 +41,7 @@ def event_object(event: Event) -> dict[str, Any]:
         "uid": event.uid,
         "title": event.title,
         "description": event.description,
-        "start": event.start.isoformat(),
-        "end": event.end.isoformat() if event.end else None,
+        **event_span(event),
         "all_day": event.all_day,
         "location": {
             "name": event.location.name or None,

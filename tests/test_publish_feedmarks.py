@@ -5,6 +5,7 @@ disk (or a mark from another folder) is joined and written again."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from core.model import evolve
 from core.store import Store
 from famcal import publish_stage
+from feeds.site.i18n import LANGUAGES
 from feeds.staging import Staged, Staging
 from tests.conftest import NOW
 from tests.test_caches import crawl_and_process
@@ -145,4 +147,53 @@ def test_page_marks_of_a_publish_that_failed_after_its_renames_are_not_trusted(
     assert any(n.startswith("termine/") and n.endswith(".html") for n in changed)
     # The first inputs again: the folder is the first publish's, page for page.
     publish_stage.publish_stage(store, now=NOW, out_dir=out, events=events)
+    assert files(out) == expected
+
+
+def test_site_files_are_made_only_when_what_they_show_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site's index files, language pages and list pages carry marks as the feeds do:
+    after a change to an event of the first two weeks, the later month's index file and
+    the list pages that do not show it are not made again; a later ``now`` (an event has
+    ended, the first load's horizon moved) remakes what shows that; and every folder is
+    byte for byte a full publish from nothing."""
+    store = Store(tmp_path / "e.db")
+    out = tmp_path / "out"
+    report = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 4"), 1)
+    publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    month = "site/index-2026-12.json"  # the series' dates after the first two weeks
+    assert (out / month).is_file()
+    report = crawl_and_process(store, records("Bilderbuchkino für Kinder ab 5"), 2)
+    with monkeypatch.context() as patch:
+        seen = contents(patch)
+        publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    site = {n: d for n, d in seen.items() if n.startswith(("site/", "bezirk/", "alter/"))}
+    languages = {"index.html", *(f"{lang.code}/index.html" for lang in LANGUAGES)}
+    site.update({n: d for n, d in seen.items() if n in languages})
+    kept = {n for n, d in site.items() if isinstance(d, Staged) and d.tmp is None}
+    made = set(site) - kept
+    assert month in kept
+    assert {"site/index.json", "site/words.json", "index.html", "en/index.html"} <= made
+    assert any(n.startswith("alter/") for n in kept), sorted(kept)
+    for name in made - {"site/famcal.js", "site/site.css", "site/words.json"}:
+        assert "ab 5" in (out / name).read_text(encoding="utf-8"), name
+
+    def fresh_publish(now: Any, folder: Path) -> dict[str, bytes]:
+        for table in ("render_cache", "page_cache"):
+            store.db.execute(f"delete from {table}")
+        store.db.execute("delete from meta where key = ?", [publish_stage.FEED_MARKS])
+        store.db.conn.commit()
+        publish_stage.publish_stage(store, now=now, out_dir=folder, events=report.canonical)
+        return files(folder)
+
+    assert files(out) == fresh_publish(NOW, tmp_path / "fresh")
+    # Into ``out`` again (the marks are now of ``fresh``), then a week later.
+    publish_stage.publish_stage(store, now=NOW, out_dir=out, events=report.canonical)
+    later = NOW + timedelta(days=8)
+    with monkeypatch.context() as patch:
+        seen = contents(patch)
+        publish_stage.publish_stage(store, now=later, out_dir=out, events=report.canonical)
+    assert not isinstance(seen["site/index.json"], Staged)
+    expected = fresh_publish(later, tmp_path / "fresh-later")
     assert files(out) == expected

@@ -28,6 +28,12 @@ catalogues and static files; the caller writes them with ``feeds.publish.write_s
   ``Staged`` — the same files, bytes and order as rendered in memory; leaving its ``with``
   stops the workers;
 - ``health.html`` from the ``health.json`` document.
+With ``marks`` (``feeds.publish.FeedMarks``, the publish stage's), the index files, the
+language pages and the list pages are marked as the feeds are — each by the render keys of
+the events it shows, in order, and what else it shows (the horizon and month counts; the
+feed counts, ``base_url`` and templates of a page) — and one whose mark the folder holds is
+yielded as unchanged without being made; which events a file shows is found from their
+dates (``feeds.jsonfeed.event_span``), so only the files made cost their entries.
 Only the list pages and the index depend on ``now``; an event page changes only with its
 event, its series or the templates.
 """
@@ -49,10 +55,10 @@ from core.model import BERLIN, Event
 from core.parallel import MIN_PARALLEL, Started, map_chunks, start_chunks, workers
 from core.paths import data_file
 from feeds import ics
-from feeds.filters import BY_PARAM, end_instant, site_declaration
-from feeds.jsonfeed import event_object
+from feeds.filters import BY_PARAM, end_instant, local_dates, site_declaration
+from feeds.jsonfeed import event_object, event_span
 from feeds.labels import labels
-from feeds.publish import Content, PublishReport, feed_specs, window_events
+from feeds.publish import Content, FeedMarks, PublishReport, feed_specs, window_events
 from feeds.site.entries import (
     FoldedWords,
     card,
@@ -62,7 +68,7 @@ from feeds.site.entries import (
     series_key,
 )
 from feeds.site.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
-from feeds.site.pagekeys import EventPages, page_digest, series_digest
+from feeds.site.pagekeys import EventPages, page_digest, series_digest, site_digest
 from feeds.site.pages import DirectoryFeed, event_page, health_page, index_page, list_page
 from feeds.staging import Staged, stage_file
 
@@ -104,30 +110,88 @@ def _directory(
 
 
 def index_files(
-    family: Sequence[Event], objects: Sequence[Mapping[str, Any]], *, now: datetime
-) -> Iterator[tuple[str, bytes]]:
-    """``site/index.json``, ``site/words.json`` and the month files (the module's contract)."""
+    family: Sequence[Event], *, now: datetime, marks: FeedMarks | None = None
+) -> Iterator[tuple[str, Content]]:
+    """``site/index.json``, ``site/words.json`` and the month files (the module's contract).
+    Which file an event goes to is found from its dates alone; with ``marks``
+    (``feeds.publish.FeedMarks``), a file whose inputs are those of its published mark is
+    not made again, and only the events of the files made are turned into entries."""
     until = (now.astimezone(BERLIN).date() + timedelta(days=NEAR_DAYS)).isoformat()
-    near: tuple[list[dict[str, Any]], list[str]] = ([], [])
-    months: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
-    folded = FoldedWords()  # the events' words, each folded once
-    for event, obj in zip(family, objects, strict=True):
-        if end_instant(obj) <= now:
+    near: list[int] = []
+    months: dict[str, list[int]] = {}
+    for i, event in enumerate(family):
+        span = event_span(event)
+        if end_instant(span) <= now:
             continue  # ended before the publish: no visitor's list shows it
-        entry = index_entry(event, obj)
-        part = near if entry["d0"] <= until else months.setdefault(entry["d0"][:7], ([], []))
-        part[0].append(entry)
-        part[1].append(search_words(obj, folded))
+        first = local_dates(span)[0].isoformat()  # an entry's "d0"
+        (near if first <= until else months.setdefault(first[:7], [])).append(i)
     order = sorted(months)
-    yield "site/index.json", _compact({
-        "declaration": site_declaration(),
-        "events": near[0],
-        "until": until,
-        "months": [{"m": m, "n": len(months[m][0])} for m in order],
-    })  # fmt: skip
-    yield "site/words.json", _compact({"words": near[1]})
+    objects: dict[int, dict[str, Any]] = {}
+    folded = FoldedWords()  # the events' words, each folded once
+
+    def obj(i: int) -> dict[str, Any]:
+        if (found := objects.get(i)) is None:
+            found = objects[i] = event_object(family[i])
+        return found
+
+    def entries(indexes: list[int]) -> list[dict[str, Any]]:
+        return [index_entry(family[i], obj(i)) for i in indexes]
+
+    def words(indexes: list[int]) -> list[str]:
+        return [search_words(obj(i), folded) for i in indexes]
+
+    def near_index() -> bytes:
+        return _compact({
+            "declaration": site_declaration(),
+            "events": entries(near),
+            "until": until,
+            "months": [{"m": m, "n": len(months[m])} for m in order],
+        })  # fmt: skip
+
+    counts = json.dumps([until, [(m, len(months[m])) for m in order]]).encode()
+    yield "site/index.json", _marked(marks, "site/index.json", counts, family, near, near_index)
+    yield "site/words.json", _marked(
+        marks, "site/words.json", b"", family, near, lambda: _compact({"words": words(near)})
+    )
     for m in order:
-        yield f"site/index-{m}.json", _compact({"events": months[m][0], "words": months[m][1]})
+        name = f"site/index-{m}.json"
+        members = months[m]
+        yield name, _marked(
+            marks,
+            name,
+            b"",
+            family,
+            members,
+            functools.partial(_month_file, entries, words, members),
+        )
+
+
+def _month_file(
+    entries: Callable[[list[int]], list[dict[str, Any]]],
+    words: Callable[[list[int]], list[str]],
+    members: list[int],
+) -> bytes:
+    return _compact({"events": entries(members), "words": words(members)})
+
+
+def _marked(
+    marks: FeedMarks | None,
+    name: str,
+    head: bytes,
+    family: Sequence[Event],
+    indexes: Sequence[int],
+    make: Callable[[], bytes],
+) -> Content:
+    """A site file made by ``make`` from the events at ``indexes`` and ``head`` (what else
+    it shows: counts, dates, the page's templates): with ``marks``, not made when its mark
+    says the folder holds it already."""
+    if marks is None:
+        return make()
+    return marks.content(name, head, [family[i].uid for i in indexes], _later(make))
+
+
+def _later(make: Callable[[], bytes]) -> Iterator[bytes]:
+    yield make()
 
 
 def _compact(document: Mapping[str, Any]) -> bytes:
@@ -145,39 +209,77 @@ def site_files(
     vevents: Mapping[str, bytes] | None = None,
     pages: EventPages | None = None,
     event_files: EventFiles | None = None,
+    marks: FeedMarks | None = None,
 ) -> Iterator[tuple[str, Content]]:
+    """With ``marks``, the index files, the language pages and the list pages whose inputs
+    are those of their published marks are yielded as unchanged (``feeds.staging.Staged``)
+    instead of made again (``index_files``, ``_marked``)."""
     if event_files is None:
         event_files = plan_event_files(events, now=now, health=health, vevents=vevents, pages=pages)
     family = event_files.family
     for name in STATIC:
         yield f"site/{name}", data_file("site", "static", name).read_bytes()
-    objects = [event_object(e) for e in family]
-    yield from index_files(family, objects, now=now)
-    upcoming = [e for e, obj in zip(family, objects, strict=True) if end_instant(obj) > now]
-    views = [e.tags.to_dict() if e.tags else {} for e in upcoming]
+    yield from index_files(family, now=now, marks=marks)
+    live = [i for i, e in enumerate(family) if end_instant(event_span(e)) > now]
+    shown = live[:STATIC_CARDS]
+    more = len(live) > STATIC_CARDS
+    # What a language page shows besides its cards: the feed directory's counts.
+    counts = json.dumps([site_digest(), more, base_url, report.feeds], sort_keys=True).encode()
     for lang in LANGUAGES:
-        html = index_page(
-            lang.code,
-            [card(e) for e in upcoming[:STATIC_CARDS]],
-            more=len(upcoming) > STATIC_CARDS,
-            directory=_directory(report, lang.code),
-            base_url=base_url,
-        )
         path = "index.html" if lang.code == SOURCE_LANGUAGE else f"{lang.code}/index.html"
-        yield path, html.encode()
+        yield path, _marked(
+            marks,
+            path,
+            lang.code.encode() + b"\x1f" + counts,
+            family,
+            shown,
+            functools.partial(_index_html, lang.code, family, shown, more, report, base_url),
+        )
+    views = [tags.to_dict() if (tags := family[i].tags) else {} for i in live]
     for param in LIST_PAGES:
         facet = BY_PARAM[param]
         assert facet.feeds is not None
         for value in facet.values:
             chosen = frozenset((value,))
-            members = [e for e, v in zip(upcoming, views, strict=True) if facet.accepts(v, chosen)]
+            members = [i for i, v in zip(live, views, strict=True) if facet.accepts(v, chosen)]
             heading = labels()[facet.labels][value]
             feed = f"{facet.feeds.folder}/{value}"
-            cards = [card(e) for e in members[:LIST_CARDS]]
-            listing = list_page(heading, feed, cards, more=len(members) > LIST_CARDS)
-            yield f"{feed}.html", listing.encode()
+            listed = members[:LIST_CARDS]
+            extra = len(members) > LIST_CARDS
+            yield f"{feed}.html", _marked(
+                marks,
+                f"{feed}.html",
+                json.dumps([site_digest(), heading, extra]).encode(),
+                family,
+                listed,
+                functools.partial(_list_html, heading, feed, family, listed, extra),
+            )
     yield from event_files.files()
     yield "health.html", health_html(health)
+
+
+def _index_html(
+    lang: str,
+    family: Sequence[Event],
+    shown: Sequence[int],
+    more: bool,
+    report: PublishReport,
+    base_url: str | None,
+) -> bytes:
+    html = index_page(
+        lang,
+        [card(family[i]) for i in shown],
+        more=more,
+        directory=_directory(report, lang),
+        base_url=base_url,
+    )
+    return html.encode()
+
+
+def _list_html(
+    heading: str, feed: str, family: Sequence[Event], listed: Sequence[int], more: bool
+) -> bytes:
+    return list_page(heading, feed, [card(family[i]) for i in listed], more=more).encode()
 
 
 @dataclass(kw_only=True)
