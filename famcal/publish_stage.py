@@ -16,9 +16,8 @@ while this process joins the feeds and builds the index; a failure anywhere stop
 before the staging folder goes. The render cache is saved while the page workers finish
 (keyed, it is valid whether or not the publish completes); the page cache and the feed marks
 after the renames (the feed marks, and the marks of the pages being rewritten, are cleared
-before them).
-The reports
-compare with the history the last publish stored (meta ``report_history``).
+before them). The reports compare with the history the last publish stored (meta
+``report_history``).
 ``aenderungen.json`` (always written, ``[]`` when none) lists the UIDs gone for good of the
 last ``GONE_DAYS`` (``pipeline.lifecycle.gone_for_good``, from the store), for the change feed:
 ``[{"id", "date_modified", "_replaced_by"}]``.
