@@ -90,12 +90,14 @@ def publish_stage(
         return report
     if events is None:
         events = store.events(processed=processed) if processed is not None else []
+    # Sorted once: every writer below takes the window's events (``WindowEvents``).
+    events = window_events(events, now)
     report = PublishReport()
     known, keys, made = _serialized_forms(
         store, events, now=now, stored_digests=stored_digests or {}
     )
     reports = build_reports(
-        window_events(events, now), now=now, history=store.meta("report_history")
+        events, now=now, history=store.meta("report_history")
     )
     pages = EventPages(
         keys=keys, published=_published_pages(store, out_dir), salt=str(out_dir.resolve())

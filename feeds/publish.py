@@ -223,12 +223,26 @@ class Rendered:
     report: PublishReport
 
 
-def window_events(events: Sequence[Event], now: datetime) -> list[Event]:
+class WindowEvents(list[Event]):
+    """What ``window_events`` returns: the events of one ``now``'s window in feed order,
+    which that function hands back as they are when given again for the same ``now`` (a
+    publish passes them to every writer; sorting 20,000 events by their start cost 0.1–0.2 s
+    each time)."""
+
+    def __init__(self, events: Iterable[Event], now: datetime) -> None:
+        super().__init__(events)
+        self.now = now
+
+
+def window_events(events: Sequence[Event], now: datetime) -> WindowEvents:
     """The events of the window in feed order: by start, then UID (deterministic)."""
-    return sorted(
+    if isinstance(events, WindowEvents) and events.now == now:
+        return events
+    ordered = sorted(
         (e for e in events if in_window(e, now)),
         key=lambda e: (e.start_datetime(), e.uid),
     )
+    return WindowEvents(ordered, now)
 
 
 @dataclass(frozen=True)
