@@ -16,7 +16,11 @@ that no other item writes (the serial fallback runs it in the caller's process, 
 ``results()``, with the same effect). A worker's exception, or a worker that dies, makes
 ``results()`` raise ``WorkerError`` after every worker has stopped; ``cancel()`` (also on
 leaving ``with``) stops those still running — after either, no worker writes anything more.
-Threads are not started, so the caller may fork again while the workers run.
+Threads are not started, so the caller may fork again while the workers run. With
+``chunk``, the items are handed out ``chunk`` at a time to whoever is free — the workers from
+the start, and the caller too once it calls ``results()`` — so a caller that is done with its
+own work sooner than the workers helps them instead of waiting (the results are the same,
+in order; each item is still done exactly once, by one process).
 
 ``stream_chunks(func, items, size=…)`` is the same map as an iterator for results too large
 to hold at once: the workers are forked at the call and work through chunks of ``size``
@@ -114,24 +118,78 @@ def _started_chunk(
     out.close()
 
 
+class _Handout:
+    """The next chunk to do, shared by the forked workers and their caller (``chunk``)."""
+
+    def __init__(self, context: Any, items: int, chunk: int) -> None:
+        self.chunk = chunk
+        self.count = -(-items // chunk)
+        self.next = context.Value("q", 0)  # in shared memory, with its lock
+
+    def claim(self, alive: Callable[[], bool] = lambda: True) -> int | None:
+        """The index of a chunk nobody has taken, or None when all are taken. ``alive``:
+        whether every worker still runs, asked while the lock is not to be had (a worker
+        killed while it held it would hold it for good)."""
+        lock = self.next.get_lock()
+        while not lock.acquire(timeout=1.0):
+            if not alive():
+                raise WorkerError("a worker died while it handed out work")
+        try:
+            index = int(self.next.value)
+            if index >= self.count:
+                return None
+            self.next.value = index + 1
+            return index
+        finally:
+            lock.release()
+
+
+def _shared_chunks(
+    func: Callable[[Any], Any], items: Sequence[Any], handout: _Handout, out: Connection
+) -> None:
+    """A forked worker of a shared map: chunks until none is left, then its results by
+    chunk index (or its traceback) back through ``out``, once."""
+    done: list[tuple[int, list[Any]]] = []
+    try:
+        while (index := handout.claim()) is not None:
+            begin = index * handout.chunk
+            done.append((index, [func(item) for item in items[begin : begin + handout.chunk]]))
+        message: tuple[str, Any] = ("ok", done)
+    except BaseException:
+        message = ("error", traceback.format_exc())
+    out.send(message)
+    out.close()
+
+
 class Started(Generic[R]):
     """The workers ``start_chunks`` forked (none when it stays serial)."""
 
     def __init__(
-        self, func: Callable[[T], R], items: Sequence[T], min_items: int, processes: int
+        self,
+        func: Callable[[T], R],
+        items: Sequence[T],
+        min_items: int,
+        processes: int,
+        chunk: int | None = None,
     ) -> None:
         self._serial: tuple[Callable[[T], R], Sequence[T]] | None = None
         self._workers: list[tuple[BaseProcess, Connection]] = []
+        self._shared: tuple[Callable[[T], R], Sequence[T], _Handout] | None = None
         if not _parallel(items, min_items) or processes < 1:
             self._serial = (func, items)
             return
         context = multiprocessing.get_context("fork")
         try:
+            if chunk is not None:
+                handout = _Handout(context, len(items), max(1, chunk))
+                self._shared = (func, items, handout)
             for bounds in _bounds(len(items), processes):
                 receive, send = context.Pipe(duplex=False)
                 # Forked: the worker inherits ``func`` and ``items``; nothing is pickled in.
                 process = context.Process(
-                    target=_started_chunk, args=(func, items, bounds, send), daemon=True
+                    target=_started_chunk if chunk is None else _shared_chunks,
+                    args=(func, items, bounds if chunk is None else handout, send),
+                    daemon=True,
                 )
                 process.start()
                 send.close()  # the worker's end: its exit then reads as EOF here
@@ -141,30 +199,63 @@ class Started(Generic[R]):
             raise
 
     def results(self) -> list[R]:
-        """Every result in order (waits for the workers)."""
+        """Every result in order (waits for the workers; with ``chunk``, works with them)."""
         if self._serial is not None:
             func, items = self._serial
             self._serial = None
             return [func(item) for item in items]
         results: list[R] = []
         try:
+            if self._shared is not None:
+                return self._share()
             for process, receive in self._workers:
-                try:
-                    kind, value = receive.recv()
-                except EOFError:
-                    process.join()
-                    raise WorkerError(f"a worker died (exit code {process.exitcode})") from None
+                kind, value = self._message(process, receive)
                 if kind != "ok":
                     raise WorkerError(value)
                 results.extend(value)
         except BaseException:
             self.cancel()  # the others too: none writes anything after this
             raise
+        self._close()
+        return results
+
+    def _share(self) -> list[R]:
+        """The caller's part of a shared map: chunks until none is left, then the workers'."""
+        assert self._shared is not None
+        func, items, handout = self._shared
+        parts: dict[int, list[R]] = {}
+
+        def alive() -> bool:
+            return all(process.exitcode is None for process, _ in self._workers)
+
+        while (index := handout.claim(alive)) is not None:
+            begin = index * handout.chunk
+            parts[index] = [func(item) for item in items[begin : begin + handout.chunk]]
+        for process, receive in self._workers:
+            kind, value = self._message(process, receive)
+            if kind != "ok":
+                raise WorkerError(value)
+            parts.update(value)
+        if len(parts) != handout.count:  # cannot happen unless a chunk went missing
+            raise WorkerError(f"{handout.count - len(parts)} chunks of work were not done")
+        self._close()
+        return [result for index in range(handout.count) for result in parts[index]]
+
+    @staticmethod
+    def _message(process: BaseProcess, receive: Connection) -> tuple[str, Any]:
+        try:
+            message: tuple[str, Any] = receive.recv()
+        except EOFError:
+            process.join()
+            raise WorkerError(f"a worker died (exit code {process.exitcode})") from None
+        return message
+
+    def _close(self) -> None:
         for process, receive in self._workers:
             process.join()  # each has sent its last result: it is exiting
             receive.close()
         self._workers = []
-        return results
+        self._shared = None
 
     def cancel(self) -> None:
         """Stop the workers still running and wait for them (no effect once collected)."""
@@ -175,6 +266,7 @@ class Started(Generic[R]):
             receive.close()
         self._workers = []
         self._serial = None
+        self._shared = None
 
     def __enter__(self) -> Started[R]:
         return self
@@ -194,10 +286,13 @@ def start_chunks(
     *,
     min_items: int = MIN_PARALLEL,
     processes: int | None = None,
+    chunk: int | None = None,
 ) -> Started[R]:
     """``processes``: how many workers (default ``workers()``; fewer leave cores to the
-    caller's own work meanwhile; below 1, serial)."""
-    return Started(func, items, min_items, workers() if processes is None else processes)
+    caller's own work meanwhile; below 1, serial). ``chunk``: items handed out at a time to
+    the workers and, in ``results()``, to the caller (the module's contract)."""
+    count = workers() if processes is None else processes
+    return Started(func, items, min_items, count, chunk)
 
 
 def _set_job(func: Callable[[Any], Any], items: Sequence[Any]) -> None:

@@ -8,6 +8,8 @@ import multiprocessing
 import os
 import threading
 import time
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +152,48 @@ def test_streamed_chunks_equal_serial_and_end_their_workers() -> None:
     early.close()  # closed before the end: the workers are ended too
     assert threading.active_count() == 1
     assert list(stream_chunks(square, [1, 2, 3])) == [1, 4, 9]
+
+
+def marked(folder: Path, n: int) -> tuple[int, int]:
+    """n², and who did it; a file per item, made only once (a second time raises)."""
+    time.sleep(0.002)
+    (folder / str(n)).open("x").close()
+    return n * n, os.getpid()
+
+
+def test_shared_chunks_equal_serial_and_the_caller_takes_its_share(tmp_path: Path) -> None:
+    """With ``chunk``, the worker and the caller (in ``results()``) take chunks from one
+    handout: every item is done once, by one of them, and the results are in order."""
+    items = list(range(301))  # not a multiple of the chunk
+    with start_chunks(partial(marked, tmp_path), items, min_items=1, processes=1, chunk=8) as job:
+        results = job.results()
+    assert [square for square, _ in results] == [n * n for n in items]
+    assert sorted(int(p.name) for p in tmp_path.iterdir()) == items
+    doers = {pid for _, pid in results}
+    assert os.getpid() in doers and len(doers) == 2  # the caller helped the worker
+    assert not multiprocessing.active_children()
+
+
+def fails_in_a_worker(parent: int, n: int) -> int:
+    if os.getpid() != parent and n % 10 == 7:
+        raise ValueError("seven")
+    time.sleep(0.002)
+    return n
+
+
+def dies_in_a_worker(parent: int, n: int) -> int:
+    if os.getpid() != parent and n % 10 == 7:
+        os._exit(3)
+    time.sleep(0.002)
+    return n
+
+
+@pytest.mark.parametrize(
+    ("func", "message"),
+    [(fails_in_a_worker, "ValueError: seven"), (dies_in_a_worker, "exit code 3")],
+)
+def test_a_failed_worker_of_a_shared_map_raises(func: Any, message: str) -> None:
+    job = start_chunks(partial(func, os.getpid()), list(range(200)), min_items=1, chunk=4)
+    with pytest.raises(WorkerError, match=message):
+        job.results()
+    assert not multiprocessing.active_children()

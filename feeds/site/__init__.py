@@ -85,6 +85,7 @@ LIST_CARDS = 300
 NEAR_DAYS = 14
 BATCH = 8000  # event pages rendered together (over every core, core.parallel)
 PARALLEL_PAGES = MIN_PARALLEL  # from this many pages to render, workers stage them
+PAGE_CHUNK = 64  # pages handed out at a time to the page workers and the publish itself
 # Facets with a page per value, linked from the index for visitors without JavaScript.
 LIST_PAGES = ("bezirk", "alter")
 
@@ -306,9 +307,15 @@ class EventFiles:
         )
         # One core is left to this process, which joins the feeds meanwhile: on two cores
         # one worker (two made the three processes' files and copied pages cost more
-        # system time than the wall time they saved).
+        # system time than the wall time they saved). Handed out in chunks: this process
+        # takes its share of the pages once the feeds and the index are done (on a first
+        # publish it used to wait seconds for the worker).
         self.job = start_chunks(
-            stage, self.todo, min_items=PARALLEL_PAGES, processes=max(1, workers() - 1)
+            stage,
+            self.todo,
+            min_items=PARALLEL_PAGES,
+            processes=max(1, workers() - 1),
+            chunk=PAGE_CHUNK,
         )
         return self
 
