@@ -318,7 +318,10 @@ def _known(tags: Tags) -> Callable[[Event], Tags]:
 
 def _first_record(event: Event) -> tuple[str, str]:
     # A full process lists the merged events by their first record in store order.
-    return min((ref.id, ref.record_id) for ref in event.sources)
+    refs = event.sources
+    if len(refs) == 1:  # most events (the sort key of 20,000: a generator each was 0.2 s)
+        return (refs[0].id, refs[0].record_id)
+    return min((ref.id, ref.record_id) for ref in refs)
 
 
 def _first_ref(event: Event) -> tuple[str, str]:

@@ -110,21 +110,29 @@ def _directory(
     return list(groups.items())
 
 
+def live_events(family: Sequence[Event], now: datetime) -> list[int]:
+    """The indexes of the events that have not ended at ``now`` (no visitor's list shows
+    the others), found from their dates alone."""
+    return [i for i, e in enumerate(family) if end_instant(event_span(e)) > now]
+
+
 def index_files(
-    family: Sequence[Event], *, now: datetime, marks: FeedMarks | None = None
+    family: Sequence[Event],
+    *,
+    now: datetime,
+    marks: FeedMarks | None = None,
+    live: Sequence[int] | None = None,
 ) -> Iterator[tuple[str, Content]]:
     """``site/index.json``, ``site/words.json`` and the month files (the module's contract).
-    Which file an event goes to is found from its dates alone; with ``marks``
-    (``feeds.publish.FeedMarks``), a file whose inputs are those of its published mark is
-    not made again, and only the events of the files made are turned into entries."""
+    Which file an event goes to is found from its dates alone (``live``: ``live_events``
+    where the caller has it); with ``marks`` (``feeds.publish.FeedMarks``), a file whose
+    inputs are those of its published mark is not made again, and only the events of the
+    files made are turned into entries."""
     until = (now.astimezone(BERLIN).date() + timedelta(days=NEAR_DAYS)).isoformat()
     near: list[int] = []
     months: dict[str, list[int]] = {}
-    for i, event in enumerate(family):
-        span = event_span(event)
-        if end_instant(span) <= now:
-            continue  # ended before the publish: no visitor's list shows it
-        first = local_dates(span)[0].isoformat()  # an entry's "d0"
+    for i in live_events(family, now) if live is None else live:
+        first = local_dates(event_span(family[i]))[0].isoformat()  # an entry's "d0"
         (near if first <= until else months.setdefault(first[:7], [])).append(i)
     order = sorted(months)
     objects: dict[int, dict[str, Any]] = {}
@@ -220,8 +228,8 @@ def site_files(
     family = event_files.family
     for name in STATIC:
         yield f"site/{name}", data_file("site", "static", name).read_bytes()
-    yield from index_files(family, now=now, marks=marks)
-    live = [i for i, e in enumerate(family) if end_instant(event_span(e)) > now]
+    live = live_events(family, now)
+    yield from index_files(family, now=now, marks=marks, live=live)
     shown = live[:STATIC_CARDS]
     more = len(live) > STATIC_CARDS
     # What a language page shows besides its cards: the feed directory's counts.
