@@ -36,7 +36,6 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from core.config import SourceConfig
@@ -248,7 +247,7 @@ def process_stage(
     tracked = track([*canonical, *tombstones], stored_rows, now=now)
     # The stored JSON of the events, over every core while the rest is made here, streamed
     # into the store chunk by chunk (the texts are not all held at once).
-    event_rows = stream_chunks(partial(event_row, processed=run_id), tracked)
+    event_rows = stream_chunks(event_row, tracked)
     report.new = sum(1 for e, _, _ in tracked if e.uid not in stored_rows)
     report.changed = sum(
         1
@@ -288,7 +287,7 @@ def process_stage(
         store.set_meta("memo_code", code)
         if memo_run is not None and clean_texts:
             store.keep_events(processed=run_id, previous=memo_run)
-        store.keep_memo_tags(run_id)  # the clean records' tags, before the others are dropped
+        # After the memo: the clean records' tags it names are kept, the others dropped.
         store.save_tag_cache(used_tags, run_id=run_id, texts=tag_texts)
     report.stored_digests.update(clean_digests)
     fresh = {e.uid: e for e, _, _ in tracked}

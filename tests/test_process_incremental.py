@@ -159,7 +159,7 @@ def test_one_changed_record_redoes_only_its_day(
     # The changed listing and the other timed listings of 6 December (the merged Hexe).
     assert sorted(calls) == ["s/hexe", "t/hexe", "t/kino", "u/hexe"]
     assert report.changed == 1 and report.events == 11
-    processed = store.db.execute("select count(*) from events where processed = 2").fetchone()
+    processed = store.db.execute("select count(*) from event_runs where processed = 2").fetchone()
     assert processed[0] == report.events
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.model import Health, RawEvent
+from core.model import Event, Health, Location, RawEvent, SourceRef, evolve
 from core.store import Store
 from tests.conftest import NOW
 
@@ -139,3 +139,32 @@ def test_the_render_cache_keeps_forms_by_any_format_name(tmp_path: Path) -> None
     # A changed event's forms are replaced whole; events no longer shown drop out.
     store.save_forms({"u1": ("k3", {"vevent": b"NEW", "item": "{new}"})}, keep=["u1"])
     assert store.cached_forms() == {"u1": ("k3", {"vevent": b"NEW", "item": "{new}"})}
+
+
+def test_keeping_events_writes_their_marks_not_their_rows(tmp_path: Path) -> None:
+    """An incremental process that finds 2,000 events unchanged marks them as its own in
+    ``event_runs``: what it writes is a small fraction of the events' JSON (it used to
+    rewrite every row), and the store then gives them as that run's events."""
+    base = Event(
+        uid="x", title="Vorlesestunde", start=NOW, end=None, all_day=False,
+        location=Location(name="Stadtbibliothek"), sources=(SourceRef(id="s", record_id="r"),),
+    )  # fmt: skip
+    events = [
+        evolve(base, uid=f"e{i}@famcal", description=f"Termin {i}: " + "Bilderbücher. " * 200)
+        for i in range(2000)
+    ]
+    store = Store(tmp_path / "e.db")
+    store.save_events([(e, "f", NOW.isoformat()) for e in events], processed=1)
+    store.db.conn.executemany(
+        "insert or replace into process_memo (source_id, record_id, state, uid) "
+        "values ('s', ?, '', ?)",
+        [(str(i), e.uid) for i, e in enumerate(events)],
+    )
+    store.db.conn.commit()
+    store.db.execute("pragma wal_checkpoint(truncate)")
+    wal = tmp_path / "e.db-wal"
+    store.keep_events(processed=2, previous=1)
+    json_bytes = sum(len(e.to_json()) for e in events)
+    assert wal.stat().st_size < json_bytes / 20, (wal.stat().st_size, json_bytes)
+    assert store.latest_processed() == 2
+    assert [e.uid for e in store.events(processed=2)] == sorted(e.uid for e in events)

@@ -55,7 +55,10 @@ class CachesPart:
     def save_tag_cache(
         self, tags: Mapping[str, Tags], *, run_id: int, texts: Mapping[str, str] | None = None
     ) -> None:
-        """Keep exactly this run's rule tags: upsert them, drop every other entry.
+        """Keep exactly this run's rule tags: upsert them, and drop every other entry but
+        those the process memo names (``core.store.memo``: the tags of the records this run
+        found unchanged, which a full process would have made again). Those are kept as
+        they are, not marked as this run's: marking rewrote each such row, texts and all.
         ``texts``: ``tag_json`` of some of them, made already (e.g. in worker processes)."""
         made = texts or {}
         with self.db.atomic():
@@ -68,7 +71,13 @@ class CachesPart:
                     (key, made.get(key) or tag_json(value), run_id) for key, value in tags.items()
                 ),
             )
-            self.db.table("tag_cache").delete_where("run_id != ?", [run_id])
+            # (NULLs left out of the list: "not in" a list holding one is never true.)
+            self.db.execute(
+                "delete from tag_cache where run_id != ? and key not in ("
+                "select tag_key from process_memo where tag_key is not null union "
+                "select merged_key from process_memo where merged_key is not null)",
+                [run_id],
+            )
 
     def cached_forms(self) -> dict[str, tuple[str, dict[str, bytes | str]]]:
         """uid -> (render key, {format name: form}) from the last publish."""

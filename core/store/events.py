@@ -1,5 +1,7 @@
 """Canonical events, identities and the merge log: ``events`` (each event's JSON plus the
-indexed columns a publish and the tracker read), ``identities`` (source record -> uid, so a
+indexed columns a publish and the tracker read), ``event_runs`` (the process run that made
+or, finding it unchanged, kept each event: a narrow table, so that keeping 20,000 events
+writes 20,000 small rows, not their JSON again), ``identities`` (source record -> uid, so a
 UID survives title and time changes and merges) and ``merge_log`` (what merged and why).
 
 Contract:
@@ -33,7 +35,6 @@ EVENT_COLUMNS = (
     "updated",
     "created",
     "fingerprint",
-    "processed",
     "data",
 )
 
@@ -54,10 +55,10 @@ class EventsPart:
         """Upsert (event, fingerprint, created) rows, the merge decisions and the changed
         identities, atomically. Returns the ``json_digest`` of each saved event's stored
         JSON (``Event.to_json``) by uid, so callers can key work by it without serializing
-        the events again. ``rows``: ``event_row`` of each of ``events`` in order (with the
-        same ``processed``), made elsewhere (e.g. streamed from worker processes)."""
+        the events again. ``rows``: ``event_row`` of each of ``events`` in order, made
+        elsewhere (e.g. streamed from worker processes)."""
         digests: dict[str, str] = {}
-        made = rows if rows is not None else (event_row(e, processed=processed) for e in events)
+        made = rows if rows is not None else (event_row(e) for e in events)
 
         def values() -> Iterator[EventRow]:
             for (event, _, _), (row, digest) in zip(events, made, strict=True):
@@ -80,6 +81,13 @@ class EventsPart:
                 pk=("uid",),
                 columns=EVENT_COLUMNS,
                 rows=values(),
+            )
+            upsert_rows(
+                self.db,
+                "event_runs",
+                pk=("uid",),
+                columns=("uid", "processed"),
+                rows=((event.uid, processed) for event, _, _ in events),
             )
             if merge_log:
                 self.db.table("merge_log").insert_all(
@@ -115,8 +123,8 @@ class EventsPart:
         try:
             conn.execute("PRAGMA busy_timeout=10000")
             return conn.execute(
-                "select uid, data from events "
-                "where processed = (select max(processed) from events)"
+                "select e.uid, e.data from event_runs r join events e on e.uid = r.uid "
+                "where r.processed = (select max(processed) from event_runs)"
             ).fetchall()
         finally:
             conn.close()
@@ -128,24 +136,26 @@ class EventsPart:
         Python)."""
         with self.db.atomic():
             self.db.execute(
-                "update events set processed = ? where processed = ? "
+                "update event_runs set processed = ? where processed = ? "
                 "and uid in (select uid from process_memo)",
                 [processed, previous],
             )
 
     def latest_processed(self) -> int | None:
-        row = self.db.execute("select max(processed) from events").fetchone()
+        row = self.db.execute("select max(processed) from event_runs").fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
     def events(self, *, processed: int | None = None) -> list[Event]:
         """Canonical events, by UTC start; ``processed`` limits them to one process run's."""
-        where, args = ("processed = ?", [processed]) if processed is not None else (None, [])
-        return [
-            Event.from_dict(json.loads(row["data"]))
-            for row in self.db.table("events").rows_where(
-                where, args, select="data", order_by="start, uid"
+        if processed is None:
+            rows = self.db.execute("select data from events order by start, uid")
+        else:
+            rows = self.db.execute(
+                "select e.data from event_runs r join events e on e.uid = r.uid "
+                "where r.processed = ? order by e.start, e.uid",
+                [processed],
             )
-        ]
+        return [Event.from_dict(json.loads(data)) for (data,) in rows]
 
     def event_rows(self) -> dict[str, dict[str, Any]]:
         """uid -> stored row (start, status, fingerprint, sequence, updated, created) for
@@ -184,16 +194,18 @@ class EventsPart:
         shown = [
             row[0]
             for row in self.db.execute(
-                "select uid from events where processed = ? and start >= ? and start <= ? "
-                "order by start, uid",
+                "select e.uid from event_runs r join events e on e.uid = r.uid "
+                "where r.processed = ? and e.start >= ? and e.start <= ? "
+                "order by e.start, e.uid",
                 [processed, start_from, start_to],
             )
         ]
         upcoming = [
             row[0]
             for row in self.db.execute(
-                "select uid from events where processed = ? and family = 1 and start >= ? "
-                "and start <= ? order by start, uid limit 20",
+                "select e.uid from event_runs r join events e on e.uid = r.uid "
+                "where r.processed = ? and e.family = 1 and e.start >= ? "
+                "and e.start <= ? order by e.start, e.uid limit 20",
                 [processed, upcoming_from, start_to],
             )
         ]
@@ -223,7 +235,7 @@ class EventsPart:
 EventRow = tuple[str | int | None, ...]
 
 
-def event_row(entry: tuple[Event, str, str], *, processed: int) -> tuple[EventRow, str]:
+def event_row(entry: tuple[Event, str, str]) -> tuple[EventRow, str]:
     """The ``events`` row (``EVENT_COLUMNS``) of one tracked (event, fingerprint, created)
     and the ``json_digest`` of its JSON. Pure: ``save_events`` makes it, or takes it made."""
     event, fingerprint, created = entry
@@ -238,7 +250,6 @@ def event_row(entry: tuple[Event, str, str], *, processed: int) -> tuple[EventRo
         event.updated.isoformat() if event.updated else None,
         created,
         fingerprint,
-        processed,
         text,
     )
     return row, json_digest(text)

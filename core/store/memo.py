@@ -12,8 +12,8 @@ Contract:
 - ``save_memo`` upserts the given rows, deletes the removed keys and records the process
   run the memo belongs to (meta ``memo_run``), inside the caller's transaction when one is
   open: a memo is only valid together with the events it describes.
-- ``keep_memo_tags(run_id)`` counts the ``tag_cache`` entries the memo names as this run's,
-  so the next ``save_tag_cache`` keeps them (what a full process would have kept).
+- ``save_tag_cache`` (``core.store.caches``) keeps the ``tag_cache`` entries the memo names
+  (what a full process would have kept), so a memo is saved before it.
 """
 
 from __future__ import annotations
@@ -112,10 +112,3 @@ class MemoPart:
             )
             set_value(self.db, "memo_run", str(run_id))
 
-    def keep_memo_tags(self, run_id: int) -> None:
-        with self.db.atomic():
-            self.db.execute(
-                "update tag_cache set run_id = ? where run_id != ? and key in "
-                "(select tag_key from process_memo union select merged_key from process_memo)",
-                [run_id, run_id],
-            )
