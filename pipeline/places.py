@@ -323,6 +323,8 @@ def point_in_polygon(lon: float, lat: float, polygon: tuple[Ring, ...]) -> bool:
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    if not all(map(math.isfinite, (lat1, lon1, lat2, lon2))):
+        return math.inf  # a source's infinite or NaN coordinate is near nothing
     x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
     y = math.radians(lat2 - lat1)
     return 6_371_000.0 * math.hypot(x, y)
