@@ -143,6 +143,11 @@ class _Handout:
         finally:
             lock.release()
 
+    def run(self, func: Callable[[Any], Any], items: Sequence[Any], index: int) -> list[Any]:
+        """``func`` of each item of chunk ``index``."""
+        begin = index * self.chunk
+        return [func(item) for item in items[begin : begin + self.chunk]]
+
 
 def _shared_chunks(
     func: Callable[[Any], Any], items: Sequence[Any], handout: _Handout, out: Connection
@@ -152,8 +157,7 @@ def _shared_chunks(
     done: list[tuple[int, list[Any]]] = []
     try:
         while (index := handout.claim()) is not None:
-            begin = index * handout.chunk
-            done.append((index, [func(item) for item in items[begin : begin + handout.chunk]]))
+            done.append((index, handout.run(func, items, index)))
         message: tuple[str, Any] = ("ok", done)
     except BaseException:
         message = ("error", traceback.format_exc())
@@ -229,8 +233,7 @@ class Started(Generic[R]):
             return all(process.exitcode is None for process, _ in self._workers)
 
         while (index := handout.claim(alive)) is not None:
-            begin = index * handout.chunk
-            parts[index] = [func(item) for item in items[begin : begin + handout.chunk]]
+            parts[index] = handout.run(func, items, index)
         for process, receive in self._workers:
             kind, value = self._message(process, receive)
             if kind != "ok":

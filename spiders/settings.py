@@ -79,7 +79,6 @@ EXTENSIONS_RUN = frozenset(
 # EXTENSIONS is still imported (to match its name), and the remote control's import (aiohttp)
 # took 0.15–0.25 s of every crawl's start. Its priorities are the base list's (all 0).
 EXTENSIONS_BASE = dict.fromkeys(sorted(EXTENSIONS_RUN), 0)
-EXTENSIONS: dict[str, int | None] = {}
 # Next to the default database (data/events.db), as ``famcal crawl`` keeps it; absolute,
 # since Scrapy puts a relative one inside its own .scrapy folder.
 HTTPCACHE_DIR = str(Path("data/httpcache").resolve())
