@@ -258,13 +258,19 @@ class Serialized:
 
     def forms(self) -> dict[str, bytes | str | None]:
         """The forms by format name, as the store's render cache keeps them."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _form_names()}
 
     @classmethod
     def from_forms(cls, forms: Mapping[str, bytes | str]) -> Serialized:
         """The inverse of ``forms`` (a form the event lacks is absent; a text is encoded)."""
-        values: dict[str, Any] = {f.name: _utf8(forms.get(f.name)) for f in fields(cls)}
+        values: dict[str, Any] = {name: _utf8(forms.get(name)) for name in _form_names()}
         return cls(**values)
+
+
+@functools.cache
+def _form_names() -> tuple[str, ...]:
+    # Listed once: ``dataclasses.fields`` for each of 20,000 events was 0.5 s of a publish.
+    return tuple(f.name for f in fields(Serialized))
 
 
 def _utf8(form: bytes | str | None) -> bytes | None:

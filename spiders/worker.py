@@ -16,6 +16,7 @@ orphan that would write into the next run's folder. Spiders get ``<out_dir>/plai
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -166,4 +167,12 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    code = main(sys.argv)
+    # Everything the parent reads is written and closed (each source's files at its
+    # spider's close): leave without the interpreter's teardown, which frees the crawl's
+    # heap object by object and took ~0.5 s of every crawl the parent waits for. A failure
+    # raises out of main and exits the usual way, with its traceback.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
