@@ -134,31 +134,36 @@ def run(
 
     Example: famcal run --wait 600 --now 2026-12-01T08:00:00+01:00
     """
-    from famcal import run as runner
-    from famcal.progress import Progress
+    from spiders.crawl import prestarted
 
-    _setup_logging(verbose)
-    sources = _sources(sources_path)
-    with _opened(db_path, wait, "famcal run") as store:
-        try:
-            status = runner.run(
-                store,
-                sources,
-                now=_now(now),
-                out_dir=out_dir,
-                work_dir=db_path.parent / "crawl",
-                settings=_crawl_settings(db_path, settings),
-                base_url=base_url,
-                log_dir=db_path.parent / "logs",
-                progress=Progress(sys.stderr.isatty()),
-                # A program that embeds the command passes its hooks as the context object.
-                hooks=ctx.find_object(runner.Hooks) or runner.Hooks(),
-                max_seconds=max_seconds,
-            )
-        except Exception as exc:
-            logging.getLogger("famcal").exception("run failed")
-            click.echo(f"famcal: error: nothing published: {exc}", err=True)
-            sys.exit(1)
+    # The crawl child loads Scrapy (about a second) while this process loads the stages
+    # and opens the store: it is started first, and told to leave if no crawl comes.
+    with prestarted():
+        from famcal import run as runner
+        from famcal.progress import Progress
+
+        _setup_logging(verbose)
+        sources = _sources(sources_path)
+        with _opened(db_path, wait, "famcal run") as store:
+            try:
+                status = runner.run(
+                    store,
+                    sources,
+                    now=_now(now),
+                    out_dir=out_dir,
+                    work_dir=db_path.parent / "crawl",
+                    settings=_crawl_settings(db_path, settings),
+                    base_url=base_url,
+                    log_dir=db_path.parent / "logs",
+                    progress=Progress(sys.stderr.isatty()),
+                    # A program that embeds the command passes its hooks as the context object.
+                    hooks=ctx.find_object(runner.Hooks) or runner.Hooks(),
+                    max_seconds=max_seconds,
+                )
+            except Exception as exc:
+                logging.getLogger("famcal").exception("run failed")
+                click.echo(f"famcal: error: nothing published: {exc}", err=True)
+                sys.exit(1)
     sys.exit(status)
 
 

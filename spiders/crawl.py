@@ -13,6 +13,10 @@ for which the worker left no result (the worker died) is failed with the worker'
 the result files of an earlier (perhaps killed) crawl are removed first, so they cannot be
 taken for this one's. ``echo``, when given, receives Scrapy's periodic stats lines
 ("Crawled N pages …") as they come, for the progress shown on a terminal.
+Inside ``prestarted()`` the worker is started at the block's start and loads Scrapy (about
+a second) while the caller opens its store; the block's first ``crawl`` hands it the job,
+and a worker no crawl took is told to leave when the block ends. A worker that died
+meanwhile is replaced by a new one: the crawl is the same either way.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -61,6 +66,70 @@ class CrawlResult:
         with self.records_path.open(encoding="utf-8") as lines:
             for line in lines:
                 yield RawEvent.from_dict(json.loads(line))
+
+
+# The worker ``prestarted`` started, until a crawl takes it.
+_spare: list[subprocess.Popen[bytes]] = []
+# What the worker is told instead of a job's path: read the path from stdin (spiders.worker).
+FROM_STDIN = "-"
+
+
+def _worker(job: str, **pipes: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "spiders.worker", job],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        **pipes,
+    )
+
+
+@contextmanager
+def prestarted() -> Iterator[None]:
+    """The worker started now, for this block's first ``crawl`` (see the module contract)."""
+    child = _worker(FROM_STDIN, stdin=subprocess.PIPE)
+    _spare.append(child)
+    try:
+        yield
+    finally:
+        if child in _spare:  # no crawl took it: an empty stdin tells it to leave
+            _spare.remove(child)
+            _hand(child, "")
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            _close(child)
+
+
+def _hand(child: subprocess.Popen[bytes], job: str) -> bool:
+    """Give a started worker its job's path (or nothing: leave); False if it is gone."""
+    assert child.stdin is not None
+    try:
+        child.stdin.write(f"{job}\n".encode() if job else b"")
+        child.stdin.close()
+    except OSError:  # it died before reading (broken pipe)
+        return False
+    return True
+
+
+def _take_worker(job_path: Path) -> subprocess.Popen[bytes]:
+    """The started worker with this job, or a new one when there is none or it died."""
+    while _spare:
+        child = _spare.pop()
+        if child.poll() is None and _hand(child, str(job_path)):
+            return child
+        child.kill()
+        _close(child)
+    return _worker(str(job_path))
+
+
+def _close(child: subprocess.Popen[bytes]) -> None:
+    child.wait()
+    for pipe in (child.stdin, child.stdout):
+        if pipe is not None:
+            # OSError: its unwritten bytes had nowhere to go (the child is gone).
+            with suppress(OSError):
+                pipe.close()
 
 
 def source_to_dict(source: SourceConfig) -> dict[str, Any]:
@@ -110,11 +179,7 @@ def crawl(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with (
         log_path.open("wb") as log,
-        subprocess.Popen(
-            [sys.executable, "-m", "spiders.worker", str(job_path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        ) as proc,
+        _take_worker(job_path) as proc,
     ):
         assert proc.stdout is not None
         killer = None

@@ -1,6 +1,8 @@
 """The child process of ``spiders.crawl``: runs every source's spider in one Scrapy process.
 
-Contract: ``python -m spiders.worker JOB.json``. For each source it writes
+Contract: ``python -m spiders.worker JOB.json``, or ``python -m spiders.worker -``: started
+ahead (``spiders.crawl.prestarted``), it loads Scrapy, then reads the job's path from stdin
+(an empty stdin: it leaves, exit 0). For each source it writes
 ``<out_dir>/<id>.jsonl`` (one ``RawEvent`` per line, in the order yielded, alone or in a
 ``RecordBatch``) and, when the spider closes, ``<out_dir>/<id>.result.json`` with status
 (failed: an error; degraded: a page not fetched or a budget hit; else ok), first error,
@@ -161,7 +163,12 @@ def run(job: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     _exit_with_parent()
     tune_gc()
-    job = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    job_file = argv[1]
+    if job_file == "-":  # started ahead (spiders.crawl.prestarted): the path comes on stdin
+        job_file = sys.stdin.readline().strip()
+        if not job_file:  # no crawl took this worker
+            return 0
+    job = json.loads(Path(job_file).read_text(encoding="utf-8"))
     run(job)
     return 0
 

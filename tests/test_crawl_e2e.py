@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+import spiders.crawl
 from core.config import SourceConfig
 from core.model import Health, SourceType
-from spiders.crawl import CrawlResult, crawl
+from spiders.crawl import CrawlResult, crawl, prestarted
 from spiders.settings import EXTENSIONS_RUN
 from tests.conftest import NOW, LocalSite, answer
 from tests.test_lifecycle_e2e import LATERNE, SINGEN, Setup, V, calendar, filler
@@ -116,6 +117,35 @@ def test_crawl_runs_from_any_working_directory(
     result = run_crawl(tmp_path, [source("k", SourceType.ICS, site.url("/k.ics"))])["k"]
     assert result.status is Health.OK, result.error
     assert titles(result) == sorted([LATERNE.title, SINGEN.title])
+
+
+def test_a_prestarted_worker_crawls_and_an_unused_one_leaves(
+    tmp_path: Path, site: LocalSite
+) -> None:
+    """``famcal run`` starts the crawl child first (it loads Scrapy while the run opens its
+    store): the crawl must take that child, read the same records as a child started by
+    the crawl, and a child no crawl took must end by itself when the block does."""
+    site.put("/k.ics", calendar(LATERNE, SINGEN), Last_Modified=OLD)
+    src = [source("k", SourceType.ICS, site.url("/k.ics"))]
+    with prestarted():
+        (child,) = spiders.crawl._spare
+        result = run_crawl(tmp_path, src)["k"]
+        assert not spiders.crawl._spare  # taken by this crawl, not a second child
+    assert child.returncode == 0
+    assert result.status is Health.OK, result.error
+    assert titles(result) == sorted([LATERNE.title, SINGEN.title])
+
+    with prestarted():
+        (unused,) = spiders.crawl._spare
+    assert unused.returncode == 0 and not spiders.crawl._spare
+
+    with prestarted():  # a child that died before its crawl: the crawl starts another
+        (dead,) = spiders.crawl._spare
+        dead.kill()
+        dead.wait()
+        again = run_crawl(tmp_path, src)["k"]
+    assert again.status is Health.OK, again.error
+    assert titles(again) == titles(result)
 
 
 def test_reset_and_timeout_during_revalidation_fail(tmp_path: Path, site: LocalSite) -> None:
