@@ -15,8 +15,8 @@ taken for this one's. ``echo``, when given, receives Scrapy's periodic stats lin
 ("Crawled N pages …") as they come, for the progress shown on a terminal.
 Inside ``prestarted()`` the worker is started at the block's start and loads Scrapy (about
 a second) while the caller opens its store; the block's first ``crawl`` hands it the job,
-and a worker no crawl took is told to leave when the block ends. A worker that died
-meanwhile is replaced by a new one: the crawl is the same either way.
+and a worker no crawl took is killed when the block ends (it has written nothing). A
+worker that died meanwhile is replaced by a new one: the crawl is the same either way.
 """
 
 from __future__ import annotations
@@ -91,21 +91,17 @@ def prestarted() -> Iterator[None]:
     try:
         yield
     finally:
-        if child in _spare:  # no crawl took it: an empty stdin tells it to leave
+        if child in _spare:  # no crawl took it: it has written nothing, so it is killed
             _spare.remove(child)
-            _hand(child, "")
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            child.kill()
             _close(child)
 
 
 def _hand(child: subprocess.Popen[bytes], job: str) -> bool:
-    """Give a started worker its job's path (or nothing: leave); False if it is gone."""
+    """Give a started worker its job's path; False if it is gone."""
     assert child.stdin is not None
     try:
-        child.stdin.write(f"{job}\n".encode() if job else b"")
+        child.stdin.write(f"{job}\n".encode())
         child.stdin.close()
     except OSError:  # it died before reading (broken pipe)
         return False

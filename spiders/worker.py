@@ -38,6 +38,7 @@ from core.config import BUDGET_KEYS, SourceConfig
 from core.gctune import tune_gc
 from core.model import Health, RawEvent, SourceType
 from spiders.base import RecordBatch, SourceSpider
+from spiders.crawl import FROM_STDIN
 from spiders.registry import source_spider
 from spiders.settings import crawl_settings
 
@@ -164,9 +165,9 @@ def main(argv: list[str]) -> int:
     _exit_with_parent()
     tune_gc()
     job_file = argv[1]
-    if job_file == "-":  # started ahead (spiders.crawl.prestarted): the path comes on stdin
+    if job_file == FROM_STDIN:  # started ahead (spiders.crawl.prestarted)
         job_file = sys.stdin.readline().strip()
-        if not job_file:  # no crawl took this worker
+        if not job_file:  # its stdin closed without a job: nothing to crawl
             return 0
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
     run(job)
