@@ -212,7 +212,10 @@ def test_run_with_a_failing_source_during_the_hand_over_loses_nothing(
     tmp_path: Path, site: LocalSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     good = site.put("/cal.ics", (FIXTURES / "ics" / "run_e2e.ics").read_bytes())
-    broken = site.put("/broken.ics", b"oops", status=500)
+    # The broken source answers late: the helper prepares the partner's records while it
+    # fails (a crawl of three small files is over before the helper has loaded its rules,
+    # now that the crawl child is started ahead: spiders.crawl.prestarted).
+    broken = site.put("/broken.ics", b"oops", status=500, delay=2.0)
     cut = site.put("/cut.ics", (FIXTURES / "ics" / "family.ics").read_bytes()[:700])
     (tmp_path / "sources.toml").write_text(
         "".join(
