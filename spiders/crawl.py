@@ -93,8 +93,7 @@ def prestarted() -> Iterator[None]:
     finally:
         if child in _spare:  # no crawl took it: it has written nothing, so it is killed
             _spare.remove(child)
-            child.kill()
-            _close(child)
+            _kill(child)
 
 
 def _hand(child: subprocess.Popen[bytes], job: str) -> bool:
@@ -114,12 +113,13 @@ def _take_worker(job_path: Path) -> subprocess.Popen[bytes]:
         child = _spare.pop()
         if child.poll() is None and _hand(child, str(job_path)):
             return child
-        child.kill()
-        _close(child)
+        _kill(child)
     return _worker(str(job_path))
 
 
-def _close(child: subprocess.Popen[bytes]) -> None:
+def _kill(child: subprocess.Popen[bytes]) -> None:
+    """End a started worker no crawl has (it has written nothing) and close its pipes."""
+    child.kill()
     child.wait()
     for pipe in (child.stdin, child.stdout):
         if pipe is not None:
