@@ -3,12 +3,14 @@
 Contract: commands run, crawl, process, publish, tag, demo, serve, sources; shared options
 ``--sources --db --out --now``; exit status 0 (all healthy), 3 (published, a source failed
 or was degraded), 1 (nothing could be published), 2 (bad usage or configuration, with one
-line naming the file and key). The clock is read here and nowhere below.
+line naming the file and key). ``sources`` is in ``famcal.cli_sources``.
 
 run, crawl, process, publish and demo hold the run lock (``core.lock``) on ``<db>.lock``:
 with another holder they wait up to ``--wait`` seconds (default 0), then say who holds it
-and exit 1. ``run`` writes its structured log to ``<db dir>/logs/run-<id>.jsonl`` and, on a
-terminal only, shows progress; otherwise only warnings and errors reach stderr (cron mails).
+and exit 1 (``famcal.cli_support``). The clock is read in the command line (here and in
+``famcal.cli_support``) and nowhere below. ``run`` writes its
+structured log to ``<db dir>/logs/run-<id>.jsonl`` and, on a terminal only, shows progress;
+otherwise only warnings and errors reach stderr (cron mails).
 """
 
 from __future__ import annotations
@@ -16,81 +18,24 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from core.config import ConfigError, SourceConfig, load_sources
 from core.gctune import tune_gc
-from core.model import BERLIN
 from famcal import __version__
-from famcal.options import NowType, parse_setting, shared_options
-
-
-def _setup_logging(verbose: bool) -> None:
-    # The handler decides what reaches stderr (cron mails only warnings and errors); the
-    # loggers pass INFO on, for the run's structured log.
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(logging.INFO if verbose else logging.WARNING)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
-
-
-@contextmanager
-def _locked(db_path: Path, wait: float, command: str) -> Iterator[None]:
-    from core.lock import LockBusy, run_lock
-
-    since = datetime.now(BERLIN).isoformat(timespec="seconds")
-    with ExitStack() as stack:
-        try:
-            stack.enter_context(run_lock(db_path, wait=wait, since=since, command=command))
-        except LockBusy as exc:
-            click.echo(f"famcal: {exc}", err=True)
-            sys.exit(1)
-        yield
-
-
-def _now(value: datetime | None) -> datetime:
-    return value if value is not None else datetime.now(BERLIN)
-
-
-def _sources(path: Path) -> list[SourceConfig]:
-    try:
-        return load_sources(path)
-    except ConfigError as exc:
-        click.echo(f"famcal: error: {exc}", err=True)
-        sys.exit(2)
-
-
-def _crawl_settings(db_path: Path, settings: tuple[str, ...]) -> dict[str, Any]:
-    import os
-
-    result: dict[str, Any] = {"HTTPCACHE_DIR": str((db_path.parent / "httpcache").resolve())}
-    if agent := os.environ.get("FAMCAL_USER_AGENT"):
-        result["USER_AGENT"] = agent
-    result.update(dict(parse_setting(s) for s in settings))
-    return result
-
-
-@contextmanager
-def _opened(db_path: Path, wait: float, command: str) -> Iterator[Any]:
-    """The store, under the run lock, closed at the end."""
-    with _locked(db_path, wait, command):
-        store = _store(db_path)
-        try:
-            yield store
-        finally:
-            store.close()
-
-
-def _store(db_path: Path) -> Any:
-    from core.store import Store
-
-    return Store(db_path)
+from famcal.cli_sources import sources
+from famcal.cli_support import (
+    crawl_settings,
+    locked,
+    now_or_clock,
+    opened,
+    read_sources,
+    setup_logging,
+)
+from famcal.options import parse_setting, shared_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -137,22 +82,22 @@ def run(
     from spiders.crawl import prestarted
 
     # The crawl child loads Scrapy (about a second) while this process loads the stages
-    # and opens the store: it is started first, and told to leave if no crawl comes.
+    # and opens the store: it is started first, and killed if no crawl comes.
     with prestarted():
         from famcal import run as runner
         from famcal.progress import Progress
 
-        _setup_logging(verbose)
-        sources = _sources(sources_path)
-        with _opened(db_path, wait, "famcal run") as store:
+        setup_logging(verbose)
+        sources = read_sources(sources_path)
+        with opened(db_path, wait, "famcal run") as store:
             try:
                 status = runner.run(
                     store,
                     sources,
-                    now=_now(now),
+                    now=now_or_clock(now),
                     out_dir=out_dir,
                     work_dir=db_path.parent / "crawl",
-                    settings=_crawl_settings(db_path, settings),
+                    settings=crawl_settings(db_path, settings),
                     base_url=base_url,
                     log_dir=db_path.parent / "logs",
                     progress=Progress(sys.stderr.isatty()),
@@ -187,20 +132,20 @@ def crawl(
     """
     from famcal import run as runner
 
-    _setup_logging(verbose)
-    sources = _sources(sources_path)
+    setup_logging(verbose)
+    sources = read_sources(sources_path)
     unknown = set(source_ids) - {s.id for s in sources}
     if unknown:
         click.echo(f"famcal: error: {sources_path}: no source {sorted(unknown)[0]!r}", err=True)
         sys.exit(2)
     chosen = [s for s in sources if not source_ids or s.id in source_ids]
-    with _opened(db_path, wait, "famcal crawl") as store:
+    with opened(db_path, wait, "famcal crawl") as store:
         outcomes = runner.crawl(
             store,
             chosen,
-            now=_now(now),
+            now=now_or_clock(now),
             work_dir=db_path.parent / "crawl",
-            settings=_crawl_settings(db_path, settings),
+            settings=crawl_settings(db_path, settings),
         )
     status = runner.exit_status(outcomes)
     for outcome in outcomes.values():
@@ -229,10 +174,10 @@ def process(
     """
     from famcal import run as runner
 
-    _setup_logging(verbose)
-    sources = _sources(sources_path)
-    with _opened(db_path, wait, "famcal process") as store:
-        report = runner.process(store, sources, now=_now(now))
+    setup_logging(verbose)
+    sources = read_sources(sources_path)
+    with opened(db_path, wait, "famcal process") as store:
+        report = runner.process(store, sources, now=now_or_clock(now))
     click.echo(
         f"{report.records} records → {report.events} events "
         f"({report.merged} merged, {sum(report.rejected.values())} rejected)"
@@ -257,9 +202,9 @@ def publish(
     """
     from famcal import run as runner
 
-    _setup_logging(verbose)
-    with _opened(db_path, wait, "famcal publish") as store:
-        report = runner.publish(store, now=_now(now), out_dir=out_dir, base_url=base_url)
+    setup_logging(verbose)
+    with opened(db_path, wait, "famcal publish") as store:
+        report = runner.publish(store, now=now_or_clock(now), out_dir=out_dir, base_url=base_url)
     click.echo(
         f"{len(report.feeds)} feeds, {len(report.written)} files written, "
         f"{report.feeds.get('familie', 0)} family events"
@@ -353,8 +298,8 @@ def demo(
     """
     from famcal import demo as demo_module
 
-    _setup_logging(verbose)
-    with _locked(db_path, wait, "famcal demo"):
+    setup_logging(verbose)
+    with locked(db_path, wait, "famcal demo"):
         status = demo_module.run_demo(
             db_path=db_path,
             out_dir=out_dir,
@@ -394,111 +339,4 @@ def serve(out_dir: Path, host: str, port: int) -> None:
     serve_forever(out_dir, host=host, port=port, clock=lambda: datetime.now(UTC))
 
 
-@main.group(invoke_without_command=True)
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(path_type=Path),
-    default=Path("data/sources.toml"),
-    show_default=True,
-)
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path),
-    default=Path("data/events.db"),
-    show_default=True,
-)
-@click.pass_context
-def sources(ctx: click.Context, sources_path: Path, db_path: Path) -> None:
-    """List the sources and their last health (or: sources check, to try one).
-
-    Example: famcal sources --db data/events.db
-    """
-    ctx.obj = sources_path
-    if ctx.invoked_subcommand is not None:
-        return
-    configured = _sources(sources_path)
-    store = _store(db_path)
-    for source in configured:
-        health = store.source_health(source.id)
-        if health is None or health.status is None:
-            click.echo(f"{source.id:24} {source.type.value:12} never run    {source.name}")
-            continue
-        recent = ",".join(str(h.get("events")) for h in health.history[:5])
-        problems = "".join(
-            f"  {label} {_counted(counts)}"
-            for label, counts in (
-                ("skipped", health.skipped),
-                ("rejected", health.rejected),
-                ("repaired", health.repaired),
-            )
-            if counts
-        )
-        click.echo(
-            f"{source.id:24} {source.type.value:12} {health.status.value:8} "
-            f"{health.events:6} events  last success {health.last_success or '-'}  "
-            f"recent [{recent}]" + problems + (f"  error: {health.error}" if health.error else "")
-        )
-
-
-def _counted(counts: dict[str, int]) -> str:
-    return "{" + ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) + "}"
-
-
-@sources.command("check")
-@click.argument("source_id", required=False)
-@click.option("--type", "kind", default=None, help="Source type of a candidate (with --url).")
-@click.option("--url", default=None, help="Start URL of a candidate.")
-@click.option("--option", "options", multiple=True, metavar="KEY=VALUE", help="select.item=…")
-@click.option("--now", type=NowType(), default=None, help="The moment (default: now).")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting.")
-@click.option("--sources", "own_sources", type=click.Path(path_type=Path), default=None)
-@click.pass_obj
-def sources_check(
-    sources_path: Path,
-    own_sources: Path | None,
-    source_id: str | None,
-    kind: str | None,
-    url: str | None,
-    options: tuple[str, ...],
-    now: datetime | None,
-    settings: tuple[str, ...],
-) -> None:
-    """Fetch one source once and show what the pipeline would make of it (exit 0, 3 or 2).
-
-    Nothing is stored or published. Example: famcal sources check --type html
-    --url https://fz.example.org/termine/ --option select.item=article.termin
-    --option select.title=h3 --option select.start=time::attr(datetime)
-    """
-    import tempfile
-
-    from famcal import check
-
-    sources_path = own_sources or sources_path
-    if (source_id is None) == (kind is None or url is None) or (source_id and (kind or url)):
-        click.echo("famcal: error: give SOURCE_ID, or --type and --url", err=True)
-        sys.exit(2)
-    try:
-        source = (
-            check.candidate(kind or "", url or "", options)
-            if source_id is None
-            else next(s for s in load_sources(sources_path) if s.id == source_id)
-        )
-    except ConfigError as exc:
-        click.echo(f"famcal: error: {exc}", err=True)
-        sys.exit(2)
-    except StopIteration:
-        click.echo(f"famcal: error: {sources_path}: no source {source_id!r}", err=True)
-        sys.exit(2)
-    with tempfile.TemporaryDirectory(prefix="famcal-check-") as scratch:
-        report = check.check_source(
-            source,
-            now=_now(now),
-            work_dir=Path(scratch),
-            # The crawl's own settings (User-Agent…), its scratch in the temporary folder.
-            settings=_crawl_settings(Path(scratch) / "check.db", settings),
-        )
-    for line in check.report_lines(report):
-        click.echo(line)
-    sys.exit(check.exit_status(report))
+main.add_command(sources)
