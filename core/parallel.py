@@ -20,7 +20,9 @@ Threads are not started, so the caller may fork again while the workers run. Wit
 ``chunk``, the items are handed out ``chunk`` at a time to whoever is free — the workers from
 the start, and the caller too once it calls ``results()`` — so a caller that is done with its
 own work sooner than the workers helps them instead of waiting (the results are the same,
-in order; each item is still done exactly once, by one process).
+in order; each item is still done exactly once, by one process). With ``nice``, the workers
+run at that niceness (``os.nice``): background work that takes only what the caller's own
+processes leave of the cores (``Started.in_background`` says whether workers were forked).
 
 ``stream_chunks(func, items, size=…)`` is the same map as an iterator for results too large
 to hold at once: the workers are forked at the call and work through chunks of ``size``
@@ -107,10 +109,16 @@ class WorkerError(RuntimeError):
 
 
 def _started_chunk(
-    func: Callable[[Any], Any], items: Sequence[Any], bounds: tuple[int, int], out: Connection
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    bounds: tuple[int, int],
+    out: Connection,
+    nice: int = 0,
 ) -> None:
     """A forked worker: its chunk's results (or its traceback) back through ``out``."""
     try:
+        if nice:
+            os.nice(nice)
         message: tuple[str, Any] = ("ok", [func(item) for item in items[bounds[0] : bounds[1]]])
     except BaseException:
         message = ("error", traceback.format_exc())
@@ -150,12 +158,18 @@ class _Handout:
 
 
 def _shared_chunks(
-    func: Callable[[Any], Any], items: Sequence[Any], handout: _Handout, out: Connection
+    func: Callable[[Any], Any],
+    items: Sequence[Any],
+    handout: _Handout,
+    out: Connection,
+    nice: int = 0,
 ) -> None:
     """A forked worker of a shared map: chunks until none is left, then its results by
     chunk index (or its traceback) back through ``out``, once."""
     done: list[tuple[int, list[Any]]] = []
     try:
+        if nice:
+            os.nice(nice)
         while (index := handout.claim()) is not None:
             done.append((index, handout.run(func, items, index)))
         message: tuple[str, Any] = ("ok", done)
@@ -175,6 +189,7 @@ class Started(Generic[R]):
         min_items: int,
         processes: int,
         chunk: int | None = None,
+        nice: int = 0,
     ) -> None:
         self._serial: tuple[Callable[[T], R], Sequence[T]] | None = None
         self._workers: list[tuple[BaseProcess, Connection]] = []
@@ -192,7 +207,7 @@ class Started(Generic[R]):
                 # Forked: the worker inherits ``func`` and ``items``; nothing is pickled in.
                 process = context.Process(
                     target=_started_chunk if chunk is None else _shared_chunks,
-                    args=(func, items, bounds if chunk is None else handout, send),
+                    args=(func, items, bounds if chunk is None else handout, send, nice),
                     daemon=True,
                 )
                 process.start()
@@ -201,6 +216,11 @@ class Started(Generic[R]):
         except BaseException:
             self.cancel()
             raise
+
+    @property
+    def in_background(self) -> bool:
+        """Whether workers were forked (if not, ``results()`` does all the work)."""
+        return bool(self._workers)
 
     def results(self) -> list[R]:
         """Every result in order (waits for the workers; with ``chunk``, works with them)."""
@@ -290,12 +310,14 @@ def start_chunks(
     min_items: int = MIN_PARALLEL,
     processes: int | None = None,
     chunk: int | None = None,
+    nice: int = 0,
 ) -> Started[R]:
     """``processes``: how many workers (default ``workers()``; fewer leave cores to the
     caller's own work meanwhile; below 1, serial). ``chunk``: items handed out at a time to
-    the workers and, in ``results()``, to the caller (the module's contract)."""
+    the workers and, in ``results()``, to the caller; ``nice``: the workers' niceness (the
+    module's contract)."""
     count = workers() if processes is None else processes
-    return Started(func, items, min_items, count, chunk)
+    return Started(func, items, min_items, count, chunk, nice)
 
 
 def _set_job(func: Callable[[Any], Any], items: Sequence[Any]) -> None:

@@ -23,7 +23,9 @@ event is tagged afresh, a single one takes its record's tags); ``prepared`` (a r
 ``process_signature`` is what processing depends on besides the records.
 ``ahead`` (``famcal.read_ahead.ReadAhead``, started by the run during the crawl) gives the
 kept events read ahead; one is taken only where its stored JSON has the digest of the one
-read now, so the events are the same with or without it.
+read now, so the events are the same with or without it. ``on_tracked`` is given the events
+made or changed by this process as they are final (tracked), before the store writes that end
+the stage — the run starts their serialization there (``famcal.publish_stage.FormsAhead``).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def process_stage(
     incremental: bool = False,
     prepared: Callable[[], Mapping[str, Tags]] | None = None,
     ahead: ReadAhead | None = None,
+    on_tracked: Callable[[list[Event]], None] | None = None,
 ) -> ProcessReport:
     if ahead is not None:
         ahead.stop()  # before anything forks (map_chunks stays serial while a thread runs)
@@ -183,7 +186,7 @@ def process_stage(
     report.merged -= len(clean_uids)
     clean_texts = store.event_texts(clean_uids)
     if len(clean_texts) != len(clean_uids):  # the memo does not match the events: start over
-        return process_stage(store, sources, now=now, run_id=run_id)
+        return process_stage(store, sources, now=now, run_id=run_id, on_tracked=on_tracked)
     read_ahead = ahead.result(clean_texts) if ahead is not None and clean_texts else {}
     # Rule tags made during the crawl (famcal.prepare), taken when the workers are to fork.
     prepared_tags = prepared() if prepared is not None and normalized else {}
@@ -245,6 +248,8 @@ def process_stage(
         merged.absorbed, stored_rows, produced, now=now, window_start=start, load=store.event_data
     )
     tracked = track([*canonical, *tombstones], stored_rows, now=now)
+    if on_tracked is not None:  # before the stream below: its pool's thread bars forking
+        on_tracked([e for e, _, _ in tracked])
     # The stored JSON of the events, over every core while the rest is made here, streamed
     # into the store chunk by chunk (the texts are not all held at once).
     event_rows = stream_chunks(event_row, tracked)

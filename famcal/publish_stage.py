@@ -21,6 +21,10 @@ before them). The reports compare with the history the last publish stored (meta
 ``aenderungen.json`` (always written, ``[]`` when none) lists the UIDs gone for good of the
 last ``GONE_DAYS`` (``pipeline.lifecycle.gone_for_good``, from the store), for the change feed:
 ``[{"id", "date_modified", "_replaced_by"}]``.
+``FormsAhead`` serializes a process stage's new and changed events in the background from
+the moment they are final (``famcal.process_stage``'s ``on_tracked``), on the cores the
+process stage's store writes leave idle; given as ``ahead``, the publish takes those forms
+for the events it would serialize (the same event objects, so the same bytes).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from core.model import BERLIN, Event
-from core.parallel import map_chunks
+from core.parallel import MIN_PARALLEL, Started, map_chunks, start_chunks
 from core.paths import data_digest
 from core.store import Store
 from core.window import window
@@ -47,6 +51,7 @@ from feeds.publish import (
     PublishReport,
     Serialized,
     feed_specs,
+    in_window,
     iter_rendered,
     json_bytes,
     render_key,
@@ -71,6 +76,7 @@ def publish_stage(
     reuse: bool = False,
     events: Sequence[Event] | None = None,
     stored_digests: Mapping[str, str] | None = None,
+    ahead: FormsAhead | None = None,
 ) -> PublishReport:
     """Write the feeds, the page and health.json. With ``reuse``, a publish whose inputs
     (the processed events in the window, the next family events, the address, the rules)
@@ -94,11 +100,9 @@ def publish_stage(
     events = window_events(events, now)
     report = PublishReport()
     known, keys, made = _serialized_forms(
-        store, events, now=now, stored_digests=stored_digests or {}
+        store, events, now=now, stored_digests=stored_digests or {}, ahead=ahead
     )
-    reports = build_reports(
-        events, now=now, history=store.meta("report_history")
-    )
+    reports = build_reports(events, now=now, history=store.meta("report_history"))
     pages = EventPages(
         keys=keys, published=_published_pages(store, out_dir), salt=str(out_dir.resolve())
     )
@@ -163,12 +167,17 @@ def publish_stage(
 
 
 def _serialized_forms(
-    store: Store, events: Sequence[Event], *, now: datetime, stored_digests: Mapping[str, str]
+    store: Store,
+    events: Sequence[Event],
+    *,
+    now: datetime,
+    stored_digests: Mapping[str, str],
+    ahead: FormsAhead | None = None,
 ) -> tuple[dict[str, Serialized], dict[str, str], dict[str, Serialized]]:
     """Each shown event's serialized forms, its render key and the forms made now: from the
     last publish where the event (and the code and labels that serialize it) did not
-    change, freshly made over every core for the rest (stored by the caller for the next
-    publish)."""
+    change, from ``ahead`` where it made them, freshly made over every core for the rest
+    (stored by the caller for the next publish)."""
     shown = window_events(events, now)
     keys = {event.uid: render_key(event, stored_digests.get(event.uid)) for event in shown}
     forms: dict[str, Serialized] = {}
@@ -176,9 +185,63 @@ def _serialized_forms(
         if keys.get(uid) == key:
             forms[uid] = Serialized.from_forms(cached)
     todo = [event for event in shown if event.uid not in forms]
-    made = dict(zip((e.uid for e in todo), map_chunks(serialize, todo), strict=True))
+    made = ahead.take(todo) if ahead is not None else {}
+    todo = [event for event in todo if event.uid not in made]
+    made.update(zip((e.uid for e in todo), map_chunks(serialize, todo), strict=True))
     forms.update(made)
     return forms, keys, made
+
+
+class FormsAhead:
+    """Serialization begun before the publish (the module's contract). ``start`` forks the
+    workers (at low priority, so the process stage's own work keeps its cores; not at all
+    for fewer events than pay for workers); ``take`` waits for them, or stops them when the
+    publish needs none of their forms; leaving ``with`` stops them."""
+
+    def __init__(self, now: datetime, *, min_items: int = MIN_PARALLEL) -> None:
+        self.now, self.min_items = now, min_items
+        self._events: dict[str, Event] = {}
+        self._pending: Started[Serialized] | None = None
+
+    def start(self, events: Sequence[Event]) -> None:
+        shown = [event for event in events if in_window(event, self.now)]
+        pending = start_chunks(
+            serialize, shown, min_items=self.min_items, chunk=AHEAD_CHUNK, nice=AHEAD_NICE
+        )
+        if not pending.in_background:  # serial: the publish serializes what it needs itself
+            pending.cancel()
+            return
+        self.cancel()
+        self._events, self._pending = {event.uid: event for event in shown}, pending
+
+    def take(self, todo: Sequence[Event]) -> dict[str, Serialized]:
+        """The forms made ahead of those of ``todo`` they were made for (the same event
+        objects: an event made again since has other ones)."""
+        wanted = [event.uid for event in todo if self._events.get(event.uid) is event]
+        if self._pending is None or not wanted:
+            self.cancel()
+            return {}
+        made = dict(zip(self._events, self._pending.results(), strict=True))
+        self._events, self._pending = {}, None
+        return {uid: made[uid] for uid in wanted}
+
+    def cancel(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+        self._events, self._pending = {}, None
+
+    def __enter__(self) -> FormsAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
+
+
+# Handed out a few hundred at a time: the publish, if it comes before the workers are done,
+# takes the chunks they have not begun. Niceness 10: a weight of about a tenth of the
+# process stage's own processes while they run, the whole core once they wait.
+AHEAD_CHUNK = 400
+AHEAD_NICE = 10
 
 
 def _published_pages(store: Store, out_dir: Path) -> dict[str, PageMark]:

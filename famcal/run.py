@@ -56,7 +56,7 @@ from famcal.process_stage import (
     records_since,
 )
 from famcal.progress import QUIET, Progress
-from famcal.publish_stage import publish_stage
+from famcal.publish_stage import FormsAhead, publish_stage
 from famcal.read_ahead import ReadAhead, crawl_over, records_coming
 from feeds.publish import PublishReport
 
@@ -180,6 +180,7 @@ def _process(
     reuse: bool,
     prepared: Callable[[], Mapping[str, Tags]] | None = None,
     ahead: ReadAhead | None = None,
+    forms: FormsAhead | None = None,
 ) -> ProcessReport | None:
     """None: skipped, since nothing a process would read has changed (with ``reuse``)."""
     processed: ProcessReport | None = None
@@ -205,6 +206,7 @@ def _process(
                 incremental=reuse and store.meta("process_signature") == signature,
                 prepared=prepared,
                 ahead=ahead,
+                on_tracked=forms.start if forms is not None else None,
             )
             store.set_meta("process_signature", signature)
             store.set_meta("process_pending", "0")
@@ -234,6 +236,7 @@ def _publish(
     base_url: str | None,
     reuse: bool,
     processed: ProcessReport | None,
+    forms: FormsAhead | None = None,
 ) -> PublishReport:
     with book.timed("publish"):
         # No ``processed``: publish reads the last processed events (and, with ``reuse``,
@@ -246,6 +249,7 @@ def _publish(
             reuse=reuse,
             events=processed.canonical if processed else None,
             stored_digests=processed.stored_digests if processed else None,
+            ahead=forms,
         )
     book.counts["publish"] = {
         "feeds": len(published.feeds),
@@ -323,10 +327,19 @@ def _stages(
         max_seconds=max_seconds,
         during=_crawl_window(preparer, ahead),
     )
-    with progress.bar("process and publish", 2) as advance:
+    # The new and changed events are serialized for the publish while the process stage
+    # writes the store (one core's work).
+    with progress.bar("process and publish", 2) as advance, FormsAhead(now) as forms:
         hooks.before_stage("process")
         processed = _process(
-            store, sources, book, now=now, reuse=True, prepared=preparer.tags, ahead=ahead
+            store,
+            sources,
+            book,
+            now=now,
+            reuse=True,
+            prepared=preparer.tags,
+            ahead=ahead,
+            forms=forms,
         )
         preparer.close()  # the process stage took its tags, or did not need them
         advance(f"{processed.events} events" if processed else "unchanged")
@@ -339,6 +352,7 @@ def _stages(
             base_url=base_url,
             reuse=True,
             processed=processed,
+            forms=forms,
         )
         advance(f"{len(published.feeds)} feeds")
     return exit_status(outcomes)

@@ -35,7 +35,7 @@ def records(title_b: str = "Bilderbuchkino für Kinder ab 4") -> list[RawEvent]:
 
 
 def crawl_and_process(
-    store: Store, raws: list[RawEvent], run_id: int
+    store: Store, raws: list[RawEvent], run_id: int, **process: Any
 ) -> process_stage.ProcessReport:
     store.save_crawl(
         run_id=run_id,
@@ -49,7 +49,7 @@ def crawl_and_process(
         at=NOW,
         window_start=NOW,
     )
-    return process_stage.process_stage(store, [SOURCE], now=NOW, run_id=run_id)
+    return process_stage.process_stage(store, [SOURCE], now=NOW, run_id=run_id, **process)
 
 
 def titles_called(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[str]:

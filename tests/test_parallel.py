@@ -107,6 +107,24 @@ def test_started_chunks_stay_serial_for_small_inputs_and_under_threads() -> None
     assert calls[3:] == list(range(10))
 
 
+def niceness(_n: int) -> int:
+    return os.nice(0)
+
+
+def test_workers_run_at_the_niceness_asked() -> None:
+    """``nice`` lowers the workers' priority, not the caller's (``in_background``: forked)."""
+    base = os.nice(0)
+    lowered = min(base + 5, 19)
+    with start_chunks(niceness, list(range(40)), min_items=1, nice=5) as job:
+        assert job.in_background
+        assert job.results() == [lowered] * 40  # every item by a worker
+    with start_chunks(niceness, list(range(40)), min_items=1, nice=5, chunk=4) as job:
+        assert set(job.results()) <= {base, lowered}  # the caller helps at its own priority
+    assert os.nice(0) == base
+    small = start_chunks(niceness, [1, 2, 3], nice=5)
+    assert not small.in_background and small.results() == [base] * 3
+
+
 def fails_on_seven(n: int) -> int:
     if n == 7:
         raise ValueError("seven")

@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,15 @@ import pytest
 import feeds.site
 import feeds.staging
 from core import parallel
-from core.model import Event, RawEvent
+from core.config import SourceConfig
+from core.model import Event, RawEvent, SourceType, evolve
 from core.parallel import WorkerError
 from core.store import Store
-from famcal import publish_stage
-from feeds.publish import PublishReport
+from famcal import publish_stage, run
+from feeds.publish import PublishReport, Serialized, in_window, serialize
 from feeds.site import site_files
-from tests.conftest import NOW
-from tests.test_caches import crawl_and_process
+from tests.conftest import FIXTURES, NOW, LocalSite
+from tests.test_caches import crawl_and_process, titles_called
 
 HEALTH: dict[str, Any] = {"sources": {"s": {"name": "S"}}}
 
@@ -237,3 +238,83 @@ def test_files_staged_at_their_own_path_are_renamed_whole_or_one_by_one(
             "termine/a.html", "termine/b.html", "termine/c.html", "alle.ics", "index.html"
         ]  # fmt: skip
         assert renames == ["termine"]  # the folder at once
+
+
+def test_forms_made_ahead_are_taken_and_publish_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The serialization a run begins as the events are tracked (``FormsAhead``, forked
+    workers): the publish serializes none of those events itself, and writes the same files
+    and render cache as a publish that serializes every event."""
+    out = tmp_path / "out"
+    published: dict[bool, tuple[dict[str, bytes], dict[str, Any]]] = {}
+    for ahead in (True, False):
+        store = Store(tmp_path / f"{ahead}.db")
+        here = titles_called(monkeypatch, publish_stage, "serialize")  # in this process only
+        with publish_stage.FormsAhead(NOW, min_items=1) as forms:
+            started = forms.start if ahead else None
+            report = crawl_and_process(store, records(), 1, on_tracked=started)
+            publish_stage.publish_stage(
+                store, now=NOW, out_dir=out, events=report.canonical, ahead=forms
+            )
+        assert not multiprocessing.active_children()
+        shown = [e for e in report.canonical if in_window(e, NOW)]
+        assert sorted(here) == ([] if ahead else sorted(e.title for e in shown))
+        published[ahead] = (files(out), store.cached_forms())
+        shutil.rmtree(out)
+        store.close()
+    assert published[True] == published[False]
+    assert len(published[True][1]) == len(shown) > 15
+
+
+def test_forms_ahead_of_other_event_objects_are_not_taken(tmp_path: Path) -> None:
+    """Forms are taken only for the very events they were made from: a copy, even an equal
+    one, is serialized by the publish; a publish that needs none of them stops the workers."""
+    store = Store(tmp_path / "events.db")
+    events = [e for e in crawl_and_process(store, records(), 1).canonical if in_window(e, NOW)]
+    with publish_stage.FormsAhead(NOW, min_items=1) as forms:
+        forms.start(events)
+        assert multiprocessing.active_children()
+        copies = [evolve(e) for e in events]
+        assert forms.take(copies) == {}
+        assert not multiprocessing.active_children()
+    with publish_stage.FormsAhead(NOW, min_items=1) as forms:
+        forms.start(events)
+        taken = forms.take(events[:3])
+    assert taken == {e.uid: serialize(e) for e in events[:3]}
+    assert not multiprocessing.active_children()
+    with publish_stage.FormsAhead(NOW) as forms:  # too few events to fork workers for
+        forms.start(events)
+        assert not multiprocessing.active_children() and forms.take(events) == {}
+    store.close()
+
+
+def test_a_run_begins_the_serialization_while_it_processes(
+    tmp_path: Path, site: LocalSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``famcal run`` hands the process stage's tracked events to its ``FormsAhead`` and the
+    same object to the publish."""
+    noted: list[tuple[str, int]] = []
+
+    class Noted(publish_stage.FormsAhead):
+        def start(self, events: Sequence[Event]) -> None:
+            noted.append(("start", len(events)))
+            super().start(events)
+
+        def take(self, todo: Sequence[Event]) -> dict[str, Serialized]:
+            noted.append(("take", len(todo)))
+            return super().take(todo)
+
+    monkeypatch.setattr(run, "FormsAhead", Noted)
+    url = site.put("/family.ics", (FIXTURES / "ics" / "family.ics").read_bytes())
+    sources = [SourceConfig(id="s", type=SourceType.ICS, name="S", start_urls=(url,))]
+    store = Store(tmp_path / "events.db")
+    status = run.run(
+        store, sources, now=NOW, out_dir=tmp_path / "out", work_dir=tmp_path / "work",
+        settings={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "LOG_LEVEL": "WARNING"},
+    )  # fmt: skip
+    assert status == 0
+    events = len(store.events(processed=store.latest_processed()))
+    assert noted[0] == ("start", events) and events > 0
+    assert noted[1][0] == "take" and 0 < noted[1][1] <= events
+    store.close()
