@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
-
+# First: the other parts import sqlite-utils too, and it is to be loaded lean (backend.py).
+from core.store.backend import sqlite_utils
 from core.store.caches import CachesPart, Forms
 from core.store.events import EventsPart
 from core.store.memo import MemoPart, MemoRow

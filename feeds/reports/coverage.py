@@ -6,7 +6,9 @@ that start with the week of ``now`` (Europe/Berlin), every family occurrence tha
 cancelled nor postponed and lies in a Stadtbezirk, in the week of its local start date and in
 each age group it serves (all five when it names none). The result holds every district ×
 group × week cell, zeros included, as plain Python values: pandas does the counting inside
-this module and appears in no signature. ``coverage_csv(cov)`` is the CSV
+this module and appears in no signature (it is imported at the first count, not with the
+module: a command that builds no reports does not wait for it; ``load_pandas()`` imports it
+now, for a caller with time to spare). ``coverage_csv(cov)`` is the CSV
 (``bezirk,altersgruppe,woche,termine``; districts, groups in taxonomy order, weeks in time
 order). Weeks are labelled by ISO year and week: 2026-12-28 is ``2026-W53``, then
 ``2027-W01``.
@@ -19,8 +21,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-
-import pandas as pd
+from typing import Any
 
 from core.model import BERLIN, AgeGroup, District, Event, Status
 
@@ -53,7 +54,14 @@ def local_start(event: Event) -> date:
     return start.astimezone(BERLIN).date() if isinstance(start, datetime) else start
 
 
+def load_pandas() -> Any:  # pandas ships no types this project's mypy reads
+    import pandas  # here, not with the module (the module's contract)
+
+    return pandas
+
+
 def coverage(events: Sequence[Event], *, now: datetime) -> Coverage:
+    pd = load_pandas()
     today = now.astimezone(BERLIN).date()
     first = today - timedelta(days=today.weekday())
     weeks = tuple(iso_label(first + timedelta(weeks=n)) for n in range(WEEKS))
