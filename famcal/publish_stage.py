@@ -50,6 +50,7 @@ from feeds.publish import (
     FeedMarks,
     PublishReport,
     Serialized,
+    TagViews,
     feed_specs,
     in_window,
     iter_rendered,
@@ -120,6 +121,7 @@ def publish_stage(
     store.forget_pages(e.uid for e in event_files.todo)
 
     saved: list[bool] = []
+    views = TagViews()  # the events' tag views, for the feeds and then the site
 
     def save_forms() -> None:
         # The render cache is keyed (equal keys, equal forms): valid whether or not this
@@ -134,7 +136,13 @@ def publish_stage(
         # feeds and builds the index; leaving (a failure too) stops the workers.
         with event_files.start(out_dir, meanwhile=save_forms):
             yield from iter_rendered(
-                events, now=now, base_url=base_url, report=report, known=known, marks=feeds
+                events,
+                now=now,
+                base_url=base_url,
+                report=report,
+                known=known,
+                marks=feeds,
+                views=views,
             )
             # After the feeds: the site shows their counts.
             yield from site_files(
@@ -147,6 +155,7 @@ def publish_stage(
                 pages=pages,
                 event_files=event_files,
                 marks=feeds,
+                views=views,
             )
         yield from report_files(reports, base_url=base_url)
         # health.json carries the run's time ("generated"), so it is the one file that

@@ -58,7 +58,14 @@ from feeds import ics
 from feeds.filters import BY_PARAM, end_instant, local_dates, site_declaration
 from feeds.jsonfeed import event_object, event_span
 from feeds.labels import labels
-from feeds.publish import Content, FeedMarks, PublishReport, feed_specs, window_events
+from feeds.publish import (
+    Content,
+    FeedMarks,
+    PublishReport,
+    TagViews,
+    feed_specs,
+    window_events,
+)
 from feeds.site.entries import (
     FoldedWords,
     card,
@@ -219,10 +226,12 @@ def site_files(
     pages: EventPages | None = None,
     event_files: EventFiles | None = None,
     marks: FeedMarks | None = None,
+    views: TagViews | None = None,
 ) -> Iterator[tuple[str, Content]]:
     """With ``marks``, the index files, the language pages and the list pages whose inputs
     are those of their published marks are yielded as unchanged (``feeds.staging.Staged``)
-    instead of made again (``index_files``, ``_marked``)."""
+    instead of made again (``index_files``, ``_marked``); ``views``: the events' tag views
+    the feeds made (``feeds.publish.iter_rendered``)."""
     if event_files is None:
         event_files = plan_event_files(events, now=now, health=health, vevents=vevents, pages=pages)
     family = event_files.family
@@ -244,13 +253,14 @@ def site_files(
             shown,
             functools.partial(_index_html, lang.code, family, shown, more, report, base_url),
         )
-    views = [tags.to_dict() if (tags := family[i].tags) else {} for i in live]
+    made_views = TagViews() if views is None else views
+    live_views = [made_views.of(family[i]) for i in live]
     for param in LIST_PAGES:
         facet = BY_PARAM[param]
         assert facet.feeds is not None
         for value in facet.values:
             chosen = frozenset((value,))
-            members = [i for i, v in zip(live, views, strict=True) if facet.accepts(v, chosen)]
+            members = [i for i, v in zip(live, live_views, strict=True) if facet.accepts(v, chosen)]
             heading = labels()[facet.labels][value]
             feed = f"{facet.feeds.folder}/{value}"
             listed = members[:LIST_CARDS]
