@@ -23,9 +23,11 @@ event is tagged afresh, a single one takes its record's tags); ``prepared`` (a r
 ``process_signature`` is what processing depends on besides the records.
 ``ahead`` (``famcal.read_ahead.ReadAhead``, started by the run during the crawl) gives the
 kept events read ahead; one is taken only where its stored JSON has the digest of the one
-read now, so the events are the same with or without it. ``on_tracked`` is given the events
-made or changed by this process as they are final (tracked), before the store writes that end
-the stage — the run starts their serialization there (``famcal.publish_stage.FormsAhead``).
+read now, so the events are the same with or without it. ``on_tracked`` is given the new
+and changed events (by ``pipeline.track``'s fingerprint) as they are final (tracked), before
+the store writes that end the stage — the run starts their serialization there
+(``famcal.publish_stage.FormsAhead``); events redone but unchanged are left out, as the
+render cache most likely holds their forms.
 """
 
 from __future__ import annotations
@@ -249,7 +251,13 @@ def process_stage(
     )
     tracked = track([*canonical, *tombstones], stored_rows, now=now)
     if on_tracked is not None:  # before the stream below: its pool's thread bars forking
-        on_tracked([e for e, _, _ in tracked])
+        on_tracked(
+            [
+                e
+                for e, mark, _ in tracked
+                if (row := stored_rows.get(e.uid)) is None or row["fingerprint"] != mark
+            ]
+        )
     # The stored JSON of the events, over every core while the rest is made here, streamed
     # into the store chunk by chunk (the texts are not all held at once).
     event_rows = stream_chunks(event_row, tracked)

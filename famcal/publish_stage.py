@@ -205,7 +205,8 @@ class FormsAhead:
     """Serialization begun before the publish (the module's contract). ``start`` forks the
     workers (at low priority, so the process stage's own work keeps its cores; not at all
     for fewer events than pay for workers); ``take`` waits for them, or stops them when the
-    publish needs none of their forms; leaving ``with`` stops them."""
+    publish needs less than half of their forms (and serializes those itself); leaving
+    ``with`` stops them."""
 
     def __init__(self, now: datetime, *, min_items: int = MIN_PARALLEL) -> None:
         self.now, self.min_items = now, min_items
@@ -227,7 +228,8 @@ class FormsAhead:
         """The forms made ahead of those of ``todo`` they were made for (the same event
         objects: an event made again since has other ones)."""
         wanted = [event.uid for event in todo if self._events.get(event.uid) is event]
-        if self._pending is None or not wanted:
+        # Taking waits for all the workers' work: worth it only for most of it.
+        if self._pending is None or 2 * len(wanted) < len(self._events):
             self.cancel()
             return {}
         made = dict(zip(self._events, self._pending.results(), strict=True))

@@ -280,12 +280,31 @@ def test_forms_ahead_of_other_event_objects_are_not_taken(tmp_path: Path) -> Non
         assert not multiprocessing.active_children()
     with publish_stage.FormsAhead(NOW, min_items=1) as forms:
         forms.start(events)
-        taken = forms.take(events[:3])
-    assert taken == {e.uid: serialize(e) for e in events[:3]}
+        taken = forms.take(events[1:])
+    assert taken == {e.uid: serialize(e) for e in events[1:]}
     assert not multiprocessing.active_children()
+    with publish_stage.FormsAhead(NOW, min_items=1) as forms:
+        forms.start(events)  # taking waits for all of it: not for a few
+        assert forms.take(events[:3]) == {} and not multiprocessing.active_children()
     with publish_stage.FormsAhead(NOW) as forms:  # too few events to fork workers for
         forms.start(events)
         assert not multiprocessing.active_children() and forms.take(events) == {}
+    store.close()
+
+
+def test_only_new_and_changed_events_are_serialized_ahead(tmp_path: Path) -> None:
+    """A process stage hands ``on_tracked`` the events it made or changed, not those it
+    redid unchanged (their forms are most likely in the render cache)."""
+    store = Store(tmp_path / "events.db")
+    handed: list[list[str]] = []
+
+    def noted(events: list[Event]) -> None:
+        handed.append(sorted(e.title for e in events))
+
+    first = crawl_and_process(store, records(), 1, on_tracked=noted)
+    assert handed[0] == sorted(e.title for e in first.canonical)
+    crawl_and_process(store, records(title="Bilderbuchkino für Kinder ab 5"), 2, on_tracked=noted)
+    assert handed[1] == ["Bilderbuchkino für Kinder ab 5"]
     store.close()
 
 
