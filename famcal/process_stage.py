@@ -250,23 +250,19 @@ def process_stage(
         merged.absorbed, stored_rows, produced, now=now, window_start=start, load=store.event_data
     )
     tracked = track([*canonical, *tombstones], stored_rows, now=now)
+    # New (no stored row) or changed (another fingerprint): counted, and handed on.
+    altered = [
+        e
+        for e, mark, _ in tracked
+        if (row := stored_rows.get(e.uid)) is None or row["fingerprint"] != mark
+    ]
+    report.new = sum(1 for e in altered if e.uid not in stored_rows)
+    report.changed = len(altered) - report.new
     if on_tracked is not None:  # before the stream below: its pool's thread bars forking
-        on_tracked(
-            [
-                e
-                for e, mark, _ in tracked
-                if (row := stored_rows.get(e.uid)) is None or row["fingerprint"] != mark
-            ]
-        )
+        on_tracked(altered)
     # The stored JSON of the events, over every core while the rest is made here, streamed
     # into the store chunk by chunk (the texts are not all held at once).
     event_rows = stream_chunks(event_row, tracked)
-    report.new = sum(1 for e, _, _ in tracked if e.uid not in stored_rows)
-    report.changed = sum(
-        1
-        for e, mark, _ in tracked
-        if e.uid in stored_rows and stored_rows[e.uid]["fingerprint"] != mark
-    )
     decisions = decisions_to_log(
         merged.log, identities, new_identities, grouped, store.latest_merge_decisions()
     )
