@@ -11,24 +11,12 @@ import click
 
 from core.config import ConfigError, load_sources
 from famcal.cli_support import crawl_settings, now_or_clock, open_store, read_sources
-from famcal.options import NowType
+from famcal.options import NowType, db_option, sources_option
 
 
 @click.group(invoke_without_command=True)
-@click.option(
-    "--sources",
-    "sources_path",
-    type=click.Path(path_type=Path),
-    default=Path("data/sources.toml"),
-    show_default=True,
-)
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path),
-    default=Path("data/events.db"),
-    show_default=True,
-)
+@sources_option
+@db_option
 @click.pass_context
 def sources(ctx: click.Context, sources_path: Path, db_path: Path) -> None:
     """List the sources and their last health (or: sources check, to try one).

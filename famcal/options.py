@@ -1,6 +1,7 @@
 """The options every pipeline command of ``famcal.cli`` shares, and their value types.
 
-Contract: ``shared_options`` adds ``--sources --db --out --now --base-url --set --wait -v``;
+Contract: ``shared_options`` adds ``--sources --db --out --now --base-url --set --wait -v``
+(``sources_option`` and ``db_option`` are its first two, for commands that take only those);
 ``--now`` reads ISO 8601 (a naive time is Europe/Berlin's); ``parse_setting("KEY=VALUE")``
 reads a ``--set`` value as JSON when it is JSON, else as text.
 """
@@ -46,25 +47,30 @@ def parse_setting(text: str) -> tuple[str, Any]:
         return key, value
 
 
+# The sources file and the database, as every command that reads them takes them.
+sources_option = click.option(
+    "--sources",
+    "sources_path",
+    type=click.Path(path_type=Path),
+    default=Path("data/sources.toml"),
+    show_default=True,
+    help="Sources file (TOML).",
+)
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=Path("data/events.db"),
+    show_default=True,
+    help="SQLite database.",
+)
+
+
 def shared_options(func: F) -> F:
     """--sources --db --out --now (and --set for crawl settings) on every pipeline command."""
 
-    @click.option(
-        "--sources",
-        "sources_path",
-        type=click.Path(path_type=Path),
-        default=Path("data/sources.toml"),
-        show_default=True,
-        help="Sources file (TOML).",
-    )
-    @click.option(
-        "--db",
-        "db_path",
-        type=click.Path(path_type=Path),
-        default=Path("data/events.db"),
-        show_default=True,
-        help="SQLite database.",
-    )
+    @sources_option
+    @db_option
     @click.option(
         "--out",
         "out_dir",
