@@ -85,7 +85,10 @@ class Staging:
         self.out_dir = out_dir
         self.report = report
         self.folder = out_dir / STAGING
-        self.staged: list[tuple[Path, str]] = []
+        # (name in the staging folder, published name): plain strings, since a first
+        # publish stages some 20,000 event files and a ``Path`` each cost its serial tail
+        # about a second (issue #20); the paths are made where a file is touched.
+        self.staged: list[tuple[str, str]] = []
         self.seen: set[str] = set()  # every name put, staged or unchanged
         self.remove_leftovers()
 
@@ -97,14 +100,14 @@ class Staging:
     def put(self, name: str, data: Content) -> None:
         """Stage ``data`` (bytes, or pieces of bytes written as they come) for ``name``,
         unless the published file already holds exactly these bytes."""
-        target = self.out_dir / name
         self.seen.add(name)
         if isinstance(data, Staged):
             if data.tmp is None:
                 self.report.unchanged += 1
             else:
-                self.staged.append((self.folder / data.tmp, name))
+                self.staged.append((data.tmp, name))
             return
+        target = self.out_dir / name
         if isinstance(data, bytes):
             # Whole bytes at hand: compared before any staging file is written.
             if _same_file(target, len(data), data):
@@ -114,7 +117,8 @@ class Staging:
         if not self.staged:
             self.folder.mkdir(parents=True, exist_ok=True)
         # The run lock makes the folder ours: a counter names the file, no random names.
-        tmp = self.folder / str(len(self.staged))
+        counter = str(len(self.staged))
+        tmp = self.folder / counter
         try:
             # Compared with the published file as the pieces come (no digest: each byte is
             # compared, and a file that is not there costs no reading at all).
@@ -141,7 +145,7 @@ class Staging:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        self.staged.append((tmp, name))
+        self.staged.append((counter, name))
 
     def commit(self, first: Iterable[str] = ()) -> None:
         """Rename every staged file into place, those under the folders ``first`` first."""
@@ -149,6 +153,7 @@ class Staging:
         order = [s for s in self.staged if s[1].startswith(leading)]
         order += [s for s in self.staged if not s[1].startswith(leading)]
         whole = self._whole_folders()
+        folder, out_dir = str(self.folder), str(self.out_dir)
         try:
             made: set[str] = set(whole)
             for _, name in order:
@@ -161,10 +166,10 @@ class Staging:
                 parent = name.rpartition("/")[0]
                 if parent in whole:
                     if parent not in moved:  # all its files at once, where the first was
-                        os.rename(self.folder / parent, self.out_dir / parent)
+                        os.rename(os.path.join(folder, parent), os.path.join(out_dir, parent))
                         moved.add(parent)
                 else:
-                    os.replace(tmp, self.out_dir / name)
+                    os.replace(os.path.join(folder, tmp), os.path.join(out_dir, name))
                 self.report.written.append(name)
         finally:
             # A failed rename (disk full) leaves each file old or new, and no staging file.
@@ -179,8 +184,7 @@ class Staging:
         for tmp, name in self.staged:
             parent = name.rpartition("/")[0]
             if parent:
-                own = tmp == self.folder / name
-                mirrored[parent] = mirrored.get(parent, True) and own
+                mirrored[parent] = mirrored.get(parent, True) and tmp == name
         return {
             folder
             for folder, own in mirrored.items()
