@@ -61,7 +61,7 @@ from feeds.publish import (
     write_files,
     write_staged,
 )
-from feeds.reports import REPORT_FILES, build_reports, report_files
+from feeds.reports import REPORT_FILES, Reports, build_reports, report_files
 from feeds.site import PRUNED, health_html, plan_event_files, site_files
 from feeds.site.entries import event_key
 from feeds.site.pagekeys import EventPages, PageMark
@@ -103,7 +103,6 @@ def publish_stage(
     known, keys, made = _serialized_forms(
         store, events, now=now, stored_digests=stored_digests or {}, ahead=ahead
     )
-    reports = build_reports(events, now=now, history=store.meta("report_history"))
     pages = EventPages(
         keys=keys, published=_published_pages(store, out_dir), salt=str(out_dir.resolve())
     )
@@ -122,6 +121,8 @@ def publish_stage(
 
     saved: list[bool] = []
     views = TagViews()  # the events' tag views, for the feeds and then the site
+    history = store.meta("report_history")
+    reports: Reports | None = None  # built in files(), once the page workers run
 
     def save_forms() -> None:
         # The render cache is keyed (equal keys, equal forms): valid whether or not this
@@ -131,10 +132,14 @@ def publish_stage(
             saved.append(True)
 
     def files() -> Iterator[tuple[str, Content]]:
+        nonlocal reports
         # The event pages are rendered and staged by workers from here on (inside the
         # staging: it cleared a killed publish's leftovers), while this process joins the
         # feeds and builds the index; leaving (a failure too) stops the workers.
         with event_files.start(out_dir, meanwhile=save_forms):
+            # The city's reports are this process's work alone (a core idled while it built
+            # them before the page workers started, issue #20).
+            reports = build_reports(events, now=now, history=history)
             yield from iter_rendered(
                 events,
                 now=now,
@@ -171,6 +176,7 @@ def publish_stage(
     save_forms()  # (done already, unless the site had no page step)
     store.set_meta("publish_signature", signature)
     store.set_meta("publish_feeds", json.dumps(report.feeds, sort_keys=True))
+    assert reports is not None  # files() ran to its end
     store.set_meta("report_history", reports.history_json())
     return report
 
