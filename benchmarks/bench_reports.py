@@ -5,7 +5,7 @@ German titles and places, every district, some cancelled), then times, as median
 ``--runs`` (default 5) with min–max:
 - the feeds: ``feeds.publish.publish`` of the N events into a fresh temporary folder (every
   feed file, serialization spread over the cores as in a real publish);
-- the reports: ``feeds.reports.build_reports`` + ``report_files`` (the coverage with pandas,
+- the reports: ``feeds.reports.build_reports`` + ``report_files`` (the coverage,
   the weekend, both pages and the text) on the window's events, bytes joined in memory;
 and prints the reports' time as a share of the feeds'.
 
@@ -68,7 +68,7 @@ def main() -> int:
         built = build_reports(shown, now=NOW, history=None)
         return sum(len(data) for _, data in report_files(built, base_url=None))
 
-    size = reports()  # warm: imports (pandas), templates
+    size = reports()  # warm: imports, templates
     built = build_reports(shown, now=NOW, history=None)
     print(
         f"{args.n} events, {len(shown)} in the window; the 8 weeks count "

@@ -25,7 +25,6 @@ Contract:
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -60,7 +59,6 @@ from famcal.progress import QUIET, Progress
 from famcal.publish_stage import FormsAhead, publish_stage
 from famcal.read_ahead import ReadAhead, crawl_over, records_coming
 from feeds.publish import PublishReport
-from feeds.reports import load_libraries
 
 __all__ = [
     "EXIT_DEGRADED",
@@ -363,24 +361,10 @@ def _stages(
 @contextmanager
 def _crawl_window(preparer: Preparer, ahead: ReadAhead) -> Iterator[None]:
     """Around the crawl child's run: the preparation, then the read-ahead thread (after the
-    helper forked: this process forks only while no other thread runs), and a thread that
-    loads the publish's libraries (``feeds.reports.load_libraries``) while this process
-    has nothing else to do: the child takes most of a second to fetch and start reading."""
+    helper forked: this process forks only while no other thread runs)."""
     with preparer.running():
         ahead.start()
-        loading = threading.Thread(target=_load_quietly, name="famcal-load", daemon=True)
-        loading.start()
-        try:
-            yield
-        finally:
-            loading.join()
-
-
-def _load_quietly() -> None:
-    try:
-        load_libraries()
-    except Exception:  # the publish imports the same and reports what fails
-        log.debug("loading the publish's libraries failed", exc_info=True)
+        yield
 
 
 def crawl(

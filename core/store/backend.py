@@ -3,9 +3,9 @@
 Contract: ``sqlite_utils`` here is the sqlite-utils package, imported the first time with
 pandas and numpy hidden from it, so that it maps no column types of theirs. The store hands
 it only text, numbers and None, and importing the two (≈ 0.35 s) was most of the time a
-``famcal`` command took to start. Both stay importable as usual by the modules that use them
-(``feeds.reports.coverage`` imports pandas when it counts); if either was imported before,
-sqlite-utils finds it, as it always did.
+``famcal`` command took to start (famcal itself no longer uses either, but a machine may
+have them installed). Both stay importable as usual by any other module; if either was
+imported before, sqlite-utils finds it, as it always did.
 """
 
 from __future__ import annotations

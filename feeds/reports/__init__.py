@@ -12,8 +12,6 @@ Contract:
 - ``Reports.history_json()``: the history to store for the next publish — this report's
   totals replace any of the same day, and the last ``HISTORY`` days are kept.
 - ``LINKS``: the reports as (path, label), for the family site's index.
-- ``load_libraries()``: imports what the reports import at their first use (pandas), for a
-  caller with an idle moment before it publishes.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from datetime import date, datetime
 from typing import Any
 
 from core.model import BERLIN, Event
-from feeds.reports.coverage import Coverage, coverage, coverage_csv, load_pandas
+from feeds.reports.coverage import Coverage, coverage, coverage_csv
 from feeds.reports.pages import Change, report_page, weekend_page
 from feeds.reports.weekend import Weekend, event_link, weekend, weekend_text
 
@@ -35,10 +33,6 @@ LINKS = (
     ("bericht/index.html", "Familienangebote nach Stadtbezirk und Alter"),
 )
 HISTORY = 12  # reports (days) kept for the comparison
-
-
-def load_libraries() -> None:
-    load_pandas()
 
 
 @dataclass(frozen=True, kw_only=True)
