@@ -35,7 +35,7 @@ from famcal.cli_support import (
     read_sources,
     setup_logging,
 )
-from famcal.options import parse_setting, shared_options
+from famcal.options import out_option, parse_setting, shared_options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -319,14 +319,7 @@ def demo(
 
 
 @main.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("public"),
-    show_default=True,
-    help="Published folder to serve.",
-)
+@out_option("Published folder to serve.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 def serve(out_dir: Path, host: str, port: int) -> None:

@@ -1,7 +1,8 @@
 """The options every pipeline command of ``famcal.cli`` shares, and their value types.
 
 Contract: ``shared_options`` adds ``--sources --db --out --now --base-url --set --wait -v``
-(``sources_option`` and ``db_option`` are its first two, for commands that take only those);
+(``sources_option``, ``db_option`` and ``out_option`` are its first three, for commands that
+take only those);
 ``--now`` reads ISO 8601 (a naive time is Europe/Berlin's); ``parse_setting("KEY=VALUE")``
 reads a ``--set`` value as JSON when it is JSON, else as text.
 """
@@ -66,19 +67,24 @@ db_option = click.option(
 )
 
 
-def shared_options(func: F) -> F:
-    """--sources --db --out --now (and --set for crawl settings) on every pipeline command."""
-
-    @sources_option
-    @db_option
-    @click.option(
+def out_option(help: str = "Published folder.") -> Callable[[F], F]:
+    """The published folder, as the pipeline commands and ``famcal serve`` take it."""
+    return click.option(
         "--out",
         "out_dir",
         type=click.Path(path_type=Path),
         default=Path("public"),
         show_default=True,
-        help="Published folder.",
+        help=help,
     )
+
+
+def shared_options(func: F) -> F:
+    """--sources --db --out --now (and --set for crawl settings) on every pipeline command."""
+
+    @sources_option
+    @db_option
+    @out_option()
     @click.option(
         "--now",
         type=NowType(),
