@@ -2,17 +2,15 @@
 event changed needs the ≈ 19,000 kept events as ``Event`` objects, and the parent idles on
 one core while the crawl child parses on the other.
 
-Contract: ``ReadAhead(store, ready=…, over=…, start=…)`` reads the latest process run's stored
+Contract: ``ReadAhead(store, over=…, start=…)`` reads the latest process run's stored
 events on a thread of its own (``start()``; the run starts it with the crawl, after any
 fork) — by uid, the ``json_digest`` of the stored JSON and its ``Event``. ``result(wanted)``
 stops the thread and reads what of ``wanted`` it had not read, so the caller never waits for
-a thread a busy machine gives less than a core; ``cancel()`` drops it all. With ``ready`` the
-thread starts reading only once that says so, with ``over`` it stops once that says so.
-``kept_event(text, digest, ahead)`` is the process stage's use: the event read ahead only
-under the digest of the JSON the stage read itself, so the events are the same with or
-without it. ``records_coming(work_dir)`` and ``crawl_over(work_dir, count)`` are the run's
-``ready`` and ``over``: they watch the crawl's work folder (``spiders.worker``'s record and
-result files, ``spiders.ics``'s ``plain/<source>.reading``).
+a thread a busy machine gives less than a core; ``cancel()`` drops it all. With ``over`` it
+stops once that says so. ``kept_event(text, digest, ahead)`` is the process stage's use: the
+event read ahead only under the digest of the JSON the stage read itself, so the events are
+the same with or without it. ``crawl_over(work_dir, count)`` is the run's ``over``: it
+watches the crawl's work folder (``spiders.worker``'s result files).
 """
 
 from __future__ import annotations
@@ -32,7 +30,6 @@ from core.store import Store
 
 log = logging.getLogger("famcal")
 
-READY_POLL = 0.05  # seconds between two looks of ReadAhead at its ``ready``
 OVER_EVERY = 400  # events read between two looks at its ``over`` (≈ 15 ms)
 _READ = ("", "")
 
@@ -47,15 +44,16 @@ class ReadAhead:
         self,
         store: Store,
         *,
-        ready: Callable[[], bool] | None = None,
         over: Callable[[], bool] | None = None,
         start: bool = True,
     ) -> None:
-        # ``ready``: polled until true before reading (the run's: a crawled document
-        # changed), so that a run with nothing changed spends nothing on it; ``over``:
-        # polled while reading, true stops it (the run's: the crawl child is done, and this
-        # process's main thread works again, which a thread holding the GIL would slow).
-        self._ready = ready
+        # ``over``: polled while reading, true stops it (the run's: the crawl child is done,
+        # and this process's main thread works again, which a thread holding the GIL would
+        # slow). The thread starts with the crawl, not once a changed document is read: the
+        # changed document is known only late in the crawl, and starting then read 4,000-9,000
+        # of 18,858 stored events ahead against 13,000-18,000 from the start (a changed run
+        # ≈ 1 s faster); a run with nothing changed pays ≈ 0.3 s of the idle core's time for it
+        # (measured in session 10, benchmarks/PROFILE.md).
         self._over = over
         self._store = store
         self._rows: list[tuple[str, str]] | None = None  # None: not read from the store yet
@@ -76,9 +74,6 @@ class ReadAhead:
             self._thread.start()
 
     def _read(self, store: Store) -> None:
-        while self._ready is not None and not self._ready():
-            if self._stop.wait(READY_POLL):
-                return
         try:
             self._rows = store.latest_event_texts_apart()
             self._step(self._stopping)
@@ -163,25 +158,3 @@ def crawl_over(work_dir: Path, count: int) -> Callable[[], bool]:
         return closed >= count
 
     return over
-
-
-def records_coming(work_dir: Path) -> Callable[[], bool]:
-    """True once the crawl child reads a changed document or writes records: a
-    ``<source>.reading`` file in ``<work_dir>/plain`` (``spiders.ics``) or a ``<source>.jsonl``
-    with records in ``work_dir`` (``spiders.worker``) newer than this call (the crawl removes
-    the last run's records before it starts; a second's margin covers coarse clocks)."""
-    since = time.time() - 1.0
-
-    def fresh(folder: Path, suffix: str) -> bool:
-        try:
-            with os.scandir(folder) as listing:
-                for entry in listing:
-                    if entry.name.endswith(suffix):
-                        stat = entry.stat()
-                        if stat.st_mtime >= since and (suffix == ".reading" or stat.st_size):
-                            return True
-        except OSError:  # no folder yet
-            pass
-        return False
-
-    return lambda: fresh(work_dir / "plain", ".reading") or fresh(work_dir, ".jsonl")

@@ -13,7 +13,7 @@ Contract:
   the sources it cuts are degraded with the run's budget named. While the crawl child runs,
   ``famcal.prepare`` warms this process up and tags the records already written in a
   helper process, whose tags the process stage takes, and ``famcal.read_ahead`` reads the
-  stored events back once a changed document is read (no result depends on either).
+  stored events back on a thread (no result depends on either).
 - ``crawl``, ``process``, ``publish``: one stage alone (the commands of the same names);
   process always processes, publish always writes every file.
 - Each of these is one row of the store's ``runs``: started and finished by the wall clock
@@ -57,7 +57,7 @@ from famcal.process_stage import (
 )
 from famcal.progress import QUIET, Progress
 from famcal.publish_stage import FormsAhead, publish_stage
-from famcal.read_ahead import ReadAhead, crawl_over, records_coming
+from famcal.read_ahead import ReadAhead, crawl_over
 from feeds.publish import PublishReport
 
 __all__ = [
@@ -278,12 +278,11 @@ def run(
     with _booked(store, now=now, stage="run", sources=sources, log_dir=log_dir) as book:
         # While the crawl child parses, this process warms up, a helper tags the records of
         # the sources already written (famcal.prepare) and a thread reads the stored events
-        # back once a changed document is read (famcal.read_ahead); each is
-        # exact whatever happens, and each only uses the core the crawl child leaves idle.
+        # back (famcal.read_ahead); each is exact whatever happens, and each only uses the
+        # core the crawl child leaves idle.
         known = store.tag_keys()  # what the tag cache has is not tagged again
         ahead = ReadAhead(
             store,
-            ready=records_coming(work_dir),
             over=crawl_over(work_dir, len(sources)),
             start=False,  # with the crawl (_crawl_window)
         )

@@ -15,9 +15,7 @@ Contract:
   document's plain VEVENTs are remembered there (``spiders.ics_fast.PlainMemo``, one file per
   source and URL, saved after a complete read that was not truncated), so a document of
   which one event changed reads only that event again. A memo that cannot be written is
-  logged and costs only the reuse. Reading a changed document touches
-  ``<memo_dir>/<source id>.reading`` first (``note_reading``: the run's signal to read its
-  stored events ahead).
+  logged and costs only the reuse.
 """
 
 from __future__ import annotations
@@ -64,15 +62,6 @@ class IcsSpider(SourceSpider):
         name = hashlib.sha256(url.encode()).hexdigest()[:16]
         return Path(memo_dir) / f"{self.source.id}-{name}.memo"
 
-    def note_reading(self, folder: Path) -> None:
-        """``<folder>/<source id>.reading``, touched as a changed document is read: famcal
-        run starts reading its stored events on its idle core then (``famcal.run``)."""
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{self.source.id}.reading").touch()
-        except OSError as exc:  # only the run's head start is lost
-            log.warning("could not note the reading in %s: %s", folder, exc)
-
     def parse_start(self, response: Response) -> Iterable[Any]:
         if self.unchanged(response):
             return
@@ -81,8 +70,6 @@ class IcsSpider(SourceSpider):
         read = 0
         memo_path = self.memo_path(response.url)
         memo = PlainMemo.load(memo_path) if memo_path is not None else None
-        if memo_path is not None:
-            self.note_reading(memo_path.parent)
         try:
             for item in parse_ics(
                 response.body,

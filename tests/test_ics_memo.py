@@ -215,7 +215,6 @@ def test_a_crawl_keeps_a_memo_and_reads_the_same_with_it(tmp_path: Path, site: L
     first = records(tmp_path / "kept")
     memos = list((tmp_path / "kept" / "plain").glob("stadt-*.memo"))
     assert len(memos) == 1 and len(PlainMemo.load(memos[0]).known) == len(events)
-    assert (tmp_path / "kept" / "plain" / "stadt.reading").exists()
     site.put("/stadt.ics", calendar(*changed))
     again = records(tmp_path / "kept")
     log = (tmp_path / "kept" / "crawl.log").read_text(encoding="utf-8")

@@ -220,45 +220,21 @@ def test_a_cancelled_read_ahead_stops(tmp_path: Path) -> None:
     assert not ahead._thread.is_alive()
 
 
-def test_a_read_ahead_that_never_gets_ready_is_read_by_the_stage(tmp_path: Path) -> None:
+def test_a_read_ahead_that_never_started_is_read_by_the_stage(tmp_path: Path) -> None:
     store = Store(tmp_path / "d.db")
     save(store, crawl(), 1)
     report = process_stage.process_stage(store, SOURCES, now=NOW, run_id=1)
-    waiting = read_ahead.ReadAhead(store, ready=lambda: False)
+    waiting = read_ahead.ReadAhead(store, start=False)
     found = waiting.result({e.uid for e in report.canonical})  # stops the thread, reads it
     assert sorted(found) == sorted(e.uid for e in report.canonical)
     texts = store.event_texts(found)
     for uid, (digest, event) in found.items():
         assert event == Event.from_dict(json.loads(texts[uid])), uid
         assert digest == json_digest(texts[uid]), uid
-    read_ahead.ReadAhead(store, ready=lambda: False).cancel()  # returns at once
-
-
-def test_records_coming_means_a_crawl_writes_records_now(tmp_path: Path) -> None:
-    import os
-    import time
-
-    from famcal.read_ahead import records_coming
-
-    old = tmp_path / "s.jsonl"
-    old.write_text("{}\n")
-    os.utime(old, (time.time() - 3600, time.time() - 3600))  # the last run's, not removed yet
-    coming = records_coming(tmp_path)
-    assert not coming()
-    (tmp_path / "t.jsonl").write_text("")  # a spider started: no records yet
-    assert not coming()
-    (tmp_path / "t.jsonl").write_text('{"title": "x"}\n')
-    assert coming()
-    assert not records_coming(tmp_path / "missing")()
-    # A changed ICS document being read (spiders.ics), before any record.
-    (tmp_path / "plain").mkdir()
-    (tmp_path / "plain" / "s.reading").touch()
-    os.utime(tmp_path / "plain" / "s.reading", (time.time() - 3600, time.time() - 3600))
-    (tmp_path / "t.jsonl").write_text("")
-    coming = records_coming(tmp_path)
-    assert not coming()
-    (tmp_path / "plain" / "s.reading").touch()
-    assert coming()
+    started = read_ahead.ReadAhead(store)
+    started.cancel()  # stops the thread and drops what it read
+    assert not started._thread.is_alive()
+    assert started.result(set()) == {}
 
 
 def test_a_read_ahead_stops_when_its_over_says_so(tmp_path: Path) -> None:
