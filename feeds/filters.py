@@ -21,7 +21,7 @@ import functools
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -80,6 +80,18 @@ class Facet:
             elif wanted in groups:
                 return True
         return False
+
+    def reads(self, obj: Mapping[str, Any]) -> Hashable:
+        """What of ``obj`` ``accepts`` reads: two objects that read the same are accepted by
+        the same choices (``feeds.publish.memberships`` tests each reading once)."""
+        if self.match is Match.AGE:
+            return (obj.get("age_min"), obj.get("age_max"), tuple(obj.get("age_groups") or ()))
+        value = obj.get(self.field)
+        if self.match is Match.ANY:
+            return tuple(value or ())
+        if self.match is Match.FLAG:
+            return value is True
+        return value  # Match.ONE
 
     def allowed(self) -> tuple[str, ...]:
         if self.match is Match.AGE:
