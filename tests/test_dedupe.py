@@ -8,9 +8,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.model import BERLIN, Event, Location, SourceRef
 from pipeline.dedupe import dedupe, new_uid, title_key
+from pipeline.dedupe_match import Title, alike, default_config, title_similarity
 
 LIB = Location(name="Stadtbibliothek", street="Hildesheimer Straße 12", postal_code="30169")
 T11 = datetime(2026, 12, 6, 11, 0, tzinfo=BERLIN)
@@ -209,3 +212,29 @@ def test_stale_records_give_no_fields() -> None:
     (event,) = dedupe([city, partner], priority=PRIORITY, stale={("city", "c")}).events
     assert event.description == "Neuer Text" and event.field_sources["title"] == "partner"
     assert [s.id for s in event.sources] == ["partner", "city"]
+
+
+# Words that make titles alike in every way title_similarity scores: equal keys, a prefix
+# or bracketed text dropped, one title's words inside the other's, near spellings.
+TITLE_WORDS = ["Kindertheater:", "Abgesagt:", "Pippi", "Langstrumpf", "Pipi", "Lesung",
+               "(ab 6 Jahren)", "im", "Park", "Märchen", "Maerchen", "Sommerfest", "-"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(TITLE_WORDS), max_size=6),
+    st.lists(st.sampled_from(TITLE_WORDS), max_size=6),
+    st.floats(min_value=0.0, max_value=1.0),
+)
+def test_alike_answers_as_title_similarity_does(
+    first: list[str], second: list[str], floor: float
+) -> None:
+    # dedupe passes over the pairs ``alike`` rejects: each must be one _judge would have
+    # found below its floor (and at the floors of data/dedupe.toml, exactly those).
+    config = default_config()
+    a, b = Title.of(" ".join(first), config), Title.of(" ".join(second), config)
+    for bar in (floor, config.title_similarity, config.near_miss_similarity):
+        if not alike(a, b, config, bar):
+            assert title_similarity(a, b, config, bar) < bar
+    for bar in (config.title_similarity, config.near_miss_similarity):
+        assert alike(a, b, config, bar) == (title_similarity(a, b, config) >= bar)
