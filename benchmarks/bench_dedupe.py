@@ -6,12 +6,19 @@ Blocking by day and start time keeps the work linear in the number of events at 
 density (events per day): the second table's events per second stay flat. Over a fixed year
 (the first table) a day holds more events as the count grows, so each event has more
 neighbours within the tolerance and throughput falls gently (still no all-pairs step).
-Run: ``.venv/bin/python benchmarks/bench_dedupe.py``.
+The third table dedupes the realistic sources of the run benchmark
+(``benchmarks/synth_real.py``: every title distinct, several dates a day at the usual hours,
+an eighth of the city's events listed again, reworded, by another source), read by
+``parse_ics`` and normalized as a run does: the pairs within the start tolerance grow with the
+square of a day's events there, and the table prints how many were judged.
+Run: ``.venv/bin/python benchmarks/bench_dedupe.py [--realistic 20000,100000]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import random
+import statistics
 import sys
 import time
 from datetime import datetime, timedelta
@@ -89,7 +96,32 @@ def synthetic(count: int, days: int = 365, seed: int = 6) -> list[Event]:
     return events[:count]
 
 
+def realistic(count: int) -> list[Event]:
+    """The normalized events of ``count`` realistic occurrences, as a run's dedupe gets them."""
+    from benchmarks.synth_real import realistic_sources
+    from core.model import RawEvent
+    from pipeline.normalize import Rejected, normalize
+    from spiders.ics_parse import parse_ics
+
+    fields = set(RawEvent.__dataclass_fields__)
+    events = []
+    for name, body in realistic_sources(count, start=DAY0).items():
+        window = {"window_start": DAY0 - timedelta(days=30), "window_end": DAY0 + timedelta(400)}
+        for i, item in enumerate(parse_ics(body, **window)):
+            if not isinstance(item, dict):
+                continue
+            raw = RawEvent(**{**{k: v for k, v in item.items() if k in fields}, "source_id": name})
+            try:
+                events.append(normalize(raw, uid=new_uid(name, str(raw.record_id or i))))
+            except Rejected:
+                continue
+    return events
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--realistic", default="20000,100000", help="sizes ('' for none)")
+    args = parser.parse_args()
     priority = {"city": 80, "partner": 50, "blog": 20}
     for label, per_day in (("one year of days", None), ("constant density, 55/day", 55)):
         print(f"{label}:")
@@ -101,6 +133,22 @@ def main() -> None:
             result = dedupe(events, priority=priority)
             elapsed = time.perf_counter() - started
             print(f"{count:>8} {len(result.events):>8} {elapsed:>8.2f} {count / elapsed:>10,.0f}")
+    sizes = [int(n) for n in args.realistic.split(",") if n]
+    if sizes:
+        print("realistic sources (median of 3, min–max):")
+        heads = ("events", 8), ("groups", 8), ("pairs", 9), ("judged", 7), ("seconds", 18)
+        print(" ".join(f"{h:>{w}}" for h, w in heads) + f" {'events/s':>10}")
+    for count in sizes:
+        events = realistic(count)
+        seconds = []
+        for _ in range(3):
+            started = time.perf_counter()
+            result = dedupe(events, priority={"stadt": 80, "partner": 50, "verein": 20})
+            seconds.append(time.perf_counter() - started)
+        median = statistics.median(seconds)
+        spread = f"{median:.2f} ({min(seconds):.2f}–{max(seconds):.2f})"
+        counts = f"{len(events):>8} {len(result.events):>8} {result.pairs:>9,} {result.judged:>7,}"
+        print(f"{counts} {spread:>18} {len(events) / median:>10,.0f}")
 
 
 if __name__ == "__main__":

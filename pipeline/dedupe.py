@@ -27,6 +27,8 @@ identities (or ``new_uid`` for a record never seen). Output:
 - ``log``: one row per merge ("merged", with the evidence) and per near miss ("kept apart":
   inside the time tolerance but a title or place too different, or a source already in the
   group), each ``{uid, source_id, record_id, decision, reason}``.
+- ``pairs``, ``judged``: how many pairs of starts lay within the tolerance, and how many of
+  them had titles alike enough to be judged (for the benchmarks).
 
 No step compares all pairs: events are blocked by local start day (``block_key``) and,
 within a day, only events whose starts lie within the tolerance are compared (a sweep over
@@ -67,6 +69,8 @@ class DedupeResult:
     events: list[Event]
     log: list[dict[str, Any]]
     absorbed: dict[str, str] = field(default_factory=dict)  # old uid -> the uid that kept it
+    pairs: int = 0  # pairs of starts within the tolerance
+    judged: int = 0  # of those, the pairs whose titles were alike enough to judge
 
 
 def new_uid(source_id: str, record_id: str) -> str:
@@ -234,15 +238,19 @@ def dedupe(
     good: set[tuple[int, int]] = set()
     apart: list[tuple[_Item, _Item, str]] = []
     same, near = config.title_similarity, config.near_miss_similarity  # _judge's floors
+    pairs = judged = 0
     for block in _blocks(items).values():
         if len(block) < 2:
             continue
-        for a, b, gap in _candidate_pairs(block, config):
+        candidates = _candidate_pairs(block, config)
+        pairs += len(candidates)
+        for a, b, gap in candidates:
             # Titles further apart than _judge's lower bar for the pair give "titles differ"
             # and nothing to log: those pairs, nearly all, are passed over unjudged.
             floor = same if a.source == b.source else near
             if not alike(a.title, b.title, config, floor):
                 continue
+            judged += 1
             verdict = _judge(a, b, gap, config)
             if verdict.merge:
                 good.add((min(a.index, b.index), max(a.index, b.index)))
@@ -308,7 +316,7 @@ def dedupe(
             }
         )
     log.sort(key=lambda r: (r["source_id"], r["record_id"], r["decision"], r["reason"]))
-    return DedupeResult(events=merged, log=log, absorbed=absorbed)
+    return DedupeResult(events=merged, log=log, absorbed=absorbed, pairs=pairs, judged=judged)
 
 
 def _assign_uids(
