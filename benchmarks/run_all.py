@@ -18,7 +18,8 @@ interleaved under the same load:
 Prints medians with their spread (min–max) of wall and CPU seconds (user + system of the
 whole process tree; steadier than wall time while other work runs), the ratios issue #20
 sets targets for (first/naive ≤ 1.3, changed/first ≤ 0.3, nothing/first ≤ 0.1, memory
-≤ 1.5× naive), the per-stage seconds from the run log, and seconds per 1,000 events.
+≤ 1.5× naive), the first/naive and changed/first of each repetition (its runs follow each
+other), the per-stage seconds from the run log, and seconds per 1,000 events.
 Every run keeps its folder until the end (``remove_runs`` says why): the default sizes need
 about 8 GB of disk meanwhile.
 
@@ -234,6 +235,15 @@ def report(results: list[dict[str, Any]]) -> None:
             f"{r['case']:>9} {r['n']:>7} | {mn:7.0f}MB | {mf:7.0f}MB | {mf / mn:5.2f} | "
             f"{r['written']} | {r['fetched']}"
         )
+    # A repetition's naive script and famcal runs follow each other: its ratios share the
+    # machine's state of those minutes, which the medians of each column do not.
+    print("\nper repetition (wall): first/naive, changed/first")
+    for r in results:
+        pairs = [
+            f"{f['seconds'] / n['seconds']:.2f}, {c['seconds'] / f['seconds']:.2f}"
+            for n, f, c in zip(r["naive"], r["first"], r["changed"], strict=True)
+        ]
+        print(f"{r['case']:>9} {r['n']:>7}: " + " | ".join(pairs))
     print("\nper stage (first run, median seconds and events per second)")
     for r in results:
         stages = [s for s in r["stages"] if s]
