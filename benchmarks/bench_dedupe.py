@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.synth_real import realistic_events
 from core.model import BERLIN, Event, Location, SourceRef
 from pipeline.dedupe import dedupe, new_uid
 
@@ -96,28 +97,6 @@ def synthetic(count: int, days: int = 365, seed: int = 6) -> list[Event]:
     return events[:count]
 
 
-def realistic(count: int) -> list[Event]:
-    """The normalized events of ``count`` realistic occurrences, as a run's dedupe gets them."""
-    from benchmarks.synth_real import realistic_sources
-    from core.model import RawEvent
-    from pipeline.normalize import Rejected, normalize
-    from spiders.ics_parse import parse_ics
-
-    fields = set(RawEvent.__dataclass_fields__)
-    events = []
-    for name, body in realistic_sources(count, start=DAY0).items():
-        window = {"window_start": DAY0 - timedelta(days=30), "window_end": DAY0 + timedelta(400)}
-        for i, item in enumerate(parse_ics(body, **window)):
-            if not isinstance(item, dict):
-                continue
-            raw = RawEvent(**{**{k: v for k, v in item.items() if k in fields}, "source_id": name})
-            try:
-                events.append(normalize(raw, uid=new_uid(name, str(raw.record_id or i))))
-            except Rejected:
-                continue
-    return events
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--realistic", default="20000,100000", help="sizes ('' for none)")
@@ -139,7 +118,7 @@ def main() -> None:
         heads = ("events", 8), ("groups", 8), ("pairs", 9), ("judged", 7), ("seconds", 18)
         print(" ".join(f"{h:>{w}}" for h, w in heads) + f" {'events/s':>10}")
     for count in sizes:
-        events = realistic(count)
+        events = realistic_events(count, start=DAY0)
         seconds = []
         for _ in range(3):
             started = time.perf_counter()

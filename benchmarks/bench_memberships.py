@@ -17,43 +17,26 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.synth_real import realistic_sources  # noqa: E402
-from core.model import BERLIN, RawEvent  # noqa: E402
+from benchmarks.synth_real import realistic_events  # noqa: E402
+from core.model import BERLIN  # noqa: E402
 from feeds.filters import FACETS  # noqa: E402
 from feeds.publish import feed_specs, memberships  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 8, tzinfo=BERLIN)
-RAW_FIELDS = set(RawEvent.__dataclass_fields__)
 
 
 def tag_views(n: int) -> list[dict[str, Any]]:
     """The tag views of ``n`` realistic events (``Tags.to_dict``, as the publish reads)."""
-    from pipeline.normalize import Rejected, normalize
     from pipeline.tag import tag_event
-    from spiders.ics_parse import parse_ics
 
-    views = []
-    for name, body in realistic_sources(n, start=NOW).items():
-        items = parse_ics(
-            body, window_start=NOW - timedelta(days=30), window_end=NOW + timedelta(days=400)
-        )
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                continue
-            fields = {k: v for k, v in item.items() if k in RAW_FIELDS}
-            try:
-                event = normalize(RawEvent(**{**fields, "source_id": name}), uid=f"{name}-{i}")
-            except Rejected:
-                continue
-            views.append(tag_event(event).to_dict())
-    return views
+    return [tag_event(event).to_dict() for event in realistic_events(n, start=NOW)]
 
 
 def timed(runs: int, work: Any) -> tuple[float, float, float, Any]:

@@ -12,6 +12,9 @@ one-off. About one event in eight of the city calendar appears again in another 
 a different UID, with a reworded title and description, the same start and venue — work for
 the dedupe. ``change_one(data, seed)`` rewrites one event's title and description in an ICS
 document (the "one event changed" case). Written with icalendar, as a partner's export would be.
+``realistic_events(n, start=…)``: those sources read by ``parse_ics`` over famcal's window
+and normalized as a run does (one ``Event`` per occurrence, before dedupe and tagging), for
+the benchmarks of a single stage.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 
 import icalendar
 
-from core.model import BERLIN
+from core.model import BERLIN, Event
 
 WORDS = tomllib.loads((Path(__file__).parent / "synth_words.toml").read_text(encoding="utf-8"))
 FAMILY_KINDS: list[str] = WORDS["family_kinds"]
@@ -238,3 +241,27 @@ def change_one(
 def _listing(uid: str) -> bytes:
     """The "<seed>-<i>" of a city listing's UID ("stadt-<seed>-<i>@famcal")."""
     return uid.split("@")[0].split("-", 1)[1].encode()
+
+
+def realistic_events(n: int, *, seed: int = 1, start: datetime | None = None) -> list[Event]:
+    """The normalized occurrences of ``realistic_sources(n, …)`` (the module's contract),
+    each with the UID of a record never merged."""
+    from core.model import RawEvent
+    from pipeline.dedupe import new_uid
+    from pipeline.normalize import Rejected, normalize
+    from spiders.ics_parse import parse_ics
+
+    origin = start or datetime(2026, 12, 1, tzinfo=BERLIN)
+    window = {"window_start": origin - timedelta(days=30), "window_end": origin + timedelta(400)}
+    fields = set(RawEvent.__dataclass_fields__)
+    events = []
+    for name, body in realistic_sources(n, seed=seed, start=origin).items():
+        for i, item in enumerate(parse_ics(body, **window)):
+            if not isinstance(item, dict):
+                continue  # a counted skip
+            raw = RawEvent(**{**{k: v for k, v in item.items() if k in fields}, "source_id": name})
+            try:
+                events.append(normalize(raw, uid=new_uid(name, str(raw.record_id or i))))
+            except Rejected:
+                continue
+    return events
